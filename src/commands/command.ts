@@ -1,0 +1,39 @@
+// What a command file exports: its name, help text, options and examples
+// (read by cli.ts for help, by completion and by the README generator), and
+// the function that runs it.
+
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { type OptionSpec, longFlag } from '../options.js';
+
+export interface CommandSpec {
+  name: string;
+  /** One line for `finorm --help`. */
+  summary: string;
+  /** A paragraph for `finorm <command> --help`. */
+  description: string;
+  /** Positional arguments, e.g. `[file...]`. */
+  arguments: { name: string; description: string };
+  options: Record<string, OptionSpec>;
+  /** Commands that work on the bundled fixtures, with what they do. */
+  examples: { command: string; explanation: string }[];
+  /**
+   * Runs the command; resolves to the exit code. `given` holds the options
+   * typed on the command line (as opposed to defaults).
+   */
+  run(args: string[], rawOptions: Record<string, unknown>, given: ReadonlySet<string>): Promise<number>;
+}
+
+/** Parses raw commander values with a command's schema; problems become usage errors naming the flag. */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  raw: Record<string, unknown>,
+  options: Record<string, OptionSpec>,
+): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = String(issue.path[0] ?? '');
+  const flag = options[key] ? longFlag(options[key]) : key;
+  throw new UsageError(`${flag}: ${issue.message}`);
+}

@@ -1,0 +1,108 @@
+// finorm layer: layer normalization, each row over its own feature values.
+
+import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
+import { ColumnMoments } from '../core/moments.js';
+import { ExitCode } from '../errors.js';
+import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf } from '../options.js';
+import { readParamsFile } from '../params/params-file.js';
+import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
+import { deliverSummary } from '../report/report.js';
+import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
+import { z } from 'zod';
+import { type CommandSpec, parseOptions } from './command.js';
+import { overflowError } from './shared.js';
+
+const options = {
+  ...inputOptions,
+  ...columnOptions,
+  ...epsilonOption,
+  params: {
+    flags: '--params <file>',
+    description: 'γ and β per feature column from a parameter file (default: γ = 1, β = 0)',
+    group: 'Normalization',
+    complete: 'file',
+    schema: z.string().optional(),
+  },
+  ...outputOptions,
+  ...reportOptions,
+} as const;
+
+const Options = schemaOf(options);
+
+export const layerCommand: CommandSpec = {
+  name: 'layer',
+  summary: 'normalize each row across its feature columns (layer normalization)',
+  description:
+    'For each row: μ and σ² (population variance) over the row\'s present feature values, then ' +
+    'y = γ·(a − μ)/√(σ² + ε) + β. Rows are independent, so it streams in one pass. ' +
+    'Missing values stay missing and are left out of μ and σ²; a row whose values are all equal gives β.',
+  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  options,
+  examples: [
+    { command: 'finorm layer fixtures/sp500-sample.csv', explanation: 'normalize every numeric column of each row' },
+    {
+      command: 'finorm layer -c Price,Earnings/Share,Price/Book -e 1e-6 fixtures/sp500-sample.csv',
+      explanation: 'normalize three columns per row with ε = 1e-6',
+    },
+    {
+      command: 'finorm layer --params fixtures/params/layer-affine.json -o out.csv fixtures/sp500-sample.csv',
+      explanation: 'apply a learned γ and β, writing out.csv atomically',
+    },
+  ],
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options);
+    const sources = await prepareFiles(files, [
+      { option: '--output', path: o.output },
+      { option: '--stats', path: o.stats },
+    ]);
+    const params = o.params !== undefined ? await readParamsFile(o.params) : undefined;
+    const input = await FeatureInput.open(
+      sources,
+      o,
+      params ? { names: params.columns.map((c) => c.name), file: o.params as string } : undefined,
+    );
+    const { names } = input.selection;
+    const width = names.length;
+    const byName = new Map(params?.columns.map((c) => [c.name, c]));
+    const gamma = Float64Array.from(names, (name) => byName.get(name)?.gamma ?? 1);
+    const beta = Float64Array.from(names, (name) => byName.get(name)?.beta ?? 0);
+    const epsilon = given.has('epsilon') ? o.epsilon : (params?.epsilon ?? o.epsilon);
+
+    const inputMoments = new ColumnMoments(width);
+    const outputMoments = new ColumnMoments(width);
+    const rowStats = new LayerRowStats();
+    let rowsWritten = 0;
+    const writer = await openTableWriter(input, o, o.header);
+    try {
+      for await (const { block, values } of input.blocks()) {
+        const rows = block.records.length;
+        const out = new Float64Array(values.length);
+        const overflow = layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats);
+        if (overflow >= 0) throw overflowError(block, names, overflow);
+        inputMoments.addRows(values, rows);
+        outputMoments.addRows(out, rows);
+        await writer.write(block, out);
+        rowsWritten += rows;
+      }
+      await writer.close();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+
+    await deliverSummary(
+      {
+        command: 'layer',
+        rowsRead: input.rowsRead,
+        rowsWritten,
+        rowsSkipped: input.rowsSkipped,
+        skipped: skippedRows(input.badRows),
+        epsilon,
+        columns: columnSummaries(names, inputMoments, outputMoments),
+        rows: rowFacts(rowStats),
+      },
+      o,
+    );
+    return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+  },
+};

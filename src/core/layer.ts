@@ -1,0 +1,130 @@
+// Layer normalization (Ba, Kiros & Hinton 2016), one row at a time:
+//   μ = mean of the row's H present values, σ² = Σ(a − μ)²/H,
+//   y_i = γ_i·(a_i − μ)/√(σ² + ε) + β_i.
+// Missing values (NaN) are left out of μ and σ² and stay NaN in the output.
+
+import { ColumnMoments } from './moments.js';
+
+/** Per-run facts about the rows, for the summary. */
+export class LayerRowStats {
+  /** Rows with at least one present value whose values were all equal (σ = 0). */
+  zeroVarianceRows = 0;
+  /** Rows with no present feature value at all (passed through unchanged). */
+  emptyRows = 0;
+  /** Distribution of the per-row σ over rows with at least one present value. */
+  readonly sigma = new ColumnMoments(1);
+}
+
+// Rows whose largest magnitude is outside [2^-500, 2^500] are scaled by a
+// power of two (exact) before squaring, so that σ² neither overflows nor
+// underflows. The normalized value does not depend on the scale, except
+// through ε, which is scaled along with it.
+const HUGE = 2 ** 500;
+const TINY = 2 ** -500;
+const SCALE_DOWN = 2 ** -600;
+const SCALE_UP = 2 ** 600;
+
+/**
+ * Normalizes `rows` rows of the row-major block `input` (`rows × width`,
+ * NaN = missing) into `output`. `gamma` and `beta` have one entry per column.
+ * Returns the index into `output` of the first result that is not finite (γ or
+ * β so large that the result overflows), or −1.
+ */
+export function layerNormalizeRows(
+  input: Float64Array,
+  rows: number,
+  width: number,
+  gamma: Float64Array,
+  beta: Float64Array,
+  epsilon: number,
+  output: Float64Array,
+  stats: LayerRowStats,
+): number {
+  let firstOverflow = -1;
+  for (let r = 0, base = 0; r < rows; r++, base += width) {
+    // Pass 1: count, compensated sum (Neumaier), min and max of present values.
+    let present = 0;
+    let sum = 0;
+    let compensation = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let j = 0; j < width; j++) {
+      const a = input[base + j];
+      if (a !== a) continue;
+      present++;
+      const t = sum + a;
+      compensation += Math.abs(sum) >= Math.abs(a) ? sum - t + a : a - t + sum;
+      sum = t;
+      if (a < min) min = a;
+      if (a > max) max = a;
+    }
+
+    if (present === 0) {
+      stats.emptyRows++;
+      for (let j = 0; j < width; j++) output[base + j] = NaN;
+      continue;
+    }
+    if (min === max) {
+      // All present values are equal: σ = 0 exactly, and a − μ = 0 exactly.
+      stats.zeroVarianceRows++;
+      stats.sigma.add(0, 0);
+      for (let j = 0; j < width; j++) {
+        output[base + j] = input[base + j] !== input[base + j] ? NaN : beta[j];
+      }
+      continue;
+    }
+
+    const largest = Math.max(Math.abs(min), Math.abs(max));
+    const scale = largest > HUGE ? SCALE_DOWN : largest < TINY ? SCALE_UP : 1;
+    if (scale !== 1) {
+      sum = 0;
+      compensation = 0;
+      for (let j = 0; j < width; j++) {
+        const a = input[base + j] * scale;
+        if (a !== a) continue;
+        const t = sum + a;
+        compensation += Math.abs(sum) >= Math.abs(a) ? sum - t + a : a - t + sum;
+        sum = t;
+      }
+    }
+    const mean = (sum + compensation) / present;
+
+    // Pass 2: corrected two-pass variance, Σd² − (Σd)²/H with d = a − μ.
+    // The second term removes the error left by rounding μ.
+    let sumSquares = 0;
+    let sumDeviations = 0;
+    for (let j = 0; j < width; j++) {
+      const a = input[base + j];
+      if (a !== a) continue;
+      const d = a * scale - mean;
+      sumSquares += d * d;
+      sumDeviations += d;
+    }
+    const variance = Math.max(0, (sumSquares - (sumDeviations * sumDeviations) / present) / present);
+    stats.sigma.add(0, Math.sqrt(variance) / scale);
+
+    const scaledEpsilon = epsilon * scale * scale;
+    let denominator: number;
+    let unscale = 1;
+    if (scaledEpsilon === Infinity) {
+      // Tiny values with a comparatively huge ε: σ² is negligible next to ε,
+      // so divide the unscaled deviation by √ε directly.
+      denominator = Math.sqrt(epsilon);
+      unscale = 1 / scale;
+    } else {
+      denominator = Math.sqrt(variance + scaledEpsilon);
+      if (denominator === 0) denominator = 1;
+    }
+    for (let j = 0; j < width; j++) {
+      const a = input[base + j];
+      if (a !== a) {
+        output[base + j] = NaN;
+        continue;
+      }
+      const y = gamma[j] * (((a * scale - mean) * unscale) / denominator) + beta[j];
+      output[base + j] = y;
+      if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
+    }
+  }
+  return firstOverflow;
+}

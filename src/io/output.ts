@@ -1,0 +1,100 @@
+// Where output text goes: stdout, or a file written atomically.
+
+import { promises as fs } from 'node:fs';
+import { resolve } from 'node:path';
+import { FinormError, UsageError, ioErrorFrom } from '../errors.js';
+import { AtomicFile } from './atomic-file.js';
+import type { Source } from './sources.js';
+
+export interface OutputSink {
+  /** Resolves when the sink can take more (back-pressure). */
+  write(text: string): Promise<void>;
+  /** Success: flush (and for a file, rename it into place). */
+  commit(): Promise<void>;
+  /** Failure: discard what a file sink has written. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Thrown when stdout's reader has gone away (`finorm ... | head -1`): the
+ * run stops at once and exits 0 without a message, as Unix filters do.
+ */
+export class BrokenPipe extends FinormError {
+  constructor() {
+    super('', 0);
+    this.name = 'BrokenPipe';
+  }
+}
+
+export async function openOutput(path: string | undefined): Promise<OutputSink> {
+  return path === undefined ? new StdoutSink() : AtomicFile.open(path);
+}
+
+class StdoutSink implements OutputSink {
+  private broken = false;
+  private failure: unknown;
+
+  constructor() {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') this.broken = true;
+      else this.failure ??= error;
+    });
+  }
+
+  async write(text: string): Promise<void> {
+    this.check();
+    if (process.stdout.write(text)) return;
+    await new Promise<void>((done) => {
+      const finish = (): void => {
+        process.stdout.off('drain', finish);
+        process.stdout.off('error', finish);
+        done();
+      };
+      process.stdout.on('drain', finish);
+      process.stdout.on('error', finish);
+    });
+    this.check();
+  }
+
+  async commit(): Promise<void> {
+    this.check();
+    await new Promise<void>((done) => process.stdout.write('', () => done()));
+    this.check();
+  }
+
+  async abort(): Promise<void> {}
+
+  private check(): void {
+    if (this.broken) throw new BrokenPipe();
+    if (this.failure !== undefined) throw ioErrorFrom(this.failure, 'write', 'stdout');
+  }
+}
+
+/**
+ * Refuses, before anything is read or written, an output file that is one of
+ * the inputs (it would be truncated while being read) or a directory.
+ */
+export async function checkOutputTargets(
+  outputs: readonly { option: string; path: string | undefined }[],
+  sources: readonly Source[],
+): Promise<void> {
+  const inputs = new Set<string>();
+  for (const source of sources) if (source.path !== undefined) inputs.add(await canonical(source.path));
+  for (const { option, path } of outputs) {
+    if (path === undefined) continue;
+    const target = await canonical(path);
+    if (inputs.has(target)) {
+      throw new UsageError(`${option} ${path} is also an input; write to another file and rename it afterwards`);
+    }
+    const stats = await fs.stat(path).catch(() => undefined);
+    if (stats?.isDirectory()) throw ioErrorFrom({ code: 'EISDIR' }, 'write', path);
+  }
+}
+
+async function canonical(path: string): Promise<string> {
+  try {
+    return await fs.realpath(path);
+  } catch {
+    return resolve(path);
+  }
+}

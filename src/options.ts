@@ -1,0 +1,227 @@
+// Every option shared between commands, declared once: its flags, help text,
+// help group, default, what shell completion offers, and the zod schema that
+// turns the raw command-line string into a typed value. Commands pick the
+// bundles they need (src/commands/*.ts); help (cli.ts), the README's option
+// reference (scripts/docs.mjs) and completion (commands/completion.ts) all read
+// this table, so they cannot drift apart.
+
+import { z } from 'zod';
+import { parseDecimal } from './io/numbers.js';
+
+export type OptionGroup = 'Input' | 'Columns' | 'Normalization' | 'Output';
+
+export interface OptionSpec {
+  /** Commander flags, e.g. `-e, --epsilon <number>`. */
+  flags: string;
+  description: string;
+  group: OptionGroup;
+  /** Raw value used when the option is not given (shown in help). */
+  default?: string | boolean;
+  choices?: readonly string[];
+  /** The option may be given several times; values accumulate. */
+  repeatable?: boolean;
+  /** What shell completion offers for the value. */
+  complete?: 'file' | 'none';
+  /** Parses the raw value (string, boolean, or string[] when repeatable). */
+  schema: z.ZodType;
+}
+
+// ---- value schemas -------------------------------------------------------
+
+/** A finite decimal number written on the command line. */
+export function decimalOption(what: string, check?: { min?: number; minExclusive?: number; max?: number }) {
+  return z.string().transform((text, ctx) => {
+    const value = parseDecimal(text);
+    const bounds = check ?? {};
+    const fail = (expected: string): typeof z.NEVER => {
+      ctx.addIssue({ code: 'custom', message: `expected ${what} ${expected}, got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    };
+    if (!Number.isFinite(value)) return fail('(a finite decimal number)');
+    if (bounds.min !== undefined && value < bounds.min) return fail(`≥ ${bounds.min}`);
+    if (bounds.minExclusive !== undefined && value <= bounds.minExclusive) return fail(`> ${bounds.minExclusive}`);
+    if (bounds.max !== undefined && value > bounds.max) return fail(`≤ ${bounds.max}`);
+    return value;
+  });
+}
+
+/** A whole number within [min, max] written on the command line. */
+export function integerOption(what: string, min: number, max: number) {
+  return z.string().transform((text, ctx) => {
+    const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${what}, a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+/** A comma-separated list, possibly given several times: `-c a,b -c 5-9`. */
+const listOption = z
+  .array(z.string())
+  .optional()
+  .transform((values) => (values === undefined ? undefined : values.flatMap((v) => v.split(',')).map((v) => v.trim())));
+
+const delimiterOption = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|', space: ' ' };
+    const value = named[text] ?? text;
+    if (value.length !== 1 || value === '"' || value === '\n' || value === '\r') {
+      ctx.addIssue({ code: 'custom', message: `expected one character (or tab, \\t, semicolon, pipe), got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const formatChoices = ['csv', 'tsv', 'ndjson'] as const;
+
+// ---- the shared options, by bundle ---------------------------------------
+
+export const inputOptions = {
+  format: {
+    flags: '-f, --format <format>',
+    description: 'input format (default: from the file extension, else sniffed: `{` starts NDJSON)',
+    group: 'Input',
+    choices: formatChoices,
+    schema: z.enum(formatChoices).optional(),
+  },
+  delimiter: {
+    flags: '-d, --delimiter <char>',
+    description: 'field delimiter of CSV input (`tab`, `;`, `|`, ...)',
+    group: 'Input',
+    complete: 'none',
+    schema: delimiterOption,
+  },
+  header: {
+    flags: '--no-header',
+    description: 'the first CSV/TSV record is data; columns are named 1..N and no header is written',
+    group: 'Input',
+    schema: z.boolean(),
+  },
+  na: {
+    flags: '--na <tokens>',
+    description: 'comma-separated texts that mean "missing" (replaces the default list)',
+    group: 'Input',
+    default: ',NA,N/A,NaN,nan,null,NULL',
+    complete: 'none',
+    schema: z.string().transform((text) => new Set(text.split(','))),
+  },
+  onError: {
+    flags: '--on-error <policy>',
+    description: 'bad rows: `stop` at the first (exit 1) or `skip` them and report them in the summary',
+    group: 'Input',
+    default: 'stop',
+    choices: ['stop', 'skip'],
+    schema: z.enum(['stop', 'skip']),
+  },
+  failOnSkip: {
+    flags: '--fail-on-skip',
+    description: 'with --on-error skip: exit 3 if any row was skipped',
+    group: 'Input',
+    schema: z.boolean().optional().transform(Boolean),
+  },
+} satisfies Record<string, OptionSpec>;
+
+export const columnOptions = {
+  columns: {
+    flags: '-c, --columns <list>',
+    description: 'feature columns: names, 1-based numbers and ranges (`Price,4,6-9`); default: every numeric column',
+    group: 'Columns',
+    repeatable: true,
+    complete: 'none',
+    schema: listOption,
+  },
+  exclude: {
+    flags: '-x, --exclude <list>',
+    description: 'columns to leave out of the features (names, numbers, ranges)',
+    group: 'Columns',
+    repeatable: true,
+    complete: 'none',
+    schema: listOption,
+  },
+} satisfies Record<string, OptionSpec>;
+
+export const outputOptions = {
+  output: {
+    flags: '-o, --output <file>',
+    description: 'write to this file (atomically: a temporary file renamed on success) instead of stdout',
+    group: 'Output',
+    complete: 'file',
+    schema: z.string().min(1).optional(),
+  },
+  outputFormat: {
+    flags: '--output-format <format>',
+    description: 'output format (default: the input format)',
+    group: 'Output',
+    choices: formatChoices,
+    schema: z.enum(formatChoices).optional(),
+  },
+  precision: {
+    flags: '-p, --precision <digits>',
+    description: 'write numbers with this many significant digits (default: shortest exact round-trip form)',
+    group: 'Output',
+    complete: 'none',
+    schema: integerOption('--precision', 1, 17).optional(),
+  },
+} satisfies Record<string, OptionSpec>;
+
+export const reportOptions = {
+  quiet: {
+    flags: '-q, --quiet',
+    description: 'print no summary',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+  },
+  summary: {
+    flags: '--summary',
+    description: 'print the summary to stderr even when it is not a terminal',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+  },
+  stats: {
+    flags: '--stats <file>',
+    description: 'write the summary as JSON to this file',
+    group: 'Output',
+    complete: 'file',
+    schema: z.string().min(1).optional(),
+  },
+  color: {
+    flags: '--color <when>',
+    description: 'colour the summary: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`',
+    group: 'Output',
+    default: 'auto',
+    choices: ['auto', 'always', 'never'],
+    schema: z.enum(['auto', 'always', 'never']),
+  },
+} satisfies Record<string, OptionSpec>;
+
+export const epsilonOption = {
+  epsilon: {
+    flags: '-e, --epsilon <number>',
+    description: 'ε added to the variance inside the square root',
+    group: 'Normalization',
+    default: '1e-5',
+    complete: 'none',
+    schema: decimalOption('--epsilon', { min: 0 }),
+  },
+} satisfies Record<string, OptionSpec>;
+
+/** The zod object schema of a set of options: what a command's `run` receives. */
+export function schemaOf<T extends Record<string, OptionSpec>>(options: T) {
+  const shape = {} as { [K in keyof T]: T[K]['schema'] };
+  for (const key of Object.keys(options) as (keyof T)[]) shape[key] = options[key].schema;
+  return z.object(shape);
+}
+
+/** The long flag of an option, as users type it (`--epsilon`). */
+export function longFlag(spec: OptionSpec): string {
+  const match = /--[\w-]+/.exec(spec.flags);
+  return match ? match[0] : spec.flags;
+}

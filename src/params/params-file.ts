@@ -1,0 +1,115 @@
+// The parameter file: versioned JSON carrying, per feature column, γ and β
+// and (once fitted) the column's statistics, plus ε and ddof. It is parsed by
+// a zod schema at the edge; the rest of finorm works with the typed result.
+//
+//   {
+//     "format": "finorm-params",
+//     "version": 1,
+//     "epsilon": 1e-5,
+//     "ddof": 0,
+//     "columns": [
+//       { "name": "Price", "gamma": 1, "beta": 0,
+//         "count": 503, "mean": 103.8, "meanLo": 1.3e-15, "variance": 1.9e4, "m2": 9.5e6,
+//         "min": 2.82, "max": 1806.06 }
+//     ]
+//   }
+//
+// Objects are strict: an unknown key (a typo such as "gama") is an error
+// rather than a silently ignored setting.
+
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { DataError, ioErrorFrom } from '../errors.js';
+
+export const PARAMS_FORMAT = 'finorm-params';
+export const PARAMS_VERSION = 1;
+
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+const nonNegative = finite.refine((v) => v >= 0, 'expected a number ≥ 0');
+
+export const ColumnParamsSchema = z
+  .strictObject({
+    name: z.string(),
+    gamma: finite.optional(),
+    beta: finite.optional(),
+    count: z.number().int().nonnegative().optional(),
+    mean: finite.optional(),
+    meanLo: finite.optional(),
+    variance: nonNegative.optional(),
+    m2: nonNegative.optional(),
+    min: finite.optional(),
+    max: finite.optional(),
+  })
+  .refine((c) => (c.mean === undefined) === (c.variance === undefined), {
+    message: 'give both "mean" and "variance", or neither',
+  });
+
+export const ParamsFileSchema = z.strictObject({
+  format: z.literal(PARAMS_FORMAT),
+  version: z.literal(PARAMS_VERSION),
+  /** Which finorm wrote the file (informational). */
+  generator: z.string().optional(),
+  epsilon: nonNegative.optional(),
+  ddof: z.union([z.literal(0), z.literal(1)]).optional(),
+  columns: z.array(ColumnParamsSchema).min(1, 'expected at least one column'),
+});
+
+export type ColumnParams = z.infer<typeof ColumnParamsSchema>;
+export type ParamsFile = z.infer<typeof ParamsFileSchema>;
+
+/** Reads and validates a parameter file; every problem names the file and the key. */
+export async function readParamsFile(path: string): Promise<ParamsFile> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    throw ioErrorFrom(error, 'read', path);
+  }
+  return parseParams(text, path);
+}
+
+export function parseParams(text: string, path: string): ParamsFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`${path}: not a JSON parameter file (${(error as Error).message})`);
+  }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > PARAMS_VERSION) {
+    throw new DataError(
+      `${path}: parameter file version ${version} is newer than this finorm reads (version ${PARAMS_VERSION}); upgrade finorm`,
+    );
+  }
+  const result = ParamsFileSchema.safeParse(json);
+  if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], json)}`);
+  const names = new Set<string>();
+  for (const column of result.data.columns) {
+    if (names.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
+    names.add(column.name);
+  }
+  return result.data;
+}
+
+/** One zod issue as `columns[2] ("Price").variance: expected a number ≥ 0`. */
+export function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
+  let where = '';
+  let node: unknown = json;
+  for (const key of issue.path) {
+    where += typeof key === 'number' ? `[${key}]` : where === '' ? String(key) : `.${String(key)}`;
+    node = (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+    const name = (node as { name?: unknown } | undefined)?.name;
+    if (typeof key === 'number' && typeof name === 'string') where += ` (${JSON.stringify(name)})`;
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined && !message.includes('received')) {
+    message = `missing (${message})`;
+  }
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `missing key (${message})`;
+  return where === '' ? message : `${where}: ${message}`;
+}
+
+/** The parameter file as text: two-space indented JSON, numbers in shortest exact form. */
+export function formatParams(params: ParamsFile): string {
+  return JSON.stringify(params, null, 2) + '\n';
+}

@@ -1,0 +1,18 @@
+// Delivers the summary at the end of a run: JSON to --stats, a table to stderr.
+
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { renderSummary } from './render.js';
+import { type RunSummary, summaryJson } from './summary.js';
+import { type ColorMode, stderrChalk, wantsSummary } from './terminal.js';
+
+export interface ReportSettings {
+  quiet: boolean;
+  summary: boolean;
+  stats?: string | undefined;
+  color: ColorMode;
+}
+
+export async function deliverSummary(summary: RunSummary, settings: ReportSettings): Promise<void> {
+  if (settings.stats !== undefined) await writeFileAtomic(settings.stats, summaryJson(summary));
+  if (wantsSummary(settings)) process.stderr.write(renderSummary(summary, stderrChalk(settings.color)));
+}

@@ -1,0 +1,86 @@
+// The end-of-run summary as data: what the table on stderr shows and what
+// --stats writes as JSON. Built from the statistics the commands gathered.
+
+import type { LayerRowStats } from '../core/layer.js';
+import type { ColumnMoments } from '../core/moments.js';
+import type { BadRowPolicy } from '../io/bad-rows.js';
+
+export interface ColumnSummary {
+  count: number;
+  missing: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface RunSummary {
+  command: string;
+  rowsRead: number;
+  rowsWritten: number;
+  rowsSkipped: number;
+  /** The first few skipped rows, with where and why. */
+  skipped: { file: string; line: number; column?: string; reason: string }[];
+  epsilon?: number;
+  columns: { name: string; input: ColumnSummary; output?: ColumnSummary }[];
+  /** `layer` only: facts about the rows. */
+  rows?: {
+    zeroVariance: number;
+    noFeatures: number;
+    sigma: { min: number | null; mean: number | null; max: number | null };
+  };
+}
+
+const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Count, missing, mean, std (with `ddof`), min and max of column j. */
+export function columnSummary(m: ColumnMoments, j: number, ddof = 0): ColumnSummary {
+  const empty = m.count[j] === 0;
+  return {
+    count: m.count[j],
+    missing: m.missing[j],
+    mean: empty ? null : orNull(m.mean(j)),
+    std: empty ? null : orNull(m.std(j, ddof)),
+    min: empty ? null : m.min[j],
+    max: empty ? null : m.max[j],
+  };
+}
+
+export function columnSummaries(
+  names: readonly string[],
+  input: ColumnMoments,
+  output?: ColumnMoments,
+): RunSummary['columns'] {
+  return names.map((name, j) => ({
+    name,
+    input: columnSummary(input, j),
+    ...(output ? { output: columnSummary(output, j) } : {}),
+  }));
+}
+
+export function skippedRows(policy: BadRowPolicy): RunSummary['skipped'] {
+  return policy.examples.map((error) => ({
+    file: error.location?.file ?? '',
+    line: error.location?.line ?? 0,
+    ...(error.location?.column !== undefined ? { column: error.location.column } : {}),
+    reason: error.detail,
+  }));
+}
+
+export function rowFacts(stats: LayerRowStats): NonNullable<RunSummary['rows']> {
+  const s = stats.sigma;
+  const some = s.count[0] > 0;
+  return {
+    zeroVariance: stats.zeroVarianceRows,
+    noFeatures: stats.emptyRows,
+    sigma: {
+      min: some ? s.min[0] : null,
+      mean: some ? orNull(s.mean(0)) : null,
+      max: some ? s.max[0] : null,
+    },
+  };
+}
+
+export function summaryJson(summary: RunSummary): string {
+  return JSON.stringify(summary, null, 2) + '\n';
+}

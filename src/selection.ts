@@ -1,0 +1,136 @@
+// Which columns are features (normalized) and which pass through unchanged.
+
+import { UsageError } from './errors.js';
+import type { Cell } from './io/read-table.js';
+import { isDecimal } from './io/numbers.js';
+
+/** How many leading rows decide which columns are numeric when --columns is not given. */
+export const INFERENCE_ROWS = 1000;
+
+export interface FeatureSelection {
+  /** All column names, in input order. */
+  columns: string[];
+  /** Indexes of the feature columns, ascending (input order). */
+  features: number[];
+  /** Names of the feature columns. */
+  names: string[];
+  /** For each column: its position among the features, or −1 if it passes through. */
+  slotOf: Int32Array;
+}
+
+export interface SelectionRequest {
+  /** Tokens of --columns: names, 1-based numbers, ranges `a-b` or `a-`. */
+  columns?: string[] | undefined;
+  /** Tokens of --exclude. */
+  exclude?: string[] | undefined;
+}
+
+export function selectionOf(columns: string[], features: number[]): FeatureSelection {
+  const sorted = [...new Set(features)].sort((a, b) => a - b);
+  const slotOf = new Int32Array(columns.length).fill(-1);
+  sorted.forEach((column, slot) => (slotOf[column] = slot));
+  return { columns, features: sorted, names: sorted.map((i) => columns[i]), slotOf };
+}
+
+/**
+ * Resolves --columns/--exclude against the header. Without --columns, the
+ * features are the columns whose present values in `sample` are all numbers
+ * (and that have at least one).
+ */
+export function selectFeatures(
+  columns: string[],
+  request: SelectionRequest,
+  sample: readonly Cell[][],
+  na: ReadonlySet<string>,
+  jsonCells: boolean,
+): FeatureSelection {
+  let chosen: number[];
+  if (request.columns !== undefined) {
+    chosen = resolveColumns(request.columns, columns, '--columns');
+  } else {
+    chosen = columns.map((_, i) => i).filter((i) => looksNumeric(sample, i, na, jsonCells));
+  }
+  if (request.exclude !== undefined) {
+    const excluded = new Set(resolveColumns(request.exclude, columns, '--exclude'));
+    chosen = chosen.filter((i) => !excluded.has(i));
+  }
+  return selectionOf(columns, chosen);
+}
+
+function looksNumeric(sample: readonly Cell[][], column: number, na: ReadonlySet<string>, jsonCells: boolean): boolean {
+  let present = 0;
+  for (const record of sample) {
+    const cell = record[column];
+    if (cell === undefined || cell === null) continue;
+    if (typeof cell === 'number') {
+      present++;
+      continue;
+    }
+    if (typeof cell !== 'string') return false;
+    if (na.has(cell)) continue;
+    if (jsonCells || !isDecimal(cell) || !Number.isFinite(Number(cell))) return false;
+    present++;
+  }
+  return present > 0;
+}
+
+/** Column indexes (0-based) named by tokens: exact names first, then numbers and ranges. */
+export function resolveColumns(tokens: readonly string[], columns: readonly string[], option: string): number[] {
+  const byName = new Map(columns.map((name, i) => [name, i]));
+  const result: number[] = [];
+  const numberAt = (text: string, token: string): number => {
+    const n = Number(text);
+    if (n < 1 || n > columns.length) {
+      throw new UsageError(`${option}: column ${n} in ${JSON.stringify(token)} is out of range; the input has ${columns.length} columns`);
+    }
+    return n - 1;
+  };
+  for (const token of tokens) {
+    const named = byName.get(token);
+    if (named !== undefined) {
+      result.push(named);
+      continue;
+    }
+    if (/^\d+$/.test(token)) {
+      result.push(numberAt(token, token));
+      continue;
+    }
+    const range = /^(\d+)-(\d*)$/.exec(token);
+    if (range) {
+      const from = numberAt(range[1], token);
+      const to = range[2] === '' ? columns.length - 1 : numberAt(range[2], token);
+      if (to < from) throw new UsageError(`${option}: range ${JSON.stringify(token)} runs backwards`);
+      for (let i = from; i <= to; i++) result.push(i);
+      continue;
+    }
+    throw new UsageError(`${option}: no column named ${JSON.stringify(token)}${suggest(token, columns)}; the columns are: ${columns.join(', ')}`);
+  }
+  return result;
+}
+
+function suggest(token: string, columns: readonly string[]): string {
+  const lower = token.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const name of columns) {
+    const d = editDistance(lower, name.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = name;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, token.length / 3) ? ` (did you mean ${JSON.stringify(best)}?)` : '';
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
