@@ -5,6 +5,7 @@
 // reference (scripts/docs.mjs) and completion (commands/completion.ts) all read
 // this table, so they cannot drift apart.
 
+import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { parseDecimal } from './io/numbers.js';
 
@@ -60,11 +61,23 @@ export function integerOption(what: string, min: number, max: number) {
   });
 }
 
-/** A comma-separated list, possibly given several times: `-c a,b -c 5-9`. */
+/**
+ * A comma-separated list, possibly given several times: `-c a,b -c 5-9`.
+ * Each value is read as one CSV record, so a name with a comma can be quoted:
+ * `-c '"Hotels, Resorts",Price'`.
+ */
 const listOption = z
   .array(z.string())
   .optional()
-  .transform((values) => (values === undefined ? undefined : values.flatMap((v) => v.split(',')).map((v) => v.trim())));
+  .transform((values, ctx) => {
+    if (values === undefined) return undefined;
+    try {
+      return values.flatMap((value) => (parseCsv(value, { trim: true, relax_column_count: true }) as string[][]).flat());
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `cannot read the list ${JSON.stringify(values.join(','))}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
 
 const delimiterOption = z
   .string()
