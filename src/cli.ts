@@ -2,22 +2,21 @@
 // runs one command, and turns every outcome into an exit code. Errors are
 // printed here, once, as one line on stderr.
 
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { batchCommand } from './commands/batch.js';
+import { fitCommand } from './commands/fit.js';
 import { layerCommand } from './commands/layer.js';
+import { mergeCommand } from './commands/merge.js';
+import { statsCommand } from './commands/stats.js';
 import type { CommandSpec } from './commands/command.js';
 import { ExitCode, FinormError } from './errors.js';
 import { removeTempFilesSync } from './io/temp-files.js';
 import type { OptionGroup, OptionSpec } from './options.js';
+import { packageVersion } from './version.js';
 
-export const commands: CommandSpec[] = [layerCommand];
+export const commands: CommandSpec[] = [layerCommand, batchCommand, fitCommand, statsCommand, mergeCommand];
 
 const GROUP_ORDER: OptionGroup[] = ['Input', 'Columns', 'Normalization', 'Output'];
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** The commander program with every command, its options grouped for help. */
 export function buildProgram(onRun: (spec: CommandSpec, args: string[], command: Command) => void): Command {

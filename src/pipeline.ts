@@ -38,6 +38,7 @@ export class FeatureInput {
   rowsKept = 0;
   private readonly decoder: FeatureDecoder;
   private readonly lookahead: RowBlock[];
+  private expectedRows: number | undefined;
 
   private constructor(sources: Source[], table: Table, selection: FeatureSelection, badRows: BadRowPolicy, na: ReadonlySet<string>, lookahead: RowBlock[]) {
     this.sources = sources;
@@ -98,13 +99,30 @@ export class FeatureInput {
   async *blocks(): AsyncGenerator<DecodedBlock> {
     const noFeatures = this.selection.features.length === 0;
     const decodeBlock = (block: RowBlock): DecodedBlock => {
-      if (noFeatures) throw noFeatureError(this.table.columns);
+      if (noFeatures) throw this.noFeatures();
       const decoded = this.decoder.decode(block);
       this.rowsKept += decoded.block.records.length;
       return decoded;
     };
     while (this.lookahead.length > 0) yield decodeBlock(this.lookahead.shift() as RowBlock);
     for await (const block of this.table.blocks) yield decodeBlock(block);
+    if (this.expectedRows !== undefined && this.rowsRead !== this.expectedRows) {
+      throw new DataError(
+        `the input changed between the two passes (${this.expectedRows} rows in the first, ${this.rowsRead} in the second); do not write to a file while finorm reads it`,
+      );
+    }
+  }
+
+  /** The error for an input without feature columns. */
+  noFeatures(): UsageError {
+    return new UsageError(
+      `no feature columns: none of the columns (${this.table.columns.join(', ')}) holds only numbers in its first ${INFERENCE_ROWS} rows; name them with --columns`,
+    );
+  }
+
+  /** A second pass over the same input must see as many rows as the first. */
+  expectRows(rows: number): void {
+    this.expectedRows = rows;
   }
 
   /** Bad rows skipped under --on-error skip. */
@@ -140,12 +158,6 @@ export async function openTableWriter(input: FeatureInput, settings: OutputSetti
     slotOf: input.selection.slotOf,
     precision: settings.precision,
   });
-}
-
-function noFeatureError(columns: string[]): UsageError {
-  return new UsageError(
-    `no feature columns: none of the columns (${columns.join(', ')}) holds only numbers in its first ${INFERENCE_ROWS} rows; name them with --columns`,
-  );
 }
 
 function resolveRequired(names: string[], columns: string[], file: string): number[] {

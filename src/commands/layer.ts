@@ -1,7 +1,6 @@
 // finorm layer: layer normalization, each row over its own feature values.
 
 import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
-import { ColumnMoments } from '../core/moments.js';
 import { ExitCode } from '../errors.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf } from '../options.js';
 import { readParamsFile } from '../params/params-file.js';
@@ -10,7 +9,7 @@ import { deliverSummary } from '../report/report.js';
 import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
-import { overflowError } from './shared.js';
+import { transformAll } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -68,27 +67,11 @@ export const layerCommand: CommandSpec = {
     const beta = Float64Array.from(names, (name) => byName.get(name)?.beta ?? 0);
     const epsilon = given.has('epsilon') ? o.epsilon : (params?.epsilon ?? o.epsilon);
 
-    const inputMoments = new ColumnMoments(width);
-    const outputMoments = new ColumnMoments(width);
     const rowStats = new LayerRowStats();
-    let rowsWritten = 0;
     const writer = await openTableWriter(input, o, o.header);
-    try {
-      for await (const { block, values } of input.blocks()) {
-        const rows = block.records.length;
-        const out = new Float64Array(values.length);
-        const overflow = layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats);
-        if (overflow >= 0) throw overflowError(block, names, overflow);
-        inputMoments.addRows(values, rows);
-        outputMoments.addRows(out, rows);
-        await writer.write(block, out);
-        rowsWritten += rows;
-      }
-      await writer.close();
-    } catch (error) {
-      await writer.abort();
-      throw error;
-    }
+    const { rowsWritten, inputMoments, outputMoments } = await transformAll(input, writer, (values, rows, out) =>
+      layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats),
+    );
 
     await deliverSummary(
       {

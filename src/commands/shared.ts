@@ -1,7 +1,54 @@
-// Small pieces that several commands share.
+// Pieces that several commands share: the transform loop, option bundles
+// that only the batch family uses, and messages.
 
-import { DataError } from '../errors.js';
+import { z } from 'zod';
+import { ColumnMoments } from '../core/moments.js';
+import { DataError, UsageError } from '../errors.js';
 import type { RowBlock } from '../io/read-table.js';
+import type { OptionSpec } from '../options.js';
+import type { FeatureInput } from '../pipeline.js';
+import type { TableWriter } from '../io/write-table.js';
+
+/**
+ * Streams every block of `input` through `transform` into `writer`, keeping
+ * input and output statistics. `transform` fills `out` and returns the index of
+ * a result that overflowed, or −1. Commits the output on success and discards
+ * it on failure.
+ */
+export async function transformAll(
+  input: FeatureInput,
+  writer: TableWriter,
+  transform: (values: Float64Array, rows: number, out: Float64Array) => number,
+): Promise<{ rowsWritten: number; inputMoments: ColumnMoments; outputMoments: ColumnMoments }> {
+  const names = input.selection.names;
+  const inputMoments = new ColumnMoments(names.length);
+  const outputMoments = new ColumnMoments(names.length);
+  let rowsWritten = 0;
+  try {
+    for await (const { block, values } of input.blocks()) {
+      const rows = block.records.length;
+      const out = new Float64Array(values.length);
+      const overflow = transform(values, rows, out);
+      if (overflow >= 0) throw overflowError(block, names, overflow);
+      inputMoments.addRows(values, rows);
+      outputMoments.addRows(out, rows);
+      await writer.write(block, out);
+      rowsWritten += rows;
+    }
+    await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  return { rowsWritten, inputMoments, outputMoments };
+}
+
+/** Reads every block of `input` into moments (the fitting pass). */
+export async function fitAll(input: FeatureInput): Promise<ColumnMoments> {
+  const moments = new ColumnMoments(input.selection.names.length);
+  for await (const { block, values } of input.blocks()) moments.addRows(values, block.records.length);
+  return moments;
+}
 
 /** The error for a result that overflowed float64, located at the offending value. */
 export function overflowError(block: RowBlock, names: readonly string[], index: number): DataError {
@@ -12,4 +59,31 @@ export function overflowError(block: RowBlock, names: readonly string[], index: 
     line: block.lines[row],
     column: names[index % width],
   });
+}
+
+export const ddofOption = {
+  ddof: {
+    flags: '--ddof <0|1>',
+    description: 'variance divisor n − ddof: 0 = population (PyTorch, scikit-learn), 1 = sample',
+    group: 'Normalization',
+    default: '0',
+    choices: ['0', '1'],
+    schema: z.enum(['0', '1']).transform((v) => Number(v) as 0 | 1),
+  },
+} satisfies Record<string, OptionSpec>;
+
+/** Refuses options that cannot go together, naming both. */
+export function refuseTogether(given: ReadonlySet<string>, pairs: [string, string, string][]): void {
+  for (const [a, b, why] of pairs) {
+    if (given.has(a) && given.has(b)) throw new UsageError(`${flagOf(a)} and ${flagOf(b)} cannot be used together: ${why}`);
+  }
+}
+
+function flagOf(key: string): string {
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+/** "finorm 0.1.0", recorded in the parameter files finorm writes. */
+export function generatorName(version: string): string {
+  return `finorm ${version}`;
 }

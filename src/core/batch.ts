@@ -4,6 +4,13 @@
 /** What the transform needs per column, precomputed once. */
 export interface ColumnScaling {
   mean: Float64Array;
+  /**
+   * The rounding error of `mean` (mean + meanLo is the fitted mean to about
+   * 32 digits). Subtracting it too makes x − mean accurate to the last bit of
+   * the result even when |mean| is far larger than the spread (prices near
+   * 1e9 with noise of 1e-3), where the last bit of a rounded mean would show.
+   */
+  meanLo: Float64Array;
   /** √(var + ε), or 1 where var + ε = 0 (a constant column with ε = 0, as scikit-learn does). */
   denominator: Float64Array;
   gamma: Float64Array;
@@ -12,6 +19,7 @@ export interface ColumnScaling {
 
 export function columnScaling(
   mean: ArrayLike<number>,
+  meanLo: ArrayLike<number>,
   variance: ArrayLike<number>,
   gamma: ArrayLike<number>,
   beta: ArrayLike<number>,
@@ -25,6 +33,7 @@ export function columnScaling(
   }
   return {
     mean: Float64Array.from(mean),
+    meanLo: Float64Array.from(meanLo),
     denominator,
     gamma: Float64Array.from(gamma),
     beta: Float64Array.from(beta),
@@ -43,7 +52,7 @@ export function batchNormalizeRows(
   scaling: ColumnScaling,
   output: Float64Array,
 ): number {
-  const { mean, denominator, gamma, beta } = scaling;
+  const { mean, meanLo, denominator, gamma, beta } = scaling;
   let firstOverflow = -1;
   for (let r = 0, base = 0; r < rows; r++, base += width) {
     for (let j = 0; j < width; j++) {
@@ -52,7 +61,7 @@ export function batchNormalizeRows(
         output[base + j] = NaN;
         continue;
       }
-      const y = gamma[j] * ((x - mean[j]) / denominator[j]) + beta[j];
+      const y = gamma[j] * ((x - mean[j] - meanLo[j]) / denominator[j]) + beta[j];
       output[base + j] = y;
       if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
     }

@@ -7,6 +7,7 @@ import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ioErrorFrom } from '../errors.js';
+import { drained } from './drain.js';
 import { registerTempFile, unregisterTempFile } from './temp-files.js';
 
 export class AtomicFile {
@@ -45,15 +46,7 @@ export class AtomicFile {
   async write(text: string): Promise<void> {
     this.check();
     if (!this.stream.write(text)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.off('drain', done);
-          this.stream.off('error', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('error', done);
-      });
+      await drained(this.stream);
       this.check();
     }
   }

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { FinormError, UsageError, ioErrorFrom } from '../errors.js';
 import { AtomicFile } from './atomic-file.js';
+import { drained } from './drain.js';
 import type { Source } from './sources.js';
 
 export interface OutputSink {
@@ -44,15 +45,7 @@ class StdoutSink implements OutputSink {
   async write(text: string): Promise<void> {
     this.check();
     if (process.stdout.write(text)) return;
-    await new Promise<void>((done) => {
-      const finish = (): void => {
-        process.stdout.off('drain', finish);
-        process.stdout.off('error', finish);
-        done();
-      };
-      process.stdout.on('drain', finish);
-      process.stdout.on('error', finish);
-    });
+    await drained(process.stdout);
     this.check();
   }
 

@@ -3,7 +3,7 @@
 import { createReadStream, promises as fs, constants as fsConstants } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DataError, ioErrorFrom } from '../errors.js';
+import { DataError, UsageError, ioErrorFrom } from '../errors.js';
 
 export type Format = 'csv' | 'tsv' | 'ndjson';
 
@@ -21,6 +21,7 @@ const CHUNK_BYTES = 1 << 20;
 /** Files from the command line; none, or `-`, means stdin. */
 export function sourcesFrom(files: readonly string[]): Source[] {
   if (files.length === 0) return [{ path: undefined, name: STDIN_NAME }];
+  if (files.filter((file) => file === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   return files.map((file) => (file === '-' ? { path: undefined, name: STDIN_NAME } : { path: file, name: file }));
 }
 

@@ -101,15 +101,22 @@ export function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
     const name = (node as { name?: unknown } | undefined)?.name;
     if (typeof key === 'number' && typeof name === 'string') where += ` (${JSON.stringify(name)})`;
   }
-  let message = issue.message;
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined && !message.includes('received')) {
-    message = `missing (${message})`;
-  }
-  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `missing key (${message})`;
+  let message = issue.message.replace(/^Invalid input: /, '');
+  const missing = /^expected (\w+), received undefined$/.exec(message);
+  if (missing) message = `missing (expected ${missing[1] === 'array' ? 'an array' : `a ${missing[1]}`})`;
+  else if (issue.code === 'invalid_type' && /expected int/.test(message)) message = 'expected a whole number';
   return where === '' ? message : `${where}: ${message}`;
 }
 
 /** The parameter file as text: two-space indented JSON, numbers in shortest exact form. */
 export function formatParams(params: ParamsFile): string {
   return JSON.stringify(params, null, 2) + '\n';
+}
+
+/** Reads a parameter file, or `-` for stdin. */
+export async function readParamsSource(path: string): Promise<ParamsFile> {
+  if (path !== '-') return readParamsFile(path);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return parseParams(Buffer.concat(chunks).toString('utf8'), '<stdin>');
 }

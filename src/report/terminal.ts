@@ -7,11 +7,16 @@ export type ColorMode = 'auto' | 'always' | 'never';
 
 /** Colours on stderr: `always`, or `auto` on a TTY without NO_COLOR and with a TERM that has them. */
 export function stderrChalk(mode: ColorMode, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+  return chalkFor(process.stderr, mode, env);
+}
+
+/** Colours on `stream` (stdout or stderr), by the same rules. */
+export function chalkFor(stream: NodeJS.WriteStream, mode: ColorMode, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   let level: 0 | 1 | 2 | 3 = 0;
   if (mode === 'always') level = 1;
   else if (mode === 'auto') {
     const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-    if (process.stderr.isTTY && !noColor && env.TERM !== 'dumb') level = 1;
+    if (stream.isTTY && !noColor && env.TERM !== 'dumb') level = 1;
   }
   if (mode === 'always' || level > 0) {
     const colorterm = env.COLORTERM ?? '';

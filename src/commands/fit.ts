@@ -1,0 +1,79 @@
+// finorm fit: the fitting pass of `batch` alone. Reads the input once and
+// writes a parameter file with each feature column's statistics.
+
+import { ExitCode } from '../errors.js';
+import { openOutput } from '../io/output.js';
+import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf } from '../options.js';
+import { paramsFromMoments, requirePresentValues } from '../params/fitted.js';
+import { formatParams } from '../params/params-file.js';
+import { FeatureInput, prepareFiles } from '../pipeline.js';
+import { deliverSummary } from '../report/report.js';
+import { columnSummaries, skippedRows } from '../report/summary.js';
+import { packageVersion } from '../version.js';
+import { type CommandSpec, parseOptions } from './command.js';
+import { ddofOption, fitAll, generatorName } from './shared.js';
+
+const options = {
+  ...inputOptions,
+  ...columnOptions,
+  ...epsilonOption,
+  ...ddofOption,
+  output: { ...outputOptions.output, description: 'write the parameter file here (atomically) instead of stdout' },
+  ...reportOptions,
+} as const;
+
+const Options = schemaOf(options);
+
+export const fitCommand: CommandSpec = {
+  name: 'fit',
+  summary: 'fit per-column statistics and write them as a parameter file (one pass)',
+  description:
+    'Reads the input once and writes, for each feature column, count, mean, variance, M2, min and max ' +
+    '(with ε, ddof, and γ = 1, β = 0) as a parameter file for `finorm batch --params`. ' +
+    'Fits of disjoint shards combine exactly with `finorm merge`.',
+  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  options,
+  examples: [
+    { command: 'finorm fit fixtures/sp500-sample.csv', explanation: 'print the fitted statistics of every numeric column' },
+    { command: 'finorm fit --ddof 1 -c Price,EBITDA -o scaler.json fixtures/sp500-sample.csv', explanation: 'fit two columns with the sample variance' },
+    { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
+  ],
+  async run(files, raw) {
+    const o = parseOptions(Options, raw, options);
+    const sources = await prepareFiles(files, [
+      { option: '--output', path: o.output },
+      { option: '--stats', path: o.stats },
+    ]);
+    const input = await FeatureInput.open(sources, o);
+    const sink = await openOutput(o.output);
+    try {
+      const moments = await fitAll(input);
+      const { names } = input.selection;
+      if (names.length === 0) throw input.noFeatures();
+      requirePresentValues(names, moments);
+      const params = paramsFromMoments(names, moments, {
+        epsilon: o.epsilon,
+        ddof: o.ddof,
+        generator: generatorName(packageVersion()),
+      });
+      await sink.write(formatParams(params));
+      await sink.commit();
+      await deliverSummary(
+        {
+          command: 'fit',
+          rowsRead: input.rowsRead,
+          rowsWritten: 0,
+          rowsSkipped: input.rowsSkipped,
+          skipped: skippedRows(input.badRows),
+          epsilon: o.epsilon,
+          columns: columnSummaries(names, moments),
+        },
+        o,
+      );
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+  },
+};

@@ -1,0 +1,91 @@
+// finorm merge: combines parameter files fitted on disjoint shards into the
+// file one fit over all the data would give (Chan, Golub & LeVeque).
+
+import { DataError, ExitCode, UsageError } from '../errors.js';
+import { checkOutputTargets, openOutput } from '../io/output.js';
+import { sourcesFrom } from '../io/sources.js';
+import { outputOptions, schemaOf } from '../options.js';
+import { momentsFromParams, paramsFromMoments } from '../params/fitted.js';
+import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
+import { packageVersion } from '../version.js';
+import { type CommandSpec, parseOptions } from './command.js';
+import { generatorName } from './shared.js';
+
+const options = {
+  output: { ...outputOptions.output, description: 'write the merged parameter file here (atomically) instead of stdout' },
+} as const;
+
+const Options = schemaOf(options);
+
+export const mergeCommand: CommandSpec = {
+  name: 'merge',
+  summary: 'combine parameter files fitted on disjoint shards into one, exactly',
+  description:
+    'Merges the counts, means, M2 (sums of squared deviations), minima and maxima of parameter files written by ' +
+    '`finorm fit` on disjoint parts of a dataset. The result is the file one fit over all the parts would give ' +
+    '(to the last few bits). The files must have the same columns, ε, ddof, γ and β.',
+  arguments: { name: '<params...>', description: 'parameter files to merge (- reads one from stdin)' },
+  options,
+  examples: [
+    { command: 'finorm merge fixtures/params/sp500-part1.json fixtures/params/sp500-part2.json', explanation: 'merge the fits of two shards' },
+    {
+      command: "ls shards/*.csv | xargs -P 4 -I{} sh -c 'finorm fit {} > {}.fit.json' && finorm merge shards/*.fit.json -o all.json",
+      explanation: 'fit shards in parallel, then merge',
+    },
+    { command: 'finorm merge -o merged.json day1.json day2.json day3.json', explanation: 'write the merged fit to a file' },
+  ],
+  async run(files, raw) {
+    const o = parseOptions(Options, raw, options);
+    if (files.length === 0) throw new UsageError('give the parameter files to merge');
+    await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
+    const all: { file: string; params: ParamsFile }[] = [];
+    for (const file of files) all.push({ file, params: await readParamsSource(file) });
+    const first = all[0];
+    const names = first.params.columns.map((c) => c.name);
+    for (const other of all.slice(1)) checkCompatible(first, other);
+
+    const merged = momentsFromParams(first.params, names, first.file);
+    for (const other of all.slice(1)) merged.merge(momentsFromParams(other.params, names, other.file));
+    const affine = new Map(first.params.columns.map((c) => [c.name, { gamma: c.gamma, beta: c.beta }]));
+    const result = paramsFromMoments(
+      names,
+      merged,
+      { epsilon: first.params.epsilon ?? 1e-5, ddof: first.params.ddof ?? 0, generator: generatorName(packageVersion()) },
+      affine,
+    );
+    const sink = await openOutput(o.output);
+    try {
+      await sink.write(formatParams(result));
+      await sink.commit();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    return ExitCode.ok;
+  },
+};
+
+/** The files must describe the same columns with the same ε, ddof, γ and β. */
+function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: string; params: ParamsFile }): void {
+  const fail = (what: string): never => {
+    throw new DataError(`cannot merge ${b.file} with ${a.file}: ${what}`);
+  };
+  const namesA = a.params.columns.map((c) => c.name);
+  const namesB = new Set(b.params.columns.map((c) => c.name));
+  const onlyA = namesA.filter((n) => !namesB.has(n));
+  const onlyB = [...namesB].filter((n) => !namesA.includes(n));
+  if (onlyA.length > 0 || onlyB.length > 0) {
+    const parts = [];
+    if (onlyA.length > 0) parts.push(`only ${a.file} has ${onlyA.map((n) => JSON.stringify(n)).join(', ')}`);
+    if (onlyB.length > 0) parts.push(`only ${b.file} has ${onlyB.map((n) => JSON.stringify(n)).join(', ')}`);
+    fail(`the columns differ (${parts.join('; ')})`);
+  }
+  if (a.params.epsilon !== b.params.epsilon) fail(`ε differs (${a.params.epsilon} and ${b.params.epsilon})`);
+  if ((a.params.ddof ?? 0) !== (b.params.ddof ?? 0)) fail(`ddof differs (${a.params.ddof ?? 0} and ${b.params.ddof ?? 0})`);
+  for (const column of a.params.columns) {
+    const other = b.params.columns.find((c) => c.name === column.name);
+    if ((column.gamma ?? 1) !== (other?.gamma ?? 1) || (column.beta ?? 0) !== (other?.beta ?? 0)) {
+      fail(`γ or β of column ${JSON.stringify(column.name)} differs`);
+    }
+  }
+}

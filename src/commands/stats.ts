@@ -1,0 +1,143 @@
+// finorm stats: summary statistics of the numeric columns, in one pass.
+
+import { z } from 'zod';
+import { ColumnMoments } from '../core/moments.js';
+import { QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
+import { ExitCode } from '../errors.js';
+import { formatNumber } from '../io/numbers.js';
+import { openOutput } from '../io/output.js';
+import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec } from '../options.js';
+import { FeatureInput, prepareFiles } from '../pipeline.js';
+import { humanNumber, renderTable } from '../report/render.js';
+import { columnSummary } from '../report/summary.js';
+import { chalkFor } from '../report/terminal.js';
+import { type CommandSpec, parseOptions } from './command.js';
+import { ddofOption, refuseTogether } from './shared.js';
+
+const quantileList = z.string().transform((text, ctx) => {
+  const values = text.split(',').map((t) => Number(t.trim()));
+  if (values.length === 0 || values.some((q) => !(q >= 0 && q <= 1) || Number.isNaN(q))) {
+    ctx.addIssue({ code: 'custom', message: `expected numbers from 0 to 1 separated by commas, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  return values;
+});
+
+const options = {
+  ...inputOptions,
+  ...columnOptions,
+  ddof: { ...ddofOption.ddof, description: 'std divisor n − ddof: 0 = population (default), 1 = sample (as pandas describe)' },
+  quantiles: {
+    flags: '--quantiles <list>',
+    description: `quantiles to estimate, each within ${RELATIVE_ACCURACY * 100}% (relative) of the exact value`,
+    group: 'Output',
+    default: '0.01,0.25,0.5,0.75,0.99',
+    schema: quantileList,
+  },
+  json: { flags: '--json', description: 'write JSON instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
+  csv: { flags: '--csv', description: 'write CSV (one row per column) instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
+  output: { ...outputOptions.output, description: 'write to this file (atomically) instead of stdout' },
+  color: reportOptions.color,
+} satisfies Record<string, OptionSpec>;
+
+const Options = schemaOf(options);
+
+export const statsCommand: CommandSpec = {
+  name: 'stats',
+  summary: 'summary statistics of the numeric columns: count, missing, mean, std, min, quantiles, max',
+  description:
+    'Reads the input once, in constant memory, and reports per feature column its count, missing count, mean, ' +
+    `standard deviation, min, max and quantiles. Quantiles are estimated with a relative-error sketch: each is within ` +
+    `${RELATIVE_ACCURACY * 100}% of the exact value at rank ⌊q·(n − 1)⌋ (numpy's method="lower"). ` +
+    'A table by default; --json or --csv for machines.',
+  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  options,
+  examples: [
+    { command: 'finorm stats fixtures/sp500-sample.csv', explanation: 'a table of every numeric column' },
+    { command: 'finorm stats --json -c Price,EBITDA fixtures/sp500-sample.csv', explanation: 'two columns, as JSON' },
+    { command: 'finorm stats --csv --quantiles 0.05,0.5,0.95 fixtures/sp500-sample.csv', explanation: 'chosen quantiles, as CSV' },
+  ],
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options);
+    refuseTogether(given, [['json', 'csv', 'choose one output format']]);
+    const sources = await prepareFiles(files, [{ option: '--output', path: o.output }]);
+    const input = await FeatureInput.open(sources, o);
+    const sink = await openOutput(o.output);
+    try {
+      await sink.write(await statsText(input, o));
+      await sink.commit();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+  },
+};
+
+/** Reads the input and renders its statistics as JSON, CSV or a table. */
+async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promise<string> {
+  const { names } = input.selection;
+  const moments = new ColumnMoments(names.length);
+  const sketches = names.map(() => new QuantileSketch());
+  for await (const { block, values } of input.blocks()) {
+    const rows = block.records.length;
+    moments.addRows(values, rows);
+    for (let r = 0, base = 0; r < rows; r++, base += names.length) {
+      for (let j = 0; j < names.length; j++) sketches[j].add(values[base + j]);
+    }
+  }
+  const columns = names.map((name, j) => ({
+    name,
+    ...columnSummary(moments, j, o.ddof),
+    quantiles: o.quantiles.map((q) => ({ q, value: sketches[j].quantile(q) })),
+  }));
+
+  let text: string;
+  if (o.json) {
+    text =
+      JSON.stringify(
+        {
+          rows: input.rowsRead,
+          rowsSkipped: input.rowsSkipped,
+          ddof: o.ddof,
+          quantileRelativeAccuracy: RELATIVE_ACCURACY,
+          columns: columns.map((c) => ({
+            ...c,
+            quantiles: Object.fromEntries(c.quantiles.map(({ q, value }) => [String(q), Number.isNaN(value) ? null : value])),
+          })),
+        },
+        null,
+        2,
+      ) + '\n';
+  } else if (o.csv) {
+    const header = ['column', 'count', 'missing', 'mean', 'std', 'min', ...o.quantiles.map(quantileLabel), 'max'];
+    const lines = columns.map((c) =>
+      [csvText(c.name), c.count, c.missing, c.mean, c.std, c.min, ...c.quantiles.map((x) => x.value), c.max]
+        .map((v) => (typeof v === 'string' ? v : v === null || Number.isNaN(v) ? '' : formatNumber(v)))
+        .join(','),
+    );
+    text = [header.join(','), ...lines].join('\n') + '\n';
+  } else {
+    const chalk = chalkFor(process.stdout, o.color);
+    const header = ['column', 'count', 'missing', 'mean', 'std', 'min', ...o.quantiles.map(quantileLabel), 'max'];
+    const rows = columns.map((c) => [
+      { text: c.name, align: 'left' as const },
+      ...[c.count, c.missing].map((n) => ({ text: String(n), align: 'right' as const })),
+      ...[c.mean, c.std, c.min, ...c.quantiles.map((x) => (Number.isNaN(x.value) ? null : x.value)), c.max].map((v) => ({
+        text: humanNumber(v),
+        align: 'right' as const,
+      })),
+    ]);
+    text = `${renderTable(header, rows, chalk)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+  }
+  return text;
+}
+
+/** 0.01 → p1, 0.5 → p50, 0.999 → p99.9. */
+function quantileLabel(q: number): string {
+  return `p${Number((q * 100).toPrecision(10))}`;
+}
+
+function csvText(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}

@@ -1,0 +1,90 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { QuantileSketch, RELATIVE_ACCURACY } from '../../src/core/quantiles.js';
+
+/** The exact value at rank ⌊q·(n − 1)⌋ of the sorted data (numpy's method="lower"). */
+function exactLower(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(q * (sorted.length - 1))];
+}
+
+function expectWithin(got: number, exact: number): void {
+  expect(Math.abs(got - exact)).toBeLessThanOrEqual(RELATIVE_ACCURACY * Math.abs(exact) * (1 + 1e-12));
+}
+
+const QS = [0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1];
+
+function spanInDecades(values: number[]): number {
+  const magnitudes = values.map(Math.abs).filter((x) => x >= 2 ** -1000);
+  return Math.log10(Math.max(...magnitudes)) - Math.log10(Math.min(...magnitudes));
+}
+
+describe('QuantileSketch', () => {
+  it('answers min and max exactly and NaN when empty', () => {
+    const s = new QuantileSketch();
+    expect(s.quantile(0.5)).toBeNaN();
+    for (const x of [3, -7.5, 1e12, 0.0035, NaN]) s.add(x);
+    expect([s.count, s.quantile(0), s.quantile(1)]).toEqual([4, -7.5, 1e12]);
+  });
+
+  it('is within the relative accuracy of the exact quantile on financial magnitudes', () => {
+    const values = Array.from({ length: 20_000 }, (_, i) => {
+      const u = Math.sin(i * 12.9898) * 43758.5453;
+      const frac = u - Math.floor(u);
+      return (i % 3 === 0 ? -1 : 1) * Math.pow(10, -4 + 16 * frac);
+    });
+    values.push(0, 0, 0);
+    const s = new QuantileSketch();
+    for (const x of values) s.add(x);
+    for (const q of QS) expectWithin(s.quantile(q), exactLower(values, q));
+  });
+
+  it('holds the guarantee on random data (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e15, max: 1e15, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (values, q) => {
+          const s = new QuantileSketch();
+          for (const x of values) s.add(x);
+          const exact = exactLower(values, q);
+          const got = s.quantile(q);
+          // Magnitudes below 2^-1000 are counted as zero; beyond ~114 decades
+          // the smallest magnitudes collapse and their quantiles are unknown.
+          if (Number.isNaN(got)) expect(spanInDecades(values)).toBeGreaterThan(113);
+          else if (Math.abs(exact) < 2 ** -1000) expect(Math.abs(got)).toBeLessThan(2 ** -999);
+          else expectWithin(got, exact);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('merges exactly: split data answers as one sketch', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), { minLength: 2, maxLength: 200 }), fc.nat(), (values, at) => {
+        const cut = at % values.length;
+        const whole = new QuantileSketch();
+        const left = new QuantileSketch();
+        const right = new QuantileSketch();
+        values.forEach((x, i) => {
+          whole.add(x);
+          (i < cut ? left : right).add(x);
+        });
+        left.merge(right);
+        for (const q of QS) expect(Object.is(left.quantile(q), whole.quantile(q)) || Number.isNaN(whole.quantile(q))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps memory bounded over extreme ranges, reporting collapsed quantiles as unknown', () => {
+    const s = new QuantileSketch();
+    const values = Array.from({ length: 601 }, (_, i) => Math.pow(10, i - 300));
+    for (const x of values) s.add(x);
+    expect(s.count).toBe(601);
+    expect(s.quantile(0)).toBe(1e-300);
+    expectWithin(s.quantile(0.9), exactLower(values, 0.9));
+    expect(s.quantile(0.5)).toBeNaN(); // 1e0 lies more than 114 decades below the top
+  });
+});

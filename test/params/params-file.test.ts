@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.js';
+import { parseParams } from '../../src/params/params-file.js';
+
+const valid = {
+  format: 'finorm-params',
+  version: 1,
+  epsilon: 1e-5,
+  ddof: 0,
+  columns: [
+    { name: 'Price', gamma: 1.5, beta: 0.1, count: 3, mean: 2, meanLo: 0, variance: 0.5, m2: 1.5, min: 1, max: 3 },
+    { name: 'EBITDA' },
+  ],
+};
+
+function problem(json: unknown): string {
+  try {
+    parseParams(typeof json === 'string' ? json : JSON.stringify(json), 'p.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(DataError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the file to be rejected');
+}
+
+const withColumn = (patch: Record<string, unknown>) => ({ ...valid, columns: [{ ...valid.columns[0], ...patch }, valid.columns[1]] });
+
+describe('parameter files', () => {
+  it('reads a valid file into typed values', () => {
+    const params = parseParams(JSON.stringify(valid), 'p.json');
+    expect(params.columns[0]).toMatchObject({ name: 'Price', gamma: 1.5, variance: 0.5 });
+    expect(params.columns[1].gamma).toBeUndefined();
+  });
+
+  it('names the problem and the key', () => {
+    expect(problem('{"format": ')).toMatch(/^p\.json: not a JSON parameter file/);
+    expect(problem({ ...valid, version: 2 })).toMatch(/version 2 is newer than this finorm reads \(version 1\); upgrade finorm/);
+    expect(problem({ ...valid, version: 0 })).toMatch(/^p\.json: version: /);
+    expect(problem({ ...valid, format: 'other' })).toMatch(/^p\.json: format: /);
+    expect(problem(withColumn({ variance: -1 }))).toMatch(/columns\[0\] \("Price"\)\.variance: expected a number ≥ 0/);
+    expect(problem(withColumn({ gama: 2 }))).toMatch(/columns\[0\] \("Price"\): Unrecognized key: "gama"/);
+    expect(problem(withColumn({ mean: 'high' }))).toMatch(/columns\[0\] \("Price"\)\.mean: .*expected number, received string/);
+    expect(problem(withColumn({ count: 2.5 }))).toMatch(/columns\[0\] \("Price"\)\.count: /);
+    expect(problem(withColumn({ variance: undefined }))).toMatch(/give both "mean" and "variance"/);
+    const { columns: _, ...noColumns } = valid;
+    expect(problem(noColumns)).toMatch(/^p\.json: columns: missing/);
+    expect(problem({ ...valid, columns: [valid.columns[0], valid.columns[0]] })).toMatch(/column "Price" appears twice/);
+    expect(problem({ ...valid, ddof: 2 })).toMatch(/^p\.json: ddof: /);
+  });
+});
