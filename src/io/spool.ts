@@ -3,7 +3,7 @@
 // reads. The file is registered for removal on any exit, including signals.
 
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import { promises as fs, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ioErrorFrom } from '../errors.js';
@@ -30,7 +30,9 @@ export class StdinSpool {
     registerTempFile(path);
     try {
       const handle = await fs.open(path, 'wx', 0o600);
-      return new StdinSpool(path, createWriteStream('', { fd: handle.fd, highWaterMark: 1 << 20 }));
+      // The stream owns the handle: a bare fd taken from it would be closed
+      // under the stream's feet when the handle is garbage-collected.
+      return new StdinSpool(path, handle.createWriteStream({ highWaterMark: 1 << 20 }));
     } catch (error) {
       unregisterTempFile(path);
       throw ioErrorFrom(error, 'create the stdin spool file', path);
