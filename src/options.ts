@@ -66,7 +66,7 @@ export function integerOption(what: string, min: number, max: number) {
  * Each value is read as one CSV record, so a name with a comma can be quoted:
  * `-c '"Hotels, Resorts",Price'`.
  */
-const listOption = z
+export const listOption = z
   .array(z.string())
   .optional()
   .transform((values, ctx) => {

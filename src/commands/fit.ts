@@ -11,13 +11,16 @@ import { deliverSummary } from '../report/report.js';
 import { columnSummaries, skippedRows } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, fitAll, generatorName } from './shared.js';
+import { GroupKeys, type GroupFit, fitByGroup, groupFacts } from '../groups.js';
+import type { ColumnMoments } from '../core/moments.js';
+import { ddofOption, fitAll, generatorName, groupByOption } from './shared.js';
 
 const options = {
   ...inputOptions,
   ...columnOptions,
   ...epsilonOption,
   ...ddofOption,
+  ...groupByOption,
   output: { ...outputOptions.output, description: 'write the parameter file here (atomically) instead of stdout' },
   ...reportOptions,
 } as const;
@@ -36,6 +39,7 @@ export const fitCommand: CommandSpec = {
   examples: [
     { command: 'finorm fit fixtures/sp500-sample.csv', explanation: 'print the fitted statistics of every numeric column' },
     { command: 'finorm fit --ddof 1 -c Price,EBITDA -o scaler.json fixtures/sp500-sample.csv', explanation: 'fit two columns with the sample variance' },
+    { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-sample.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
     { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
   ],
   async run(files, raw) {
@@ -44,10 +48,14 @@ export const fitCommand: CommandSpec = {
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
     ]);
-    const input = await FeatureInput.open(sources, o);
+    const input = await FeatureInput.open(sources, o.groupBy ? { ...o, exclude: [...(o.exclude ?? []), ...o.groupBy] } : o);
+    const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.table.columns) : undefined;
     const sink = await openOutput(o.output);
     try {
-      const moments = await fitAll(input);
+      let moments: ColumnMoments;
+      let groups: Map<string, GroupFit> | undefined;
+      if (keys) ({ all: moments, groups } = await fitByGroup(input, keys));
+      else moments = await fitAll(input);
       const { names } = input.selection;
       if (names.length === 0) throw input.noFeatures();
       requirePresentValues(names, moments);
@@ -55,7 +63,7 @@ export const fitCommand: CommandSpec = {
         epsilon: o.epsilon,
         ddof: o.ddof,
         generator: generatorName(packageVersion()),
-      });
+      }, undefined, { groups: keys && groups ? { groupBy: keys.names, groups } : undefined });
       await sink.write(formatParams(params));
       await sink.commit();
       await deliverSummary(
@@ -67,6 +75,7 @@ export const fitCommand: CommandSpec = {
           skipped: skippedRows(input.badRows),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
+          ...(keys && groups ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),
         },
         o,
       );

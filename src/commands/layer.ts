@@ -9,7 +9,7 @@ import { deliverSummary } from '../report/report.js';
 import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
-import { transformAll } from './shared.js';
+import { clipOption, clippingOf, transformAll, withClipped } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -22,6 +22,7 @@ const options = {
     complete: 'file',
     schema: z.string().optional(),
   },
+  ...clipOption,
   ...outputOptions,
   ...reportOptions,
 } as const;
@@ -68,9 +69,10 @@ export const layerCommand: CommandSpec = {
     const epsilon = given.has('epsilon') ? o.epsilon : (params?.epsilon ?? o.epsilon);
 
     const rowStats = new LayerRowStats();
+    const clipping = clippingOf(o.clip, width);
     const writer = await openTableWriter(input, o, o.header);
     const { rowsWritten, inputMoments, outputMoments } = await transformAll(input, writer, (values, rows, out) =>
-      layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats),
+      layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats, clipping),
     );
 
     await deliverSummary(
@@ -81,7 +83,7 @@ export const layerCommand: CommandSpec = {
         rowsSkipped: input.rowsSkipped,
         skipped: skippedRows(input.badRows),
         epsilon,
-        columns: columnSummaries(names, inputMoments, outputMoments),
+        columns: withClipped(columnSummaries(names, inputMoments, outputMoments), clipping),
         rows: rowFacts(rowStats),
       },
       o,

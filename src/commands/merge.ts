@@ -5,7 +5,9 @@ import { DataError, ExitCode, UsageError } from '../errors.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
 import { sourcesFrom } from '../io/sources.js';
 import { outputOptions, schemaOf } from '../options.js';
-import { momentsFromParams, paramsFromMoments } from '../params/fitted.js';
+import type { ColumnMoments } from '../core/moments.js';
+import { GroupKeys } from '../groups.js';
+import { type FittedGroups, momentsFromParams, paramsFromMoments } from '../params/fitted.js';
 import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -52,6 +54,7 @@ export const mergeCommand: CommandSpec = {
       merged,
       { epsilon: first.params.epsilon ?? 1e-5, ddof: first.params.ddof ?? 0, generator: generatorName(packageVersion()) },
       affine,
+      { groups: mergeGroups(all, names) },
     );
     const sink = await openOutput(o.output);
     try {
@@ -64,6 +67,26 @@ export const mergeCommand: CommandSpec = {
     return ExitCode.ok;
   },
 };
+
+/**
+ * Files fitted per group: each group's statistics merged across the files (a
+ * group may be in some files only, e.g. a ticker listed late).
+ */
+function mergeGroups(all: { file: string; params: ParamsFile }[], names: string[]): FittedGroups | undefined {
+  const groupBy = all[0].params.groupBy;
+  if (groupBy === undefined) return undefined;
+  const groups = new Map<string, { moments: ColumnMoments }>();
+  for (const { file, params } of all) {
+    for (const [i, group] of (params.groups ?? []).entries()) {
+      const moments = momentsFromParams(params, names, file, group.columns, `groups[${i}].columns`);
+      const key = GroupKeys.keyOfLabels(group.key);
+      const seen = groups.get(key);
+      if (seen === undefined) groups.set(key, { moments });
+      else seen.moments.merge(moments);
+    }
+  }
+  return { groupBy, groups };
+}
 
 /** The files must describe the same columns with the same ε, ddof, γ and β. */
 function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: string; params: ParamsFile }): void {
@@ -79,6 +102,14 @@ function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: str
     if (onlyA.length > 0) parts.push(`only ${a.file} has ${onlyA.map((n) => JSON.stringify(n)).join(', ')}`);
     if (onlyB.length > 0) parts.push(`only ${b.file} has ${onlyB.map((n) => JSON.stringify(n)).join(', ')}`);
     fail(`the columns differ (${parts.join('; ')})`);
+  }
+  const groupsA = a.params.groupBy?.join(', ');
+  const groupsB = b.params.groupBy?.join(', ');
+  if (groupsA !== groupsB) {
+    fail(`one is fitted per group and the other is not, or per other columns (${groupsA ?? 'no groups'} and ${groupsB ?? 'no groups'})`);
+  }
+  if (a.params.winsorize !== undefined || b.params.winsorize !== undefined) {
+    fail('winsorizing bounds are quantiles of one fit and cannot be merged');
   }
   if (a.params.epsilon !== b.params.epsilon) fail(`ε differs (${a.params.epsilon} and ${b.params.epsilon})`);
   if ((a.params.ddof ?? 0) !== (b.params.ddof ?? 0)) fail(`ddof differs (${a.params.ddof ?? 0} and ${b.params.ddof ?? 0})`);

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { ColumnMoments } from '../core/moments.js';
 import { DataError, UsageError } from '../errors.js';
 import type { RowBlock } from '../io/read-table.js';
-import type { OptionSpec } from '../options.js';
+import { type OptionSpec, decimalOption, listOption } from '../options.js';
+import { Clipping } from '../core/batch.js';
 import type { FeatureInput } from '../pipeline.js';
 import type { TableWriter } from '../io/write-table.js';
 
@@ -18,7 +19,7 @@ import type { TableWriter } from '../io/write-table.js';
 export async function transformAll(
   input: FeatureInput,
   writer: TableWriter,
-  transform: (values: Float64Array, rows: number, out: Float64Array) => number,
+  transform: (values: Float64Array, rows: number, out: Float64Array, block: RowBlock) => number,
 ): Promise<{ rowsWritten: number; inputMoments: ColumnMoments; outputMoments: ColumnMoments }> {
   const names = input.selection.names;
   const inputMoments = new ColumnMoments(names.length);
@@ -28,7 +29,7 @@ export async function transformAll(
     for await (const { block, values } of input.blocks()) {
       const rows = block.records.length;
       const out = new Float64Array(values.length);
-      const overflow = transform(values, rows, out);
+      const overflow = transform(values, rows, out, block);
       if (overflow >= 0) throw overflowError(block, names, overflow);
       inputMoments.addRows(values, rows);
       outputMoments.addRows(out, rows);
@@ -43,10 +44,19 @@ export async function transformAll(
   return { rowsWritten, inputMoments, outputMoments };
 }
 
-/** Reads every block of `input` into moments (the fitting pass). */
-export async function fitAll(input: FeatureInput): Promise<ColumnMoments> {
+/**
+ * Reads every block of `input` into moments (the fitting pass). `visit` sees
+ * (and may change) each block's values before they are added.
+ */
+export async function fitAll(
+  input: FeatureInput,
+  visit?: (values: Float64Array, rows: number) => void,
+): Promise<ColumnMoments> {
   const moments = new ColumnMoments(input.selection.names.length);
-  for await (const { block, values } of input.blocks()) moments.addRows(values, block.records.length);
+  for await (const { block, values } of input.blocks()) {
+    visit?.(values, block.records.length);
+    moments.addRows(values, block.records.length);
+  }
   return moments;
 }
 
@@ -86,4 +96,36 @@ function flagOf(key: string): string {
 /** "finorm 0.1.0", recorded in the parameter files finorm writes. */
 export function generatorName(version: string): string {
   return `finorm ${version}`;
+}
+
+export const groupByOption = {
+  groupBy: {
+    flags: '-g, --group-by <list>',
+    description: 'statistics per group: the rows with equal values in these columns (e.g. ticker, or date for cross-sections)',
+    group: 'Normalization',
+    repeatable: true,
+    complete: 'none',
+    schema: listOption,
+  },
+} satisfies Record<string, OptionSpec>;
+
+export const clipOption = {
+  clip: {
+    flags: '--clip <k>',
+    description: 'clamp the normalized value to [−k, k] before γ and β; the summary counts clipped values',
+    group: 'Normalization',
+    complete: 'none',
+    schema: decimalOption('--clip', { minExclusive: 0 }).optional(),
+  },
+} satisfies Record<string, OptionSpec>;
+
+/** The clipping a run asked for (none without --clip). */
+export function clippingOf(limit: number | undefined, width: number): Clipping {
+  return limit === undefined ? Clipping.none(width) : new Clipping(limit, width);
+}
+
+/** Adds clipped counts to the summary's columns when --clip was given. */
+export function withClipped<T extends object>(columns: T[], clipping: Clipping): (T & { clipped?: number })[] {
+  if (clipping.limit === Infinity) return columns;
+  return columns.map((column, j) => ({ ...column, clipped: clipping.counts[j] }));
 }

@@ -15,6 +15,31 @@ export interface ColumnScaling {
   denominator: Float64Array;
   gamma: Float64Array;
   beta: Float64Array;
+  /**
+   * Winsorizing bounds: raw values are clamped to [lower, upper] before they
+   * are normalized (−∞ and +∞ when not winsorizing).
+   */
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+/**
+ * Clipping of the normalized value, before γ and β: z is clamped to
+ * [−limit, limit], and `counts[j]` counts the values of column j that were.
+ */
+export class Clipping {
+  readonly limit: number;
+  readonly counts: Float64Array;
+
+  constructor(limit: number, width: number) {
+    this.limit = limit;
+    this.counts = new Float64Array(width);
+  }
+
+  /** No clipping: a limit no finite z reaches. */
+  static none(width: number): Clipping {
+    return new Clipping(Infinity, width);
+  }
 }
 
 export function columnScaling(
@@ -24,6 +49,7 @@ export function columnScaling(
   gamma: ArrayLike<number>,
   beta: ArrayLike<number>,
   epsilon: number,
+  bounds?: { lower: ArrayLike<number>; upper: ArrayLike<number> },
 ): ColumnScaling {
   const width = mean.length;
   const denominator = new Float64Array(width);
@@ -37,6 +63,8 @@ export function columnScaling(
     denominator,
     gamma: Float64Array.from(gamma),
     beta: Float64Array.from(beta),
+    lower: bounds ? Float64Array.from(bounds.lower) : new Float64Array(width).fill(-Infinity),
+    upper: bounds ? Float64Array.from(bounds.upper) : new Float64Array(width).fill(Infinity),
   };
 }
 
@@ -51,20 +79,51 @@ export function batchNormalizeRows(
   width: number,
   scaling: ColumnScaling,
   output: Float64Array,
+  clipping: Clipping = Clipping.none(width),
 ): number {
-  const { mean, meanLo, denominator, gamma, beta } = scaling;
   let firstOverflow = -1;
   for (let r = 0, base = 0; r < rows; r++, base += width) {
-    for (let j = 0; j < width; j++) {
-      const x = input[base + j];
-      if (x !== x) {
-        output[base + j] = NaN;
-        continue;
-      }
-      const y = gamma[j] * ((x - mean[j] - meanLo[j]) / denominator[j]) + beta[j];
-      output[base + j] = y;
-      if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
+    const overflow = batchNormalizeRow(input, base, width, scaling, output, clipping);
+    if (firstOverflow < 0) firstOverflow = overflow;
+  }
+  return firstOverflow;
+}
+
+/**
+ * Normalizes the one row that starts at `base` in `input` into the same place
+ * in `output` (how grouped data is done: each row with its group's scaling).
+ * Returns the index of a result that is not finite, or −1.
+ */
+export function batchNormalizeRow(
+  input: Float64Array,
+  base: number,
+  width: number,
+  scaling: ColumnScaling,
+  output: Float64Array,
+  clipping: Clipping,
+): number {
+  const { mean, meanLo, denominator, gamma, beta, lower, upper } = scaling;
+  const limit = clipping.limit;
+  let firstOverflow = -1;
+  for (let j = 0; j < width; j++) {
+    let x = input[base + j];
+    if (x !== x) {
+      output[base + j] = NaN;
+      continue;
     }
+    if (x < lower[j]) x = lower[j];
+    else if (x > upper[j]) x = upper[j];
+    let z = (x - mean[j] - meanLo[j]) / denominator[j];
+    if (z > limit) {
+      z = limit;
+      clipping.counts[j]++;
+    } else if (z < -limit) {
+      z = -limit;
+      clipping.counts[j]++;
+    }
+    const y = gamma[j] * z + beta[j];
+    output[base + j] = y;
+    if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
   }
   return firstOverflow;
 }

@@ -3,6 +3,7 @@
 //   y_i = γ_i·(a_i − μ)/√(σ² + ε) + β_i.
 // Missing values (NaN) are left out of μ and σ² and stay NaN in the output.
 
+import { Clipping } from './batch.js';
 import { ColumnMoments } from './moments.js';
 
 /** Per-run facts about the rows, for the summary. */
@@ -39,7 +40,9 @@ export function layerNormalizeRows(
   epsilon: number,
   output: Float64Array,
   stats: LayerRowStats,
+  clipping: Clipping = Clipping.none(width),
 ): number {
+  const limit = clipping.limit;
   let firstOverflow = -1;
   for (let r = 0, base = 0; r < rows; r++, base += width) {
     // Pass 1: count, compensated sum (Neumaier), min and max of present values.
@@ -121,7 +124,15 @@ export function layerNormalizeRows(
         output[base + j] = NaN;
         continue;
       }
-      const y = gamma[j] * (((a * scale - mean) * unscale) / denominator) + beta[j];
+      let z = ((a * scale - mean) * unscale) / denominator;
+      if (z > limit) {
+        z = limit;
+        clipping.counts[j]++;
+      } else if (z < -limit) {
+        z = -limit;
+        clipping.counts[j]++;
+      }
+      const y = gamma[j] * z + beta[j];
       output[base + j] = y;
       if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
     }

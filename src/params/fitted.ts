@@ -4,6 +4,7 @@
 import { type ColumnScaling, columnScaling } from '../core/batch.js';
 import { ColumnMoments } from '../core/moments.js';
 import { DataError } from '../errors.js';
+import { GroupKeys } from '../groups.js';
 import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, type ParamsFile } from './params-file.js';
 
 export interface FitSettings {
@@ -12,34 +13,66 @@ export interface FitSettings {
   generator: string;
 }
 
+/** Winsorizing bounds fitted with quantile P, per column. */
+export interface FittedBounds {
+  p: number;
+  lower: ArrayLike<number>;
+  upper: ArrayLike<number>;
+}
+
+/** Per-group statistics for the file, by group key (see GroupKeys). */
+export interface FittedGroups {
+  groupBy: string[];
+  groups: Map<string, { moments: ColumnMoments }>;
+}
+
 /** The parameter file for fitted moments (γ = 1 and β = 0 unless given). */
 export function paramsFromMoments(
   names: readonly string[],
   moments: ColumnMoments,
   settings: FitSettings,
-  affine?: ReadonlyMap<string, { gamma?: number; beta?: number }>,
+  affine?: ReadonlyMap<string, { gamma?: number | undefined; beta?: number | undefined }>,
+  extras: { bounds?: FittedBounds | undefined; groups?: FittedGroups | undefined } = {},
 ): ParamsFile {
-  return {
+  const { bounds, groups } = extras;
+  const params: ParamsFile = {
     format: PARAMS_FORMAT,
     version: PARAMS_VERSION,
     generator: settings.generator,
     epsilon: settings.epsilon,
     ddof: settings.ddof,
-    columns: names.map((name, j) => {
-      const snapshot = moments.snapshot(j);
-      return {
-        name,
-        gamma: affine?.get(name)?.gamma ?? 1,
-        beta: affine?.get(name)?.beta ?? 0,
-        count: snapshot.count,
-        mean: snapshot.mean,
-        meanLo: snapshot.meanLo,
-        variance: moments.variance(j, settings.ddof),
-        m2: snapshot.m2,
-        min: snapshot.min,
-        max: snapshot.max,
-      };
-    }),
+    columns: names.map((name, j) => ({
+      name,
+      gamma: affine?.get(name)?.gamma ?? 1,
+      beta: affine?.get(name)?.beta ?? 0,
+      ...fittedColumn(moments, j, settings.ddof),
+      ...(bounds ? { lower: bounds.lower[j], upper: bounds.upper[j] } : {}),
+    })),
+  };
+  if (bounds) params.winsorize = bounds.p;
+  if (groups) {
+    params.groupBy = groups.groupBy;
+    params.groups = [...groups.groups].map(([key, group]) => ({
+      key: GroupKeys.labelsOf(key),
+      columns: names.map((name, j) => ({ name, ...fittedColumn(group.moments, j, settings.ddof) })),
+    }));
+  }
+  return params;
+}
+
+function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1) {
+  const snapshot = moments.snapshot(j);
+  const empty = snapshot.count === 0;
+  // A group may have no value in a column: it then has a count and nothing else.
+  if (empty) return { count: 0 };
+  return {
+    count: snapshot.count,
+    mean: snapshot.mean,
+    meanLo: snapshot.meanLo,
+    variance: moments.variance(j, ddof),
+    m2: snapshot.m2,
+    min: snapshot.min,
+    max: snapshot.max,
   };
 }
 
@@ -55,32 +88,72 @@ export function requirePresentValues(names: readonly string[], moments: ColumnMo
 
 /** The transform's per-column constants for `names`, taken from a parameter file. */
 export function scalingFromParams(params: ParamsFile, names: readonly string[], epsilon: number, file: string): ColumnScaling {
-  const columns = names.map((name) => columnOf(params, name, file));
+  return scalingFromColumns(params.columns, params, names, epsilon, file);
+}
+
+/**
+ * The constants of each group of a file written under --group-by, by group
+ * key. γ, β and winsorizing bounds are the file's top-level ones.
+ */
+export function groupScalingsFromParams(
+  params: ParamsFile,
+  names: readonly string[],
+  epsilon: number,
+  file: string,
+): Map<string, ColumnScaling> {
+  const result = new Map<string, ColumnScaling>();
+  for (const [i, group] of (params.groups ?? []).entries()) {
+    const where = `${file}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
+    result.set(GroupKeys.keyOfLabels(group.key), scalingFromColumns(group.columns, params, names, epsilon, where));
+  }
+  return result;
+}
+
+function scalingFromColumns(
+  statistics: ColumnParams[],
+  params: ParamsFile,
+  names: readonly string[],
+  epsilon: number,
+  where: string,
+): ColumnScaling {
+  const columns = names.map((name) => columnOf(statistics, name, where));
+  const affine = names.map((name) => columnOf(params.columns, name, where));
   const missing = columns.find((c) => c.mean === undefined || c.variance === undefined);
   if (missing) {
     throw new DataError(
-      `${file}: column ${JSON.stringify(missing.name)} has no fitted "mean" and "variance"; fit them with finorm fit`,
+      `${where}: column ${JSON.stringify(missing.name)} has no fitted "mean" and "variance"; fit them with finorm fit`,
     );
   }
+  const bounded = affine.some((c) => c.lower !== undefined);
   return columnScaling(
     columns.map((c) => c.mean as number),
     columns.map((c) => c.meanLo ?? 0),
     columns.map((c) => c.variance as number),
-    columns.map((c) => c.gamma ?? 1),
-    columns.map((c) => c.beta ?? 0),
+    affine.map((c) => c.gamma ?? 1),
+    affine.map((c) => c.beta ?? 0),
     epsilon,
+    bounded
+      ? { lower: affine.map((c) => c.lower ?? -Infinity), upper: affine.map((c) => c.upper ?? Infinity) }
+      : undefined,
   );
 }
 
 /** Moments restored from a parameter file, for merging; every statistic merge needs must be there. */
-export function momentsFromParams(params: ParamsFile, names: readonly string[], file: string): ColumnMoments {
+export function momentsFromParams(
+  params: ParamsFile,
+  names: readonly string[],
+  file: string,
+  statistics: ColumnParams[] = params.columns,
+  where = 'columns',
+): ColumnMoments {
   const moments = new ColumnMoments(names.length);
   names.forEach((name, j) => {
-    const c = columnOf(params, name, file);
-    const index = params.columns.indexOf(c);
+    const c = columnOf(statistics, name, file);
+    const index = statistics.indexOf(c);
+    if (c.count === 0) return;
     for (const key of ['count', 'mean', 'm2', 'min', 'max'] as const) {
       if (c[key] === undefined) {
-        throw new DataError(`${file}: columns[${index}] (${JSON.stringify(name)}).${key}: missing; merge needs count, mean, m2, min and max (files written by finorm fit have them)`);
+        throw new DataError(`${file}: ${where}[${index}] (${JSON.stringify(name)}).${key}: missing; merge needs count, mean, m2, min and max (files written by finorm fit have them)`);
       }
     }
     moments.restore(j, {
@@ -95,8 +168,8 @@ export function momentsFromParams(params: ParamsFile, names: readonly string[], 
   return moments;
 }
 
-function columnOf(params: ParamsFile, name: string, file: string): ColumnParams {
-  const column = params.columns.find((c) => c.name === name);
+function columnOf(columns: ColumnParams[], name: string, file: string): ColumnParams {
+  const column = columns.find((c) => c.name === name);
   if (!column) throw new DataError(`${file}: no parameters for column ${JSON.stringify(name)}`);
   return column;
 }

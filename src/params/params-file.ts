@@ -39,21 +39,48 @@ export const ColumnParamsSchema = z
     m2: nonNegative.optional(),
     min: finite.optional(),
     max: finite.optional(),
+    /** Winsorizing bounds: raw values are clamped to [lower, upper] before normalizing. */
+    lower: finite.optional(),
+    upper: finite.optional(),
   })
   .refine((c) => (c.mean === undefined) === (c.variance === undefined), {
     message: 'give both "mean" and "variance", or neither',
+  })
+  .refine((c) => (c.lower === undefined) === (c.upper === undefined), {
+    message: 'give both "lower" and "upper", or neither',
   });
 
-export const ParamsFileSchema = z.strictObject({
-  format: z.literal(PARAMS_FORMAT),
-  version: z.literal(PARAMS_VERSION),
-  /** Which finorm wrote the file (informational). */
-  generator: z.string().optional(),
-  epsilon: nonNegative.optional(),
-  ddof: z.union([z.literal(0), z.literal(1)]).optional(),
+/** The statistics of one group (e.g. one ticker) under --group-by. */
+export const GroupParamsSchema = z.strictObject({
+  /** The group's values of the groupBy columns, in their order. */
+  key: z.array(z.string()).min(1, 'expected at least one value'),
   columns: z.array(ColumnParamsSchema).min(1, 'expected at least one column'),
 });
 
+export const ParamsFileSchema = z
+  .strictObject({
+    format: z.literal(PARAMS_FORMAT),
+    version: z.literal(PARAMS_VERSION),
+    /** Which finorm wrote the file (informational). */
+    generator: z.string().optional(),
+    epsilon: nonNegative.optional(),
+    ddof: z.union([z.literal(0), z.literal(1)]).optional(),
+    columns: z.array(ColumnParamsSchema).min(1, 'expected at least one column'),
+    /** The winsorizing quantile P the lower/upper bounds were fitted with. */
+    winsorize: z.number().gt(0).lt(0.5).optional(),
+    /** --group-by: the columns whose values name a group. */
+    groupBy: z.array(z.string()).min(1, 'expected at least one column').optional(),
+    /** --group-by: statistics per group (γ and β are the top-level columns'). */
+    groups: z.array(GroupParamsSchema).optional(),
+  })
+  .refine((p) => (p.groupBy === undefined) === (p.groups === undefined), {
+    message: 'give both "groupBy" and "groups", or neither',
+  })
+  .refine((p) => p.groups === undefined || p.groups.every((g) => g.key.length === p.groupBy?.length), {
+    message: 'every group\'s "key" must have one value per "groupBy" column',
+  });
+
+export type GroupParams = z.infer<typeof GroupParamsSchema>;
 export type ColumnParams = z.infer<typeof ColumnParamsSchema>;
 export type ParamsFile = z.infer<typeof ParamsFileSchema>;
 
@@ -87,6 +114,17 @@ export function parseParams(text: string, path: string): ParamsFile {
   for (const column of result.data.columns) {
     if (names.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
     names.add(column.name);
+  }
+  const keys = new Set<string>();
+  for (const [i, group] of (result.data.groups ?? []).entries()) {
+    const where = `${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
+    const key = JSON.stringify(group.key);
+    if (keys.has(key)) throw new DataError(`${where} appears twice`);
+    keys.add(key);
+    const own = group.columns.map((c) => c.name);
+    if (own.length !== names.size || own.some((n) => !names.has(n))) {
+      throw new DataError(`${where}.columns must name the same columns as the top-level "columns" (${[...names].join(', ')})`);
+    }
   }
   return result.data;
 }

@@ -22,7 +22,9 @@ export interface RunSummary {
   /** The first few skipped rows, with where and why. */
   skipped: { file: string; line: number; column?: string; reason: string }[];
   epsilon?: number;
-  columns: { name: string; input: ColumnSummary; output?: ColumnSummary }[];
+  columns: { name: string; input: ColumnSummary; output?: ColumnSummary; clipped?: number }[];
+  /** --group-by: how many groups, and the smallest (its group-by values and row count). */
+  groups?: { count: number; smallest: { name: string; rows: number } };
   /** `layer` only: facts about the rows. */
   rows?: {
     zeroVariance: number;

@@ -1,0 +1,241 @@
+// Causal statistics: the mean and variance of each column over the rows seen
+// so far (expanding) or over the N most recent rows (trailing window), updated
+// one row at a time, so that a row is normalized only with what was known at
+// its time.
+//
+// Why the window recomputes: removing a value from a running mean and M2
+// (Welford's update run backwards) leaves a rounding error behind each time,
+// and over millions of rows those errors add up (drift). Each column's
+// statistics are therefore rebuilt from the values in the window every N
+// rows, which bounds the drift to what N updates can accumulate, at an
+// amortized cost of one more pass over each value.
+
+import type { Clipping } from './batch.js';
+import { ColumnMoments } from './moments.js';
+
+/** What normalization needs from running statistics, per column. */
+export interface RunningStatistics {
+  /** Adds the row that starts at `base` in `values` (NaN = missing). */
+  push(values: Float64Array, base: number): void;
+  /** Present values of column j in the statistics. */
+  count(j: number): number;
+  mean(j: number): number;
+  /** The small part of the mean: mean(j) + meanLo(j) is the mean, split so x − mean(j) − meanLo(j) keeps its digits. */
+  meanLo(j: number): number;
+  variance(j: number, ddof: number): number;
+}
+
+/** All rows so far: the double-double Welford moments of the whole-file fit. */
+export class ExpandingStatistics implements RunningStatistics {
+  private readonly moments: ColumnMoments;
+
+  constructor(width: number) {
+    this.moments = new ColumnMoments(width);
+  }
+
+  push(values: Float64Array, base: number): void {
+    const m = this.moments;
+    for (let j = 0; j < m.width; j++) m.add(j, values[base + j]);
+  }
+
+  count(j: number): number {
+    return this.moments.count[j];
+  }
+
+  mean(j: number): number {
+    return this.moments.meanHi[j];
+  }
+
+  meanLo(j: number): number {
+    return this.moments.meanLo[j];
+  }
+
+  variance(j: number, ddof: number): number {
+    return this.moments.variance(j, ddof);
+  }
+}
+
+/** The `size` most recent rows, kept in a ring buffer. */
+export class WindowStatistics implements RunningStatistics {
+  private readonly width: number;
+  private readonly size: number;
+  /** size × width, row-major; the row at `next` is the oldest once full. */
+  private readonly ring: Float64Array;
+  private rowsHeld = 0;
+  private next = 0;
+  private readonly counts: Float64Array;
+  /**
+   * Values enter the updates as x − shift, with shift a recent value of the
+   * column (exact when x is near it), so that rounding errors scale with the
+   * spread of the window rather than its level: prices near 1e9 moving by
+   * 1e-3 keep their digits.
+   */
+  private readonly shifts: Float64Array;
+  /** Mean of x − shift. */
+  private readonly means: Float64Array;
+  private readonly m2s: Float64Array;
+
+  constructor(width: number, size: number) {
+    this.width = width;
+    this.size = size;
+    this.ring = new Float64Array(width * size).fill(NaN);
+    this.counts = new Float64Array(width);
+    this.shifts = new Float64Array(width);
+    this.means = new Float64Array(width);
+    this.m2s = new Float64Array(width);
+  }
+
+  push(values: Float64Array, base: number): void {
+    const { width, ring, counts, shifts, means, m2s } = this;
+    const slot = this.next * width;
+    const full = this.rowsHeld === this.size;
+    for (let j = 0; j < width; j++) {
+      if (full) {
+        // Remove the oldest value: Welford's update in reverse.
+        const old = ring[slot + j];
+        if (old === old) {
+          const n = --counts[j];
+          if (n === 0) {
+            means[j] = 0;
+            m2s[j] = 0;
+          } else {
+            const d = old - shifts[j];
+            const delta = d - means[j];
+            means[j] -= delta / n;
+            m2s[j] = Math.max(0, m2s[j] - delta * (d - means[j]));
+          }
+        }
+      }
+      const x = values[base + j];
+      ring[slot + j] = x;
+      if (x !== x) continue;
+      const n = ++counts[j];
+      if (n === 1) {
+        shifts[j] = x;
+        means[j] = 0;
+        m2s[j] = 0;
+        continue;
+      }
+      const d = x - shifts[j];
+      const delta = d - means[j];
+      means[j] += delta / n;
+      m2s[j] += delta * (d - means[j]);
+    }
+    if (!full) this.rowsHeld++;
+    this.next++;
+    if (this.next === this.size) {
+      this.next = 0;
+      // Every `size` rows, forget the accumulated rounding of the updates.
+      if (full) this.recompute();
+    }
+  }
+
+  /** Rebuilds every column's count, shift, mean and M2 from the window (corrected two-pass). */
+  private recompute(): void {
+    const { width, ring, counts, shifts, means, m2s } = this;
+    const rows = this.rowsHeld;
+    for (let j = 0; j < width; j++) {
+      let n = 0;
+      let sum = 0;
+      let compensation = 0;
+      for (let r = 0; r < rows; r++) {
+        const x = ring[r * width + j];
+        if (x !== x) continue;
+        n++;
+        const t = sum + x;
+        compensation += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
+        sum = t;
+      }
+      counts[j] = n;
+      if (n === 0) {
+        means[j] = 0;
+        m2s[j] = 0;
+        continue;
+      }
+      const mean = (sum + compensation) / n;
+      let squares = 0;
+      let deviations = 0;
+      for (let r = 0; r < rows; r++) {
+        const x = ring[r * width + j];
+        if (x !== x) continue;
+        const d = x - mean;
+        squares += d * d;
+        deviations += d;
+      }
+      shifts[j] = mean;
+      means[j] = deviations / n;
+      m2s[j] = Math.max(0, squares - (deviations * deviations) / n);
+    }
+  }
+
+  count(j: number): number {
+    return this.counts[j];
+  }
+
+  /** The shift; meanLo(j) is the rest of the mean, so x − mean − meanLo keeps its digits. */
+  mean(j: number): number {
+    return this.counts[j] === 0 ? NaN : this.shifts[j];
+  }
+
+  meanLo(j: number): number {
+    return this.means[j];
+  }
+
+  variance(j: number, ddof: number): number {
+    const n = this.counts[j];
+    if (n === 0) return NaN;
+    if (n <= ddof) return 0;
+    return this.m2s[j] / (n - ddof);
+  }
+}
+
+/** How a row is normalized with running statistics. */
+export interface RunningNormalization {
+  epsilon: number;
+  ddof: number;
+  /** Fewer present values than this in the statistics: the output is missing. */
+  minPeriods: number;
+  /** Normalize with the rows strictly before this one (it is added afterwards). */
+  excludeCurrent: boolean;
+  clipping: Clipping;
+}
+
+/**
+ * Normalizes the row at `base` of `input` into `output` with `stats`, and adds
+ * the row to `stats` (before normalizing it, unless excludeCurrent). γ = 1,
+ * β = 0. Returns the index of a result that is not finite, or −1.
+ */
+export function runningNormalizeRow(
+  stats: RunningStatistics,
+  input: Float64Array,
+  base: number,
+  width: number,
+  how: RunningNormalization,
+  output: Float64Array,
+): number {
+  if (!how.excludeCurrent) stats.push(input, base);
+  const { clipping } = how;
+  const limit = clipping.limit;
+  let firstOverflow = -1;
+  for (let j = 0; j < width; j++) {
+    const x = input[base + j];
+    if (x !== x || stats.count(j) < how.minPeriods) {
+      output[base + j] = NaN;
+      continue;
+    }
+    const v = stats.variance(j, how.ddof) + how.epsilon;
+    const denominator = v === 0 ? 1 : Math.sqrt(v);
+    let z = (x - stats.mean(j) - stats.meanLo(j)) / denominator;
+    if (z > limit) {
+      z = limit;
+      clipping.counts[j]++;
+    } else if (z < -limit) {
+      z = -limit;
+      clipping.counts[j]++;
+    }
+    output[base + j] = z;
+    if (firstOverflow < 0 && (z === Infinity || z === -Infinity)) firstOverflow = base + j;
+  }
+  if (how.excludeCurrent) stats.push(input, base);
+  return firstOverflow;
+}
