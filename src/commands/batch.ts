@@ -155,7 +155,7 @@ export const batchCommand: CommandSpec = {
   examples: [
     { command: 'finorm batch fixtures/sp500-sample.csv', explanation: 'z-score every numeric column over the whole file' },
     {
-      command: 'finorm batch --group-by Sector fixtures/sp500-sample.csv',
+      command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
       explanation: 'z-score each company against its own sector',
     },
     {
@@ -250,13 +250,24 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   if (groupBy === undefined) return transformEach(input, o, epsilon, () => global);
 
   const keys = GroupKeys.resolve(groupBy, input.table.columns);
-  const byGroup = groupScalingsFromParams(params, names, epsilon, file);
+  const byGroup = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? global : undefined);
+  const unfitted = new Map([...byGroup].map(([key, s]) => [key, names.flatMap((_, j) => (Number.isNaN(s.mean[j]) ? [j] : []))]));
   const rowsByGroup = new Map<string, number>();
-  const outcome = await transformEach(input, o, epsilon, (block, r) => {
+  const width = names.length;
+  const outcome = await transformEach(input, o, epsilon, (block, r, values) => {
     const key = keys.keyOf(block.records[r]);
     rowsByGroup.set(key, (rowsByGroup.get(key) ?? 0) + 1);
     const scaling = byGroup.get(key);
-    if (scaling !== undefined) return scaling;
+    if (scaling !== undefined) {
+      for (const j of unfitted.get(key) ?? []) {
+        if (Number.isNaN(values[r * width + j])) continue;
+        throw new DataError(
+          `group ${keys.describe(key)} had no values in this column when ${file} was fitted; use --unseen global to normalize it with the global statistics`,
+          { file: block.source, line: block.lines[r], column: names[j] },
+        );
+      }
+      return scaling;
+    }
     if (o.unseen === 'global') return global;
     throw new DataError(
       `group ${keys.describe(key)} is not in ${file}, which has ${byGroup.size} groups; use --unseen global to normalize unseen groups with its global statistics`,
@@ -356,7 +367,7 @@ async function transformEach(
   input: FeatureInput,
   o: BatchOptions,
   epsilon: number,
-  scalingFor: (block: RowBlock, row: number) => ColumnScaling,
+  scalingFor: (block: RowBlock, row: number, values: Float64Array) => ColumnScaling,
 ): Promise<BatchOutcome> {
   const width = input.selection.names.length;
   const clipping = clippingOf(o.clip, width);
@@ -364,7 +375,7 @@ async function transformEach(
   const result = await transformAll(input, writer, (values, rows, out, block) => {
     let firstOverflow = -1;
     for (let r = 0; r < rows; r++) {
-      const overflow = batchNormalizeRow(values, r * width, width, scalingFor(block, r), out, clipping);
+      const overflow = batchNormalizeRow(values, r * width, width, scalingFor(block, r, values), out, clipping);
       if (firstOverflow < 0) firstOverflow = overflow;
     }
     return firstOverflow;

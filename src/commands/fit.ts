@@ -39,7 +39,7 @@ export const fitCommand: CommandSpec = {
   examples: [
     { command: 'finorm fit fixtures/sp500-sample.csv', explanation: 'print the fitted statistics of every numeric column' },
     { command: 'finorm fit --ddof 1 -c Price,EBITDA -o scaler.json fixtures/sp500-sample.csv', explanation: 'fit two columns with the sample variance' },
-    { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-sample.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
+    { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-financials.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
     { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
   ],
   async run(files, raw) {

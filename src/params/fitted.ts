@@ -100,11 +100,21 @@ export function groupScalingsFromParams(
   names: readonly string[],
   epsilon: number,
   file: string,
+  fallback?: ColumnScaling,
 ): Map<string, ColumnScaling> {
   const result = new Map<string, ColumnScaling>();
   for (const [i, group] of (params.groups ?? []).entries()) {
     const where = `${file}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
-    result.set(GroupKeys.keyOfLabels(group.key), scalingFromColumns(group.columns, params, names, epsilon, where));
+    const scaling = scalingFromColumns(group.columns, params, names, epsilon, where, true);
+    // A column the group had no value of when fitted: the global statistics
+    // with a fallback, else NaN (the transform refuses a value that meets it).
+    for (let j = 0; j < names.length; j++) {
+      if (!Number.isNaN(scaling.mean[j]) || fallback === undefined) continue;
+      scaling.mean[j] = fallback.mean[j];
+      scaling.meanLo[j] = fallback.meanLo[j];
+      scaling.denominator[j] = fallback.denominator[j];
+    }
+    result.set(GroupKeys.keyOfLabels(group.key), scaling);
   }
   return result;
 }
@@ -115,10 +125,12 @@ function scalingFromColumns(
   names: readonly string[],
   epsilon: number,
   where: string,
+  allowEmpty = false,
 ): ColumnScaling {
   const columns = names.map((name) => columnOf(statistics, name, where));
   const affine = names.map((name) => columnOf(params.columns, name, where));
-  const missing = columns.find((c) => c.mean === undefined || c.variance === undefined);
+  const isEmpty = (c: ColumnParams) => allowEmpty && c.count === 0 && c.mean === undefined;
+  const missing = columns.find((c) => !isEmpty(c) && (c.mean === undefined || c.variance === undefined));
   if (missing) {
     throw new DataError(
       `${where}: column ${JSON.stringify(missing.name)} has no fitted "mean" and "variance"; fit them with finorm fit`,
@@ -126,9 +138,9 @@ function scalingFromColumns(
   }
   const bounded = affine.some((c) => c.lower !== undefined);
   return columnScaling(
-    columns.map((c) => c.mean as number),
+    columns.map((c) => (isEmpty(c) ? NaN : (c.mean as number))),
     columns.map((c) => c.meanLo ?? 0),
-    columns.map((c) => c.variance as number),
+    columns.map((c) => (isEmpty(c) ? NaN : (c.variance as number))),
     affine.map((c) => c.gamma ?? 1),
     affine.map((c) => c.beta ?? 0),
     epsilon,

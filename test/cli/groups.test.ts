@@ -234,3 +234,26 @@ describe('--winsorize', () => {
     expect(r.stderr).toMatch(/--group-by and --winsorize|--winsorize and --group-by/);
   });
 });
+
+describe('groups without values in a column', () => {
+  it('refuses a value of a column the group had none of when fitted, unless --unseen global', async () => {
+    const train = tmp.file('sparse.csv', 'ticker,px,vol\nAAA,1,\nAAA,3,\nBBB,10,5\nBBB,30,7\n');
+    const params = `${tmp.dir}/sparse.json`;
+    expect((await runFinorm(['fit', '-g', 'ticker', '-e', '0', '-o', params, train])).code).toBe(0);
+    // The training data itself: AAA's vol is missing, so nothing meets the gap.
+    const same = await runFinorm(['batch', '--params', params, train]);
+    expect(same.code).toBe(0);
+    const fresh = tmp.file('sparse-new.csv', 'ticker,px,vol\nAAA,2,6\n');
+    const refused = await runFinorm(['batch', '--params', params, fresh]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/sparse-new\.csv:2: column "vol": group ticker "AAA" had no values in this column/);
+    // Global vol: 5, 7 → mean 6, var 1 → (6 − 6)/1 = 0; px with AAA's own fit: (2 − 2)/1 = 0.
+    const global = await runFinorm(['batch', '--params', params, '--unseen', 'global', fresh]);
+    expect(global.code).toBe(0);
+    expectColumn(global.stdout, 'vol', [0]);
+    const fresh2 = tmp.file('sparse-new2.csv', 'ticker,px,vol\nAAA,3,8\n');
+    const global2 = await runFinorm(['batch', '--params', params, '--unseen', 'global', fresh2]);
+    expectColumn(global2.stdout, 'vol', [2]);
+    expectColumn(global2.stdout, 'px', [1]);
+  });
+});
