@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// npm run bench [-- --rows N] [--memory-check] [--repeat N] [--json]
+//
+// Generates a deterministic synthetic table (date, ticker and 16 numeric
+// features from 0.01 to 5e9, about 190 bytes a row) in a temporary directory,
+// runs the built CLI on it the way a user would, and prints for each command
+// its wall time, MB/s, rows/s and the child's peak RSS. A floor measured in
+// the same run (Node reading the file and writing it to /dev/null) gives each
+// command a ratio that can be compared across machines. Nothing is committed:
+// the data is removed at the end.
+
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/finorm.js', import.meta.url));
+const RSS_PROBE = new URL('./rss-probe.mjs', import.meta.url).href;
+
+function parseArgs(argv) {
+  const args = { rows: 1_000_000, repeat: 1, json: false, memoryCheck: false, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--rows') args.rows = Number(value());
+    else if (a === '--repeat') args.repeat = Number(value());
+    else if (a === '--json') args.json = true;
+    else if (a === '--memory-check') args.memoryCheck = true;
+    else if (a === '--only') args.only = value().split(',');
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: npm run bench -- [--rows N (1000000)] [--repeat N (1)] [--memory-check] [--only name,...] [--json]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!(Number.isInteger(args.rows) && args.rows > 0)) throw new Error('--rows must be a positive whole number');
+  if (!(Number.isInteger(args.repeat) && args.repeat > 0)) throw new Error('--repeat must be a positive whole number');
+  return args;
+}
+
+/** mulberry32: a small seeded generator, so every run writes the same bytes. */
+function generator(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FEATURES = [
+  // name, magnitude, decimals: prices, ratios, yields, volumes, caps
+  ['open', 150, 4], ['high', 155, 4], ['low', 145, 4], ['close', 150, 4],
+  ['vwap', 150, 4], ['ret_1d', 0.02, 6], ['ret_5d', 0.05, 6], ['vol_20d', 0.3, 6],
+  ['volume', 5e6, 0], ['turnover', 7e8, 2], ['pe', 25, 6], ['pb', 4, 6],
+  ['div_yield', 0.02, 5], ['mkt_cap', 5e9, 0], ['spread_bp', 3, 3], ['beta', 1.1, 4],
+];
+
+/** Writes `rows` rows of the benchmark table to `path`; returns its size in bytes. */
+function writeDataset(path, rows) {
+  const next = generator(20261125);
+  const tickers = Array.from({ length: 500 }, (_, i) => 'T' + String(i).padStart(3, '0'));
+  const fd = openSync(path, 'w');
+  let chunk = 'date,ticker,' + FEATURES.map((f) => f[0]).join(',') + '\n';
+  const day = new Date(Date.UTC(2000, 0, 3));
+  for (let r = 0; r < rows; r++) {
+    if (r % tickers.length === 0 && r > 0) day.setUTCDate(day.getUTCDate() + 1);
+    let line = day.toISOString().slice(0, 10) + ',' + tickers[r % tickers.length];
+    for (const [, magnitude, decimals] of FEATURES) {
+      // Log-uniform over two orders of magnitude around the column's scale, signed for returns.
+      let x = magnitude * Math.pow(10, next() * 2 - 1);
+      if (magnitude < 0.1 && next() < 0.5) x = -x;
+      line += ',' + (x < 0.01 && x > -0.01 && decimals < 3 ? '0.01' : x.toFixed(decimals));
+    }
+    chunk += line + '\n';
+    if (chunk.length > 1 << 20) {
+      writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  writeSync(fd, chunk);
+  closeSync(fd);
+  return statSync(path).size;
+}
+
+/** Runs one child process; resolves to its wall time (s) and peak RSS (bytes). */
+function runChild(args, { input, rssFile }) {
+  return new Promise((resolve, reject) => {
+    const stdin = input ? openSync(input, 'r') : 'ignore';
+    const devnull = openSync('/dev/null', 'w');
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--import', RSS_PROBE, ...args], {
+      stdio: [stdin, devnull, 'pipe'],
+      env: { ...process.env, FINORM_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (typeof stdin === 'number') closeSync(stdin);
+      closeSync(devnull);
+      if (code !== 0) return reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+      let rss = NaN;
+      try {
+        // maxRSS is in kilobytes.
+        rss = Number(readFileSync(rssFile, 'utf8')) * 1024;
+      } catch {
+        // The probe did not run (killed by a signal): leave RSS unknown.
+      }
+      resolve({ seconds, rss });
+    });
+  });
+}
+
+/** The commands measured, as a user would type them. */
+function commandsFor(dir, data) {
+  const params = join(dir, 'fit.json');
+  return [
+    { name: 'floor (read + write, no parsing)', args: ['-e', 'require("fs").createReadStream(process.argv[1]).pipe(process.stdout)', data] },
+    { name: 'layer', args: [BIN, 'layer', data] },
+    { name: 'batch (two passes)', args: [BIN, 'batch', data] },
+    { name: 'fit', args: [BIN, 'fit', '-o', params, data] },
+    { name: 'batch --params', args: [BIN, 'batch', '--params', params, data] },
+    { name: 'stats', args: [BIN, 'stats', '--csv', data] },
+    { name: 'layer, CSV → NDJSON', args: [BIN, 'layer', '--output-format', 'ndjson', data] },
+    { name: 'batch --group-by ticker', args: [BIN, 'batch', '--group-by', 'ticker', data] },
+    { name: 'batch --window 20 -g ticker', args: [BIN, 'batch', '--window', '20', '--group-by', 'ticker', data] },
+  ];
+}
+
+async function measure(rows, options) {
+  const dir = mkdtempSync(join(tmpdir(), 'finorm-bench-'));
+  try {
+    const data = join(dir, 'bench.csv');
+    const bytes = writeDataset(data, rows);
+    const results = [];
+    for (const command of commandsFor(dir, data)) {
+      if (options.only && !command.name.startsWith('floor') && !options.only.some((o) => command.name.startsWith(o))) continue;
+      let best;
+      for (let i = 0; i < options.repeat; i++) {
+        const run = await runChild(command.args, { rssFile: join(dir, 'rss') });
+        if (!best || run.seconds < best.seconds) best = { ...run, rss: Math.max(run.rss, best?.rss ?? 0) };
+      }
+      results.push({ name: command.name, seconds: best.seconds, mbPerSecond: bytes / 1e6 / best.seconds, rowsPerSecond: rows / best.seconds, peakRssMb: best.rss / 1e6 });
+    }
+    const floor = results[0].seconds;
+    for (const r of results) r.ratioToFloor = r.seconds / floor;
+    return { rows, bytes, results };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function table(run) {
+  const header = ['command', 'time s', 'MB/s', 'rows/s', 'peak RSS MB', '× floor'];
+  const lines = run.results.map((r) => [
+    r.name,
+    r.seconds.toFixed(2),
+    r.mbPerSecond.toFixed(1),
+    Math.round(r.rowsPerSecond).toLocaleString('en-US'),
+    Number.isNaN(r.peakRssMb) ? '?' : r.peakRssMb.toFixed(0),
+    r.ratioToFloor.toFixed(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const row = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [row(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(row)].join('\n');
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const sizes = args.memoryCheck ? [args.rows, args.rows * 4] : [args.rows];
+  const runs = [];
+  for (const rows of sizes) runs.push(await measure(rows, args));
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ node: process.version, runs }, null, 2) + '\n');
+    return;
+  }
+  for (const run of runs) {
+    console.log(`\n${run.rows.toLocaleString('en-US')} rows, ${(run.bytes / 1e6).toFixed(1)} MB of CSV (node ${process.version})\n`);
+    console.log(table(run));
+  }
+  if (runs.length === 2) {
+    console.log('\npeak RSS, MB: ' + runs[0].results.map((r, i) => `${r.name}: ${r.peakRssMb.toFixed(0)} → ${runs[1].results[i].peakRssMb.toFixed(0)}`).join('; '));
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench: ${error.message}`);
+  process.exit(1);
+});
