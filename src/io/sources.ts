@@ -16,7 +16,7 @@ export interface Source {
 
 export const STDIN_NAME = '<stdin>';
 
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 16;
 
 /** Files from the command line; none, or `-`, means stdin. */
 export function sourcesFrom(files: readonly string[]): Source[] {
@@ -66,6 +66,13 @@ export interface ByteTap {
   (chunk: Buffer): void | Promise<void>;
 }
 
+let bytesRead = 0;
+
+/** Raw bytes read from all sources so far (compressed bytes for .gz): what progress reports. */
+export function bytesReadSoFar(): number {
+  return bytesRead;
+}
+
 /**
  * The raw chunks of a source, gunzipped when the file name ends in `.gz` or
  * the bytes start with the gzip magic number.
@@ -76,7 +83,9 @@ async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
   const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const next = async (): Promise<IteratorResult<Buffer>> => {
     const result = await chunks.next();
-    if (!result.done && tap) await tap(result.value);
+    if (result.done) return result;
+    bytesRead += result.value.length;
+    if (tap) await tap(result.value);
     return result;
   };
   const first = await next();
