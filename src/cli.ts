@@ -4,6 +4,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { batchCommand } from './commands/batch.js';
+import { completionCommand } from './commands/completion.js';
 import { fitCommand } from './commands/fit.js';
 import { layerCommand } from './commands/layer.js';
 import { mergeCommand } from './commands/merge.js';
@@ -12,9 +13,11 @@ import type { CommandSpec } from './commands/command.js';
 import { ExitCode, FinormError } from './errors.js';
 import { removeTempFilesSync } from './io/temp-files.js';
 import type { OptionGroup, OptionSpec } from './options.js';
+import { progress } from './report/progress.js';
 import { packageVersion } from './version.js';
+import { stat } from 'node:fs/promises';
 
-export const commands: CommandSpec[] = [layerCommand, batchCommand, fitCommand, statsCommand, mergeCommand];
+export const commands: CommandSpec[] = [layerCommand, batchCommand, fitCommand, statsCommand, mergeCommand, completionCommand];
 
 const GROUP_ORDER: OptionGroup[] = ['Input', 'Columns', 'Normalization', 'Output'];
 
@@ -27,6 +30,14 @@ export function buildProgram(onRun: (spec: CommandSpec, args: string[], command:
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} });
+  program.addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  finorm layer fixtures/sp500-sample.csv\n      normalize each row across its numeric columns\n' +
+      '  finorm fit train.csv -o scaler.json && finorm batch --params scaler.json test.csv\n' +
+      '      fit per-column statistics on one file, apply them to another\n' +
+      '\nRun `finorm <command> --help` for a command\'s options and examples.\n',
+  );
   for (const spec of commands) {
     const command = program
       .command(spec.name)
@@ -80,13 +91,17 @@ export async function run(argv: string[]): Promise<number> {
     const { spec, args, command } = chosen;
     const raw = command.opts();
     const given = new Set(Object.keys(raw).filter((key) => command.getOptionValueSource(key) === 'cli'));
-    return await spec.run(args, raw, given);
+    progress.configure({ quiet: raw.quiet === true, progress: raw.progress === true }, await inputSize(args));
+    const code = await spec.run(args, raw, given);
+    progress.clear();
+    return code;
   } catch (error) {
     return reportError(error);
   }
 }
 
 function reportError(error: unknown): number {
+  progress.clear();
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
       return ExitCode.ok;
@@ -108,7 +123,20 @@ function reportError(error: unknown): number {
   return ExitCode.dataError;
 }
 
+/** Total size of the input files, if every input is a file (for percent and time left). */
+async function inputSize(args: string[]): Promise<number | undefined> {
+  if (args.length === 0 || args.includes('-')) return undefined;
+  let total = 0;
+  for (const path of args) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    total += info.size;
+  }
+  return total;
+}
+
 function stop(code: number): void {
+  progress.clear();
   removeTempFilesSync();
   process.exit(code);
 }

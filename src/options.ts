@@ -205,6 +205,12 @@ export const reportOptions = {
     complete: 'file',
     schema: z.string().min(1).optional(),
   },
+  progress: {
+    flags: '--progress',
+    description: 'show the progress line even when stderr is not a terminal (it shows on a terminal after 1 s, unless -q or CI is set)',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+  },
   color: {
     flags: '--color <when>',
     description: 'colour the summary: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`',

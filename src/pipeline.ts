@@ -3,6 +3,7 @@
 // (src/commands/*.ts) combine these with the math in src/core/.
 
 import { DataError, UsageError } from './errors.js';
+import { progress } from './report/progress.js';
 import { BadRowPolicy, type OnError } from './io/bad-rows.js';
 import { type DecodedBlock, FeatureDecoder } from './io/features.js';
 import { checkOutputTargets, openOutput } from './io/output.js';
@@ -102,6 +103,7 @@ export class FeatureInput {
       if (noFeatures) throw this.noFeatures();
       const decoded = this.decoder.decode(block);
       this.rowsKept += decoded.block.records.length;
+      progress.advance(decoded.block.records.length);
       return decoded;
     };
     while (this.lookahead.length > 0) yield decodeBlock(this.lookahead.shift() as RowBlock);

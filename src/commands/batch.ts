@@ -32,6 +32,7 @@ import {
 } from '../params/fitted.js';
 import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
 import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
+import { progress } from '../report/progress.js';
 import { deliverSummary } from '../report/report.js';
 import { type RunSummary, columnSummaries, skippedRows } from '../report/summary.js';
 import { packageVersion } from '../version.js';
@@ -294,6 +295,9 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
   // stdin cannot be read twice: pass 1 copies it to a spool that later passes read.
   const spool = sources.some((s) => s.path === undefined) ? await StdinSpool.create() : undefined;
   try {
+    const passes = o.winsorize !== undefined ? 3 : 2;
+    progress.expectPasses(passes);
+    progress.startPhase(`pass 1/${passes}`);
     const fitting = await FeatureInput.open(sources, settingsFor(o), undefined, spool?.tap);
     const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.table.columns) : undefined;
     let moments: ColumnMoments;
@@ -314,6 +318,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     if (sketches && o.winsorize !== undefined && fitting.rowsKept > 0) {
       // The statistics of the winsorized values need one more pass.
       bounds = winsorizingBounds(names, sketches, o.winsorize);
+      progress.startPhase(`pass 2/${passes}`);
       const clampedInput = await reopen();
       clampedInput.expectRows(fitting.rowsRead);
       moments = await fitClamped(clampedInput, bounds);
@@ -330,6 +335,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
             }),
           );
     const global = scalingOf(moments, o, bounds);
+    progress.startPhase(`pass ${passes}/${passes}`);
     const input = await reopen();
     input.expectRows(fitting.rowsRead);
     let outcome: BatchOutcome;

@@ -1,6 +1,7 @@
 // Delivers the summary at the end of a run: JSON to --stats, a table to stderr.
 
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { progress } from './progress.js';
 import { renderSummary } from './render.js';
 import { type RunSummary, summaryJson } from './summary.js';
 import { type ColorMode, stderrChalk, wantsSummary } from './terminal.js';
@@ -13,6 +14,7 @@ export interface ReportSettings {
 }
 
 export async function deliverSummary(summary: RunSummary, settings: ReportSettings): Promise<void> {
+  progress.clear();
   if (settings.stats !== undefined) await writeFileAtomic(settings.stats, summaryJson(summary));
   if (wantsSummary(settings)) process.stderr.write(renderSummary(summary, stderrChalk(settings.color)));
 }
