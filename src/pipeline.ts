@@ -21,6 +21,8 @@ export interface InputSettings {
   onError: OnError;
   columns?: string[] | undefined;
   exclude?: string[] | undefined;
+  /** --group-by: columns kept out of the features. */
+  groupBy?: string[] | undefined;
 }
 
 export interface OutputSettings {

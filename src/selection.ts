@@ -23,6 +23,8 @@ export interface SelectionRequest {
   columns?: string[] | undefined;
   /** Tokens of --exclude. */
   exclude?: string[] | undefined;
+  /** Tokens of --group-by: these columns name groups and are never features. */
+  groupBy?: string[] | undefined;
 }
 
 export function selectionOf(columns: string[], features: number[]): FeatureSelection {
@@ -53,6 +55,14 @@ export function selectFeatures(
   if (request.exclude !== undefined) {
     const excluded = new Set(resolveColumns(request.exclude, columns, '--exclude'));
     chosen = chosen.filter((i) => !excluded.has(i));
+  }
+  if (request.groupBy !== undefined) {
+    const groups = new Set(resolveColumns(request.groupBy, columns, '--group-by'));
+    const clash = request.columns !== undefined ? chosen.find((i) => groups.has(i)) : undefined;
+    if (clash !== undefined) {
+      throw new UsageError(`${JSON.stringify(columns[clash])} is a --group-by column, so it cannot also be a feature in --columns`);
+    }
+    chosen = chosen.filter((i) => !groups.has(i));
   }
   return selectionOf(columns, chosen);
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { GroupKeys, groupFacts } from '../groups.js';
 import type { Source } from '../io/sources.js';
 import { FeatureInput, openTableWriter } from '../pipeline.js';
-import { type BatchOptions, type BatchOutcome, settingsFor } from './batch.js';
+import { type BatchOptions, type BatchOutcome } from './batch.js';
 import { clippingOf, transformAll } from './shared.js';
 
 interface GroupState {
@@ -22,7 +22,7 @@ export async function runCausal(sources: Source[], o: BatchOptions): Promise<Bat
   if (windowSize !== undefined && minPeriods > windowSize) {
     throw new UsageError(`--min-periods ${minPeriods} can never be reached with --window ${windowSize}`);
   }
-  const input = await FeatureInput.open(sources, settingsFor(o));
+  const input = await FeatureInput.open(sources, o);
   const width = input.selection.names.length;
   const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.table.columns) : undefined;
   const clipping = clippingOf(o.clip, width);

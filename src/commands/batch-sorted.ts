@@ -15,7 +15,7 @@ import { paramsFromMoments } from '../params/fitted.js';
 import { formatParams } from '../params/params-file.js';
 import { FeatureInput, openTableWriter } from '../pipeline.js';
 import { packageVersion } from '../version.js';
-import { type BatchOptions, type BatchOutcome, scalingOf, settingsFor } from './batch.js';
+import { type BatchOptions, type BatchOutcome, scalingOf } from './batch.js';
 import { clippingOf, generatorName, overflowError } from './shared.js';
 
 /** Rows `start` to `end` (exclusive) of a decoded block, held until their group ends. */
@@ -27,7 +27,7 @@ interface HeldRows {
 }
 
 export async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<BatchOutcome> {
-  const input = await FeatureInput.open(sources, settingsFor(o));
+  const input = await FeatureInput.open(sources, o);
   const { names } = input.selection;
   const width = names.length;
   const keys = GroupKeys.resolve(o.groupBy ?? [], input.table.columns);

@@ -229,11 +229,7 @@ function checkCombinations(o: BatchOptions, given: ReadonlySet<string>): void {
   if (o.sorted && o.groupBy === undefined) throw new UsageError('--sorted needs --group-by: it says the input is sorted by the groups');
 }
 
-/** The input settings with the group-by columns kept out of the features. */
-export function settingsFor(o: BatchOptions): BatchOptions {
-  if (o.groupBy === undefined) return o;
-  return { ...o, exclude: [...(o.exclude ?? []), ...o.groupBy] };
-}
+
 
 /** One pass with the statistics of a parameter file (per group if it has groups). */
 async function runWithParams(sources: Source[], o: BatchOptions, given: ReadonlySet<string>): Promise<BatchOutcome> {
@@ -242,7 +238,7 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const groupBy = groupColumnsOf(params, o, file);
   const input = await FeatureInput.open(
     sources,
-    groupBy ? { ...o, exclude: [...(o.exclude ?? []), ...groupBy] } : o,
+    { ...o, groupBy },
     { names: params.columns.map((c) => c.name), file },
   );
   const { names } = input.selection;
@@ -298,7 +294,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     const passes = o.winsorize !== undefined ? 3 : 2;
     progress.expectPasses(passes);
     progress.startPhase(`pass 1/${passes}`);
-    const fitting = await FeatureInput.open(sources, settingsFor(o), undefined, spool?.tap);
+    const fitting = await FeatureInput.open(sources, o, undefined, spool?.tap);
     const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.table.columns) : undefined;
     let moments: ColumnMoments;
     let groups: Map<string, GroupFit> | undefined;

@@ -48,7 +48,7 @@ export const fitCommand: CommandSpec = {
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
     ]);
-    const input = await FeatureInput.open(sources, o.groupBy ? { ...o, exclude: [...(o.exclude ?? []), ...o.groupBy] } : o);
+    const input = await FeatureInput.open(sources, o);
     const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.table.columns) : undefined;
     const sink = await openOutput(o.output);
     try {

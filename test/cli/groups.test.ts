@@ -257,3 +257,14 @@ describe('groups without values in a column', () => {
     expectColumn(global2.stdout, 'px', [1]);
   });
 });
+
+describe('--group-by mistakes', () => {
+  it('names --group-by when its column does not exist, and refuses a group column among --columns', async () => {
+    const typo = await runFinorm(['batch', '-g', 'tickr'], { input: PRICES });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^finorm: --group-by: no column named "tickr" \(did you mean "ticker"\?\)/);
+    const clash = await runFinorm(['fit', '-g', 'ticker', '-c', 'ticker,px'], { input: PRICES });
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/"ticker" is a --group-by column/);
+  });
+});
