@@ -153,7 +153,13 @@ export class ColumnMoments {
     const n = this.count[j];
     if (n === 0) return NaN;
     if (n <= ddof) return 0;
-    return this.m2(j) / (n - ddof);
+    // (hi + lo)/d with the residual of the first division taken exactly
+    // (Dekker's product), so the result is rounded about once, not twice.
+    const d = n - ddof;
+    const hi = this.m2Hi[j];
+    const q = hi / d;
+    const residual = productResidual(hi, q, d) + this.m2Lo[j];
+    return q + residual / d;
   }
 
   std(j: number, ddof: number): number {
@@ -193,6 +199,20 @@ function addToM2(m: ColumnMoments, j: number, term: number): void {
   const h = s + lo;
   m.m2Lo[j] = lo - (h - s);
   m.m2Hi[j] = h;
+}
+
+/** a − q·d exactly (for a quotient q ≈ a/d), by Dekker's split of q and d. */
+function productResidual(a: number, q: number, d: number): number {
+  const SPLIT = 134217729; // 2^27 + 1
+  let t = SPLIT * q;
+  const qh = t - (t - q);
+  const ql = q - qh;
+  t = SPLIT * d;
+  const dh = t - (t - d);
+  const dl = d - dh;
+  const p = q * d;
+  const e = qh * dh - p + qh * dl + ql * dh + ql * dl;
+  return a - p - e;
 }
 
 /** (aHi + aLo) − (bHi + bLo), rounded once to a double. */

@@ -1,0 +1,67 @@
+// batchNormalizeRows: the formulas of scikit-learn's StandardScaler and
+// PyTorch's BatchNorm1d in eval mode, on hand-computed examples, and exact
+// arithmetic where the mean is far from zero.
+
+import { describe, expect, it } from 'vitest';
+import { Clipping, batchNormalizeRows, columnScaling } from '../../src/core/batch.js';
+import { ColumnMoments } from '../../src/core/moments.js';
+import { exactMean, exactNormalized, exactVariance } from '../support/exact.js';
+
+function transform(values: number[], width: number, scaling: ReturnType<typeof columnScaling>, clipping?: Clipping): number[] {
+  const out = new Float64Array(values.length);
+  batchNormalizeRows(Float64Array.from(values), values.length / width, width, scaling, out, clipping);
+  return [...out];
+}
+
+describe('batchNormalizeRows', () => {
+  it('equals StandardScaler: (x − mean)/√var with ε = 0, and a constant column gives 0', () => {
+    // Column a: 1, 2, 3, 6 → mean 3, var (4 + 1 + 0 + 9)/4 = 3.5. Column b: constant 5.
+    const scaling = columnScaling([3, 5], [0, 0], [3.5, 0], [1, 1], [0, 0], 0);
+    const out = transform([1, 5, 2, 5, 3, 5, 6, 5], 2, scaling);
+    const s = Math.sqrt(3.5);
+    [-2 / s, 0, -1 / s, 0, 0, 0, 3 / s, 0].forEach((want, i) => expect(out[i]).toBeCloseTo(want, 15));
+  });
+
+  it('equals BatchNorm1d in eval mode: γ(x − running_mean)/√(running_var + ε) + β', () => {
+    // running_mean 10, running_var 4, ε 1e-5, γ 2, β 0.5: y(12) = 2·2/√4.00001 + 0.5.
+    const scaling = columnScaling([10], [0], [4], [2], [0.5], 1e-5);
+    const [y] = transform([12], 1, scaling);
+    expect(Math.abs(y - (4 / Math.sqrt(4.00001) + 0.5))).toBeLessThanOrEqual(2 * Number.EPSILON * 3);
+  });
+
+  it('keeps missing values missing', () => {
+    const scaling = columnScaling([0], [0], [1], [1], [0], 0);
+    const out = transform([NaN, 2], 1, scaling);
+    expect(Number.isNaN(out[0])).toBe(true);
+    expect(out[1]).toBe(2);
+  });
+
+  it('is exact to the last bits on 1e9 + noise, thanks to meanLo', () => {
+    const values = Array.from({ length: 3000 }, (_, i) => 1e9 + ((i * 7919) % 1000) * 1e-3 + 1e-4 / 3);
+    const m = new ColumnMoments(1);
+    for (const x of values) m.add(0, x);
+    const variance = m.variance(0, 0);
+    const withLo = transform(values, 1, columnScaling([m.meanHi[0]], [m.meanLo[0]], [variance], [1], [0], 1e-5));
+    const withoutLo = transform(values, 1, columnScaling([m.meanHi[0]], [0], [variance], [1], [0], 1e-5));
+    const mean = exactMean(values);
+    const exactVar = exactVariance(values, 0);
+    // Within 2 ulps of the result, or of 1/64 for results near 0 (where the
+    // mean's own tiny rounding, ~1e-19 here, shows in the last bits).
+    const error = (out: number[]) =>
+      Math.max(...values.map((x, i) => {
+        const want = exactNormalized(x, mean, exactVar, 1e-5);
+        return Math.abs(out[i] - want) / (Number.EPSILON * Math.max(Math.abs(want), 1 / 64));
+      }));
+    expect(error(withLo)).toBeLessThanOrEqual(2);
+    // Without the mean's low part, the rounding of a mean near 1e9 (ulp 1.2e-7) shows: millions of ulps.
+    expect(error(withoutLo)).toBeGreaterThan(1e6);
+  });
+
+  it('clamps raw values to winsorizing bounds and z to the clip limit', () => {
+    const scaling = columnScaling([0], [0], [1], [1], [0], 0, { lower: [-2], upper: [2] });
+    const clipping = new Clipping(1.5, 1);
+    const out = transform([-5, 1, 5], 1, scaling, clipping);
+    expect(out).toEqual([-1.5, 1, 1.5]);
+    expect(clipping.counts[0]).toBe(2);
+  });
+});
