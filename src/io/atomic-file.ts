@@ -83,9 +83,10 @@ export class AtomicFile {
   }
 }
 
-/** Writes a whole text file atomically. */
+/** Writes a whole text file atomically (a device such as /dev/stdout in place). */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const file = await AtomicFile.open(path);
+  const { openOutput } = await import('./output.js');
+  const file = await openOutput(path);
   try {
     await file.write(text);
   } catch (error) {

@@ -1,6 +1,6 @@
 // Where output text goes: stdout, or a file written atomically.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { FinormError, UsageError, ioErrorFrom } from '../errors.js';
 import { AtomicFile } from './atomic-file.js';
@@ -28,7 +28,65 @@ export class BrokenPipe extends FinormError {
 }
 
 export async function openOutput(path: string | undefined): Promise<OutputSink> {
-  return path === undefined ? new StdoutSink() : AtomicFile.open(path);
+  if (path === undefined) return new StdoutSink();
+  if (await isSpecialFile(path)) return DeviceSink.open(path);
+  return AtomicFile.open(path);
+}
+
+/**
+ * An existing target that is not a regular file (/dev/null, /dev/stderr, a
+ * named pipe) is written in place: renaming a temporary file over it would
+ * replace the device itself.
+ */
+export async function isSpecialFile(path: string): Promise<boolean> {
+  const stats = await fs.stat(path).catch(() => undefined);
+  return stats !== undefined && !stats.isFile() && !stats.isDirectory();
+}
+
+class DeviceSink implements OutputSink {
+  private failure: unknown;
+
+  private constructor(
+    private readonly path: string,
+    private readonly stream: WriteStream,
+  ) {
+    stream.on('error', (error) => {
+      this.failure ??= error;
+    });
+  }
+
+  static async open(path: string): Promise<DeviceSink> {
+    try {
+      const handle = await fs.open(path, 'w');
+      return new DeviceSink(path, handle.createWriteStream());
+    } catch (error) {
+      throw ioErrorFrom(error, 'write', path);
+    }
+  }
+
+  async write(text: string): Promise<void> {
+    this.check();
+    if (!this.stream.write(text)) await drained(this.stream);
+    this.check();
+  }
+
+  async commit(): Promise<void> {
+    this.check();
+    await new Promise<void>((done) => {
+      this.stream.once('error', () => done());
+      this.stream.once('close', () => done());
+      this.stream.end();
+    });
+    this.check();
+  }
+
+  async abort(): Promise<void> {
+    this.stream.destroy();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw ioErrorFrom(this.failure, 'write', this.path);
+  }
 }
 
 class StdoutSink implements OutputSink {
