@@ -88,7 +88,14 @@ export class FeatureInput {
           const next = await table.blocks.next();
           if (next.done) break;
           lookahead.push(next.value);
-          for (const record of next.value.records) sample.push(record);
+          const { records, errors } = next.value;
+          for (let r = 0; r < records.length; r++) {
+            const error = errors?.[r];
+            // An unreadable row says nothing about column types; stopping at it
+            // now keeps "first bad row first" (skip counts it when decoding).
+            if (error === undefined) sample.push(records[r]);
+            else if (settings.onError === 'stop') badRows.handle(error);
+          }
         }
       }
       selection = selectFeatures(table.columns, settings, sample, settings.na, table.format === 'ndjson');

@@ -46,6 +46,12 @@ export class FeatureDecoder {
       const record = block.records[r];
       const base = kept * width;
       let bad = false;
+      const unreadable = block.errors?.[r];
+      if (unreadable !== undefined) {
+        this.badRows.handle(unreadable);
+        dropped = true;
+        continue;
+      }
       for (let j = 0; j < width; j++) {
         const cell = record[this.features[j]];
         const value = this.valueOf(cell);
@@ -69,6 +75,7 @@ export class FeatureDecoder {
     if (!dropped) return { block, values };
     block.records.length = kept;
     block.lines.length = kept;
+    delete block.errors;
     return { block, values: values.subarray(0, kept * width) };
   }
 

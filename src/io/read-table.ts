@@ -18,6 +18,12 @@ export interface RowBlock {
   records: Cell[][];
   /** Physical line on which each record starts (1-based). */
   lines: number[];
+  /**
+   * Records that could not be read (wrong field count, bad quoting, bad JSON)
+   * stay in place, as an empty record with its error here, so that bad rows
+   * are met in line order, whichever stage finds them.
+   */
+  errors?: (RowError | undefined)[];
 }
 
 export interface ReadOptions {
@@ -120,7 +126,7 @@ async function* readDelimited(
   const onRecord = (fields: string[], line: number, error: string | undefined): void => {
     if (error !== undefined) {
       if (width < 0) throw new DataError(`${source.name}:${line}: cannot read the header: ${error}`);
-      options.badRows.handle(new RowError(error, { file: source.name, line }));
+      out.addBad(new RowError(error, { file: source.name, line }), line);
       return;
     }
     if (width < 0) {
@@ -130,9 +136,7 @@ async function* readDelimited(
       if (options.header) return;
     }
     if (fields.length !== width) {
-      options.badRows.handle(
-        new RowError(`expected ${width} fields (as in the header), found ${fields.length}`, { file: source.name, line }),
-      );
+      out.addBad(new RowError(`expected ${width} fields (as in the header), found ${fields.length}`, { file: source.name, line }), line);
       return;
     }
     out.add(fields, line);
@@ -155,7 +159,7 @@ async function* readNdjson(source: Source, chunks: AsyncGenerator<string>, optio
     const at = { file: source.name, line };
     if (object === undefined) {
       if (columns === undefined) throw new DataError(`cannot read the first record: ${error}`, at);
-      options.badRows.handle(new RowError(error ?? 'bad line', at));
+      out.addBad(new RowError(error ?? 'bad line', at), line);
       return;
     }
     if (columns === undefined) {
@@ -176,11 +180,12 @@ async function* readNdjson(source: Source, chunks: AsyncGenerator<string>, optio
     if (keys > present) {
       const known = new Set(columns);
       const extra = Object.keys(object).find((key) => !known.has(key)) ?? '';
-      options.badRows.handle(
+      out.addBad(
         new RowError(
           `key ${JSON.stringify(extra)} is not among the first record's keys (${columns.join(', ')}); finorm takes the columns from the first record`,
           at,
         ),
+        line,
       );
       return;
     }
@@ -202,9 +207,20 @@ class EventQueue {
   private lines: number[] = [];
   constructor(private readonly sourceName: string) {}
 
+  private errors: (RowError | undefined)[] | undefined;
+
   add(record: Cell[], line: number): void {
     this.records.push(record);
     this.lines.push(line);
+    this.errors?.push(undefined);
+  }
+
+  /** A record that could not be read: an empty record with its error, in its place. */
+  addBad(error: RowError, line: number): void {
+    this.errors ??= this.records.map(() => undefined);
+    this.records.push([]);
+    this.lines.push(line);
+    this.errors.push(error);
   }
 
   *drain(): Generator<SourceEvent> {
@@ -213,9 +229,12 @@ class EventQueue {
       this.header = undefined;
     }
     if (this.records.length > 0) {
-      yield { kind: 'rows', block: { source: this.sourceName, records: this.records, lines: this.lines } };
+      const block: RowBlock = { source: this.sourceName, records: this.records, lines: this.lines };
+      if (this.errors) block.errors = this.errors;
+      yield { kind: 'rows', block };
       this.records = [];
       this.lines = [];
+      this.errors = undefined;
     }
   }
 }

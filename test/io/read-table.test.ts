@@ -21,9 +21,14 @@ async function read(files: string[], options: Partial<ReadOptions> = {}) {
   const lines: number[] = [];
   const sources: string[] = [];
   for await (const block of table.blocks) {
-    records.push(...block.records);
-    lines.push(...block.lines);
-    sources.push(...block.records.map(() => block.source));
+    // Unreadable rows come in place, with their error: apply the policy in line order, as decoding does.
+    block.records.forEach((record, r) => {
+      const error = block.errors?.[r];
+      if (error !== undefined) return badRows.handle(error);
+      records.push(record);
+      lines.push(block.lines[r]);
+      sources.push(block.source);
+    });
   }
   return { columns: table.columns, format: table.format as Format, delimiter: table.delimiter, records, lines, sources, badRows };
 }
