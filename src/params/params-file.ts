@@ -100,7 +100,8 @@ export function parseParams(text: string, path: string): ParamsFile {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new DataError(`${path}: not a JSON parameter file (${(error as Error).message})`);
+    // JSON.parse quotes the text around the error, line breaks and all: keep the message on one line.
+    throw new DataError(`${path}: not a JSON parameter file (${(error as Error).message.replace(/\s+/g, ' ')})`);
   }
   const version = (json as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && version > PARAMS_VERSION) {

@@ -1,0 +1,105 @@
+// Properties on random inputs: the NDJSON reader agrees with JSON.parse;
+// through the CLI, merging fits of random splits equals one fit, and
+// `fit` then `batch --params` equals `batch`.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NdjsonTokenizer } from '../../src/io/ndjson-tokenizer.js';
+import { runFinorm } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
+
+const tmp = tempDir();
+
+describe('NdjsonTokenizer against JSON.parse', () => {
+  it('reads random objects, split into random chunks, like JSON.parse line by line', () => {
+    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.constant(null), fc.boolean(), fc.integer());
+    fc.assert(
+      fc.property(
+        fc.array(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), value, { maxKeys: 5 }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.constantFrom('\n', '\r\n', '\n\n'), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.nat(400), { maxLength: 5 }),
+        (objects, endings, cuts) => {
+          const text = objects.map((o, i) => JSON.stringify(o) + endings[i]).join('');
+          const got: unknown[] = [];
+          const tokenizer = new NdjsonTokenizer();
+          const onObject = (object: unknown, _line: number, error: string | undefined) => {
+            expect(error).toBeUndefined();
+            got.push(object);
+          };
+          let start = 0;
+          for (const cut of [...cuts].sort((a, b) => a - b)) {
+            const end = Math.min(cut, text.length);
+            if (end <= start) continue;
+            tokenizer.push(text.slice(start, end), onObject);
+            start = end;
+          }
+          tokenizer.push(text.slice(start), onObject);
+          tokenizer.end(onObject);
+          const want = text.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+          expect(got).toEqual(want);
+        },
+      ),
+      { seed: 11, numRuns: 300 },
+    );
+  });
+});
+
+/** A random numeric table: rows × 3 columns, magnitudes from 1e-4 to 1e12, some missing. */
+const numericTable = fc.array(
+  fc.tuple(
+    fc.option(fc.double({ min: 1e-4, max: 1e12, noNaN: true }), { freq: 8 }),
+    fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+    fc.integer({ min: -1e6, max: 1e6 }),
+  ),
+  { minLength: 4, maxLength: 40 },
+);
+const csvOf = (rows: [number | null, number, number][]) =>
+  'a,b,c\n' + rows.map((r) => r.map((x) => (x === null ? '' : String(x))).join(',')).join('\n') + '\n';
+
+describe('CLI properties', () => {
+  it('merging the fits of a random split equals the fit of the whole', async () => {
+    await fc.assert(
+      fc.asyncProperty(numericTable, fc.nat(), async (rows, cut) => {
+        if (rows.every((r) => r[0] === null)) return;
+        const at = 1 + (cut % (rows.length - 1));
+        const part1 = tmp.file(`p1-${cut}.csv`, csvOf(rows.slice(0, at)));
+        const part2 = tmp.file(`p2-${cut}.csv`, csvOf(rows.slice(at)));
+        const whole = tmp.file(`w-${cut}.csv`, csvOf(rows));
+        const fit = async (path: string) => (await runFinorm(['fit', '-c', 'a,b,c', path])).stdout;
+        const [f1, f2, fw] = await Promise.all([fit(part1), fit(part2), fit(whole)]);
+        if (f1 === '' || f2 === '') return; // a part with an all-missing column cannot be fitted alone
+        const merged = await runFinorm(['merge', tmp.file(`f1-${cut}.json`, f1), tmp.file(`f2-${cut}.json`, f2)]);
+        expect(merged.code).toBe(0);
+        type Fit = { columns: { count: number; mean: number; variance: number; min: number; max: number }[] };
+        const got = JSON.parse(merged.stdout) as Fit;
+        const want = JSON.parse(fw) as Fit;
+        want.columns.forEach((c, j) => {
+          const g = got.columns[j];
+          expect(g.count).toBe(c.count);
+          expect([g.min, g.max]).toEqual([c.min, c.max]);
+          expect(Math.abs(g.mean - c.mean)).toBeLessThanOrEqual(1e-13 * Math.max(Math.abs(c.mean), Math.sqrt(c.variance)));
+          expect(Math.abs(g.variance - c.variance)).toBeLessThanOrEqual(1e-12 * c.variance + 1e-300);
+        });
+      }),
+      { seed: 5, numRuns: 12 },
+    );
+  }, 60_000);
+
+  it('fit then batch --params gives what batch gives', async () => {
+    await fc.assert(
+      fc.asyncProperty(numericTable, fc.integer({ min: 0, max: 1 }), async (rows, ddof) => {
+        if (rows.every((r) => r[0] === null)) return;
+        const input = tmp.file(`t-${rows.length}-${ddof}.csv`, csvOf(rows));
+        const params = `${tmp.dir}/fit-${rows.length}-${ddof}.json`;
+        expect((await runFinorm(['fit', '--ddof', String(ddof), '-o', params, input])).code).toBe(0);
+        const [applied, direct] = await Promise.all([
+          runFinorm(['batch', '--params', params, input]),
+          runFinorm(['batch', '--ddof', String(ddof), input]),
+        ]);
+        expect(applied.code).toBe(0);
+        expect(applied.stdout).toBe(direct.stdout);
+      }),
+      { seed: 6, numRuns: 10 },
+    );
+  }, 60_000);
+});
