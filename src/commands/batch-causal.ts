@@ -9,6 +9,7 @@ import { GroupKeys, groupFacts } from '../groups.js';
 import type { Source } from '../io/sources.js';
 import { FeatureInput, openTableWriter } from '../pipeline.js';
 import { type BatchOptions, type BatchOutcome } from './batch.js';
+import { summaryWanted } from '../report/report.js';
 import { clippingOf, transformAll } from './shared.js';
 
 interface GroupState {
@@ -48,7 +49,7 @@ export async function runCausal(sources: Source[], o: BatchOptions): Promise<Bat
       if (firstOverflow < 0) firstOverflow = overflow;
     }
     return firstOverflow;
-  });
+  }, summaryWanted(o));
   const outcome: BatchOutcome = { input, ...result, clipping, epsilon: o.epsilon };
   if (keys) outcome.groups = groupFacts(keys, [...groups].map(([key, state]) => [key, state.rows]));
   return outcome;

@@ -33,7 +33,7 @@ import {
 import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
 import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
 import { progress } from '../report/progress.js';
-import { deliverSummary } from '../report/report.js';
+import { deliverSummary, summaryWanted } from '../report/report.js';
 import { type RunSummary, columnSummaries, skippedRows } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { runCausal } from './batch-causal.js';
@@ -381,7 +381,7 @@ async function transformEach(
       if (firstOverflow < 0) firstOverflow = overflow;
     }
     return firstOverflow;
-  });
+  }, summaryWanted(o));
   return { input, ...result, clipping, epsilon };
 }
 

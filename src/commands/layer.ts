@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf } from '../options.js';
 import { readParamsFile } from '../params/params-file.js';
 import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
-import { deliverSummary } from '../report/report.js';
+import { deliverSummary, summaryWanted } from '../report/report.js';
 import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -73,6 +73,7 @@ export const layerCommand: CommandSpec = {
     const writer = await openTableWriter(input, o, o.header);
     const { rowsWritten, inputMoments, outputMoments } = await transformAll(input, writer, (values, rows, out) =>
       layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats, clipping),
+      summaryWanted(o),
     );
 
     await deliverSummary(

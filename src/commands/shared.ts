@@ -20,6 +20,7 @@ export async function transformAll(
   input: FeatureInput,
   writer: TableWriter,
   transform: (values: Float64Array, rows: number, out: Float64Array, block: RowBlock) => number,
+  summarize = true,
 ): Promise<{ rowsWritten: number; inputMoments: ColumnMoments; outputMoments: ColumnMoments }> {
   const names = input.selection.names;
   const inputMoments = new ColumnMoments(names.length);
@@ -31,8 +32,11 @@ export async function transformAll(
       const out = new Float64Array(values.length);
       const overflow = transform(values, rows, out, block);
       if (overflow >= 0) throw overflowError(block, names, overflow);
-      inputMoments.addRows(values, rows);
-      outputMoments.addRows(out, rows);
+      // The summary's statistics cost a few percent: only when someone will see them.
+      if (summarize) {
+        inputMoments.addRows(values, rows);
+        outputMoments.addRows(out, rows);
+      }
       await writer.write(block, out);
       rowsWritten += rows;
     }

@@ -21,6 +21,8 @@ export class FeatureDecoder {
   private readonly badRows: BadRowPolicy;
   /** NDJSON: numbers must be JSON numbers; a string is read only as a missing token. */
   private readonly jsonCells: boolean;
+  /** Some missing token reads as a number (a sentinel such as -999). */
+  private readonly numericNa: boolean;
 
   constructor(
     features: readonly number[],
@@ -34,6 +36,7 @@ export class FeatureDecoder {
     this.na = na;
     this.badRows = badRows;
     this.jsonCells = jsonCells;
+    this.numericNa = [...na].some((token) => !Number.isNaN(parseDecimal(token)));
   }
 
   decode(block: RowBlock): DecodedBlock {
@@ -82,10 +85,13 @@ export class FeatureDecoder {
   /** The number in a cell, NaN if missing, undefined if it is not a number. */
   private valueOf(cell: Cell): number | undefined {
     if (typeof cell === 'string') {
-      if (this.na.has(cell)) return NaN;
-      if (this.jsonCells) return undefined;
+      if (this.jsonCells) return this.na.has(cell) ? NaN : undefined;
+      // Parse first: unless a missing token is itself a number (--na -999),
+      // no number is a missing token, and the set lookup is saved.
+      if (this.numericNa && this.na.has(cell)) return NaN;
       const value = parseDecimal(cell);
-      return Number.isFinite(value) ? value : undefined;
+      if (value === value && value !== Infinity && value !== -Infinity) return value;
+      return this.na.has(cell) ? NaN : undefined;
     }
     if (typeof cell === 'number') return cell;
     if (cell === null || cell === undefined) return NaN;

@@ -57,8 +57,65 @@ export function isDecimal(text: string): boolean {
  * ±Infinity means the text is a decimal beyond the float64 range.
  */
 export function parseDecimal(text: string): number {
-  return isDecimal(text) ? Number(text) : NaN;
+  // One pass: the grammar of isDecimal, gathering the digits as it goes.
+  let i = 0;
+  let end = text.length;
+  while (i < end && text.charCodeAt(i) === SPACE) i++;
+  while (end > i && text.charCodeAt(end - 1) === SPACE) end--;
+  if (i === end) return NaN;
+  let c = text.charCodeAt(i);
+  const negative = c === MINUS;
+  if (c === PLUS || c === MINUS) i++;
+  let mantissa = 0;
+  let exact = true;
+  let digits = 0;
+  let scale = 0;
+  while (i < end && (c = text.charCodeAt(i)) >= ZERO && c <= NINE) {
+    mantissa = mantissa * 10 + (c - ZERO);
+    i++;
+    digits++;
+  }
+  if (i < end && c === DOT) {
+    i++;
+    while (i < end && (c = text.charCodeAt(i)) >= ZERO && c <= NINE) {
+      mantissa = mantissa * 10 + (c - ZERO);
+      i++;
+      digits++;
+      scale--;
+    }
+  }
+  if (digits === 0) return NaN;
+  if (mantissa > MAX_EXACT) exact = false;
+  if (i < end && (c === LOWER_E || c === UPPER_E)) {
+    i++;
+    let exponentSign = 1;
+    if (i < end && ((c = text.charCodeAt(i)) === PLUS || c === MINUS)) {
+      if (c === MINUS) exponentSign = -1;
+      i++;
+    }
+    let exponent = 0;
+    let exponentDigits = 0;
+    while (i < end && (c = text.charCodeAt(i)) >= ZERO && c <= NINE) {
+      if (exponent < 100000) exponent = exponent * 10 + (c - ZERO);
+      i++;
+      exponentDigits++;
+    }
+    if (exponentDigits === 0) return NaN;
+    scale += exponentSign * exponent;
+  }
+  if (i !== end) return NaN;
+  // Clinger's fast path: an integer below 2^53 times or divided by an exact
+  // power of ten (≤ 1e22) is one correctly rounded operation. Anything else
+  // goes to the engine's (correct, slower) parser.
+  if (exact && scale >= -22 && scale <= 22) {
+    const value = scale < 0 ? mantissa / POWERS_OF_TEN[-scale] : mantissa * POWERS_OF_TEN[scale];
+    return negative ? -value : value;
+  }
+  return Number(text);
 }
+
+const MAX_EXACT = 2 ** 53;
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 /** Why `text` is not a number finorm reads: a short phrase for error messages. */
 export function explainNotANumber(text: string): string {

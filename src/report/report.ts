@@ -13,6 +13,11 @@ export interface ReportSettings {
   color: ColorMode;
 }
 
+/** Whether a summary will be printed or written: else its statistics need not be gathered. */
+export function summaryWanted(settings: ReportSettings): boolean {
+  return settings.stats !== undefined || wantsSummary(settings);
+}
+
 export async function deliverSummary(summary: RunSummary, settings: ReportSettings): Promise<void> {
   progress.clear();
   if (settings.stats !== undefined) await writeFileAtomic(settings.stats, summaryJson(summary));

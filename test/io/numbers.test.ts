@@ -3,6 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { explainNotANumber, formatNumber, isDecimal, parseDecimal } from '../../src/io/numbers.js';
 
 describe('parseDecimal', () => {
+  it('reads random decimal texts exactly as Number() does (fast path and fallback)', () => {
+    const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9]{${min},${max}}$`));
+    const decimal = fc
+      .tuple(fc.constantFrom('', '-', '+'), digits(0, 20), fc.boolean(), digits(0, 20), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '-', '+'), digits(1, 3))))
+      .filter(([, whole, , fraction]) => whole.length + fraction.length > 0)
+      .map(([sign, whole, dot, fraction, exponent]) => sign + whole + (dot || fraction !== '' ? '.' : '') + fraction + (exponent ? exponent.join('') : ''));
+    fc.assert(
+      fc.property(decimal, (text) => {
+        expect(Object.is(parseDecimal(text), Number(text)), text).toBe(true);
+      }),
+      { seed: 3, numRuns: 20_000 },
+    );
+  });
+
   it('reads decimal and scientific notation', () => {
     const cases: [string, number][] = [
       ['42', 42],
