@@ -11,6 +11,7 @@ import { FeatureInput, prepareFiles } from '../pipeline.js';
 import { humanNumber, renderTable } from '../report/render.js';
 import { columnSummary } from '../report/summary.js';
 import { chalkFor } from '../report/terminal.js';
+import { histogram } from '../report/histogram.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { ddofOption, refuseTogether } from './shared.js';
 
@@ -36,6 +37,12 @@ const options = {
   },
   json: { flags: '--json', description: 'write JSON instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
   csv: { flags: '--csv', description: 'write CSV (one row per column) instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
+  histogram: {
+    flags: '--histogram',
+    description: 'add a one-line histogram of each column (20 bins from min to max; logarithmic for positive columns spanning ≥ 3 decades)',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+  },
   output: { ...outputOptions.output, description: 'write to this file (atomically) instead of stdout' },
   color: reportOptions.color,
 } satisfies Record<string, OptionSpec>;
@@ -56,6 +63,7 @@ export const statsCommand: CommandSpec = {
     { command: 'finorm stats fixtures/sp500-sample.csv', explanation: 'a table of every numeric column' },
     { command: 'finorm stats --json -c Price,EBITDA fixtures/sp500-sample.csv', explanation: 'two columns, as JSON' },
     { command: 'finorm stats --csv --quantiles 0.05,0.5,0.95 fixtures/sp500-sample.csv', explanation: 'chosen quantiles, as CSV' },
+    { command: 'finorm stats --histogram fixtures/sp500-financials.csv', explanation: 'see skew and outliers at a glance' },
   ],
   async run(files, raw, given) {
     const o = parseOptions(Options, raw, options);
@@ -90,6 +98,7 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
     name,
     ...columnSummary(moments, j, o.ddof),
     quantiles: o.quantiles.map((q) => ({ q, value: sketches[j].quantile(q) })),
+    histogram: o.histogram ? histogram((q) => sketches[j].quantile(q), moments.min[j], moments.max[j]) : undefined,
   }));
 
   let text: string;
@@ -104,6 +113,7 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
           columns: columns.map((c) => ({
             ...c,
             quantiles: Object.fromEntries(c.quantiles.map(({ q, value }) => [String(q), Number.isNaN(value) ? null : value])),
+            histogram: c.histogram === undefined ? undefined : { bars: c.histogram.bars, scale: c.histogram.log ? 'log' : 'linear' },
           })),
         },
         null,
@@ -120,6 +130,7 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
   } else {
     const chalk = chalkFor(process.stdout, o.color);
     const header = ['column', 'count', 'missing', 'mean', 'std', 'min', ...o.quantiles.map(quantileLabel), 'max'];
+    if (o.histogram) header.push('histogram (min → max)');
     const rows = columns.map((c) => [
       { text: c.name, align: 'left' as const },
       ...[c.count, c.missing].map((n) => ({ text: String(n), align: 'right' as const })),
@@ -127,6 +138,7 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
         text: humanNumber(v),
         align: 'right' as const,
       })),
+      ...(o.histogram ? [{ text: c.histogram ? `${c.histogram.bars}${c.histogram.log ? ' log' : ''}` : '', align: 'left' as const }] : []),
     ]);
     text = `${renderTable(header, rows, chalk)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
   }

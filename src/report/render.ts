@@ -46,8 +46,30 @@ export function renderTable(header: string[], rows: Cell[][], chalk: ChalkInstan
 
 const num = (x: number | null, style?: (s: string) => string): Cell => ({ text: humanNumber(x), align: 'right', style });
 
-/** The whole end-of-run summary. */
-export function renderSummary(summary: RunSummary, chalk: ChalkInstance): string {
+/** Visible width of a rendered line (without colour codes). */
+function visibleWidth(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/**
+ * The table at the widest layout that fits `width` columns: all statistics
+ * side by side with names cut to 24, then to 12, then input and output as
+ * two tables one above the other.
+ */
+function fittedTable(header: string[], rows: Cell[][], chalk: ChalkInstance, width: number, split: number): string {
+  for (const nameWidth of [24, 12]) {
+    const table = renderTable(header, rows, chalk, nameWidth);
+    if (Math.max(...table.split('\n').map(visibleWidth)) <= width) return table;
+  }
+  if (split >= header.length) return renderTable(header, rows, chalk, 12);
+  const first = renderTable(header.slice(0, split), rows.map((r) => r.slice(0, split)), chalk, 12);
+  const second = renderTable(['column', ...header.slice(split)], rows.map((r) => [r[0], ...r.slice(split)]), chalk, 12);
+  return `${first}\n${second}`;
+}
+
+/** The whole end-of-run summary, fitted to `width` columns. */
+export function renderSummary(summary: RunSummary, chalk: ChalkInstance, width = 80): string {
   const out: string[] = [];
   const skipped = summary.rowsSkipped > 0 ? `, ${chalk.yellow(`${summary.rowsSkipped} skipped`)}` : '';
   out.push(
@@ -55,8 +77,10 @@ export function renderSummary(summary: RunSummary, chalk: ChalkInstance): string
   );
   if (summary.columns.length > 0) {
     const withOutput = summary.columns.some((c) => c.output);
+    const withClipped = summary.columns.some((c) => c.clipped !== undefined);
     const header = ['column', 'count', 'missing', 'mean', 'std', 'min', 'max'];
     if (withOutput) header.push('→ mean', 'std', 'min', 'max');
+    if (withClipped) header.push('clipped');
     const warn = (s: string): string => chalk.yellow(s);
     const rows = summary.columns.map((c) => {
       const constant = c.input.count > 1 && c.input.std === 0;
@@ -68,9 +92,15 @@ export function renderSummary(summary: RunSummary, chalk: ChalkInstance): string
         ...stats(c.input, constant ? warn : undefined),
       ];
       if (c.output) cells.push(...stats(c.output));
+      if (withClipped) cells.push({ text: String(c.clipped ?? 0), align: 'right', style: c.clipped ? warn : undefined });
       return cells;
     });
-    out.push(renderTable(header, rows, chalk));
+    out.push(fittedTable(header, rows, chalk, width, 7));
+  }
+  if (summary.groups) {
+    const { count, smallest } = summary.groups;
+    out.push(`${count} groups; the smallest, ${smallest.name}, has ${smallest.rows} row${smallest.rows === 1 ? '' : 's'}`);
+    if (smallest.rows < 2) out.push(chalk.yellow('groups with one row are written as β (no spread to normalize by)'));
   }
   if (summary.rows) {
     const r = summary.rows;
@@ -82,6 +112,15 @@ export function renderSummary(summary: RunSummary, chalk: ChalkInstance): string
   }
   for (const c of summary.columns) {
     if (c.input.count > 1 && c.input.std === 0) out.push(chalk.yellow(`column ${JSON.stringify(c.name)} is constant`));
+    const variance = c.input.std === null ? 0 : c.input.std * c.input.std;
+    const epsilon = summary.epsilon ?? 0;
+    if (summary.command !== 'layer' && !summary.groups && variance > 0 && epsilon >= 0.01 * variance) {
+      out.push(
+        chalk.yellow(
+          `ε = ${humanNumber(epsilon)} is large next to the variance of ${JSON.stringify(c.name)} (${humanNumber(variance)}): its output std shrinks to ${humanNumber(Math.sqrt(variance / (variance + epsilon)))}; scale the column or lower -e`,
+        ),
+      );
+    }
     if (c.input.missing > c.input.count) {
       out.push(chalk.yellow(`column ${JSON.stringify(c.name)} is mostly missing (${c.input.missing} of ${c.input.count + c.input.missing})`));
     }

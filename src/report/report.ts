@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { progress } from './progress.js';
 import { renderSummary } from './render.js';
 import { type RunSummary, summaryJson } from './summary.js';
-import { type ColorMode, stderrChalk, wantsSummary } from './terminal.js';
+import { type ColorMode, stderrChalk, terminalWidth, wantsSummary } from './terminal.js';
 
 export interface ReportSettings {
   quiet: boolean;
@@ -21,5 +21,5 @@ export function summaryWanted(settings: ReportSettings): boolean {
 export async function deliverSummary(summary: RunSummary, settings: ReportSettings): Promise<void> {
   progress.clear();
   if (settings.stats !== undefined) await writeFileAtomic(settings.stats, summaryJson(summary));
-  if (wantsSummary(settings)) process.stderr.write(renderSummary(summary, stderrChalk(settings.color)));
+  if (wantsSummary(settings)) process.stderr.write(renderSummary(summary, stderrChalk(settings.color), terminalWidth()));
 }

@@ -36,7 +36,9 @@ export function wantsSummary(options: { quiet: boolean; summary: boolean }): boo
   return options.summary || process.stderr.isTTY === true;
 }
 
-/** Columns available on stderr for tables (80 when it is not a terminal). */
-export function terminalWidth(): number {
+/** Columns available on stderr for tables: $COLUMNS if set, else the terminal's, else 80. */
+export function terminalWidth(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.COLUMNS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   return process.stderr.isTTY ? process.stderr.columns || 80 : 80;
 }
