@@ -173,19 +173,38 @@ function table(run) {
   return [row(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(row)].join('\n');
 }
 
+/** Median wall time (ms) of `finorm --version` and of `finorm layer` on a 10-row file. */
+async function startup() {
+  const dir = mkdtempSync(join(tmpdir(), 'finorm-bench-'));
+  try {
+    const data = join(dir, 'ten.csv');
+    writeDataset(data, 10);
+    const median = async (args) => {
+      const times = [];
+      for (let i = 0; i < 7; i++) times.push((await runChild(args, { rssFile: join(dir, 'rss') })).seconds * 1000);
+      return times.sort((a, b) => a - b)[3];
+    };
+    return { versionMs: await median([BIN, '--version']), tenRowsMs: await median([BIN, 'layer', data]) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const sizes = args.memoryCheck ? [args.rows, args.rows * 4] : [args.rows];
   const runs = [];
   for (const rows of sizes) runs.push(await measure(rows, args));
+  const start = await startup();
   if (args.json) {
-    process.stdout.write(JSON.stringify({ node: process.version, runs }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ node: process.version, startup: start, runs }, null, 2) + '\n');
     return;
   }
   for (const run of runs) {
     console.log(`\n${run.rows.toLocaleString('en-US')} rows, ${(run.bytes / 1e6).toFixed(1)} MB of CSV (node ${process.version})\n`);
     console.log(table(run));
   }
+  console.log(`\nstartup (median of 7): finorm --version ${start.versionMs.toFixed(0)} ms, layer on 10 rows ${start.tenRowsMs.toFixed(0)} ms`);
   if (runs.length === 2) {
     console.log('\npeak RSS, MB: ' + runs[0].results.map((r, i) => `${r.name}: ${r.peakRssMb.toFixed(0)} → ${runs[1].results[i].peakRssMb.toFixed(0)}`).join('; '));
   }

@@ -1,8 +1,13 @@
 // Golden cases: every folder in fixtures/cases/ is one run of the built CLI
-// (see fixtures/cases/README.md). Expected outputs come from an independent
-// reference (fixtures/reference/reference.py, exact rational arithmetic).
-// Text cells are compared exactly; numbers within 1e-12 (relative, or
-// absolute near 0); JSON by key, numbers likewise.
+// (layout and rules in fixtures/cases/README.md). Expected outputs come from an
+// independent reference (fixtures/reference/reference.py, exact rational
+// arithmetic), never from finorm; error cases are written by hand.
+//
+// Comparison: CSV/TSV and NDJSON are parsed, never compared as text. Column
+// order and keys are exact; text cells are byte for byte; a missing value must
+// stay missing; numbers agree within 1e-12 (relative, or absolute for values
+// below 1 in magnitude). Quantiles from `stats` are estimates and get the
+// documented 0.1% instead. JSON documents are compared key by key.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +16,12 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, runFinorm } from '../support/cli.js';
 
 const CASES = join(FIXTURES, 'cases');
+const PENDING = join(FIXTURES, 'cases-pending');
 const TOLERANCE = 1e-12;
+/** `finorm stats` estimates quantiles within 0.1% (relative) of the exact value (README, stats). */
+const QUANTILE_TOLERANCE = 1e-3;
+/** Keys finorm writes that depend on its version, not on the data. */
+const IGNORED_KEYS = new Set(['generator']);
 
 /** Shell-like words: spaces separate, quotes group, a backslash escapes one character. */
 export function shellWords(line: string): string[] {
@@ -39,46 +49,64 @@ export function shellWords(line: string): string[] {
       started = true;
     }
   }
+  if (quote !== undefined) throw new Error(`unclosed ${quote} in ${JSON.stringify(line)}`);
   if (started) words.push(word);
   return words;
 }
 
-const isNumeric = (text: string): boolean => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text);
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-function expectNumber(actual: number, expected: number, where: string): void {
-  const difference = Math.abs(actual - expected);
-  expect(difference, `${where}: ${actual} vs ${expected}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(expected)));
+/**
+ * A cell the reference computed: a number written in JavaScript's shortest
+ * form. Any other numeric-looking text ("159.0", "1.50") is a pass-through
+ * cell and must come back byte for byte.
+ */
+function isComputedNumber(text: string): boolean {
+  return DECIMAL.test(text) && (text === '-0' || String(Number(text)) === text);
 }
 
-function expectCell(actual: string, expected: string, where: string): void {
-  if (isNumeric(expected) && isNumeric(actual)) expectNumber(Number(actual), Number(expected), where);
+function expectNumber(actual: number, expected: number, where: string, tolerance = TOLERANCE): void {
+  const difference = Math.abs(actual - expected);
+  expect(difference, `${where}: got ${actual}, expected ${expected}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected)));
+}
+
+function expectCell(actual: string, expected: string, where: string, tolerance: number): void {
+  if (isComputedNumber(expected) && DECIMAL.test(actual)) expectNumber(Number(actual), Number(expected), where, tolerance);
   else expect(actual, where).toBe(expected);
 }
+
+/** `stats --csv` quantile columns are named p1, p25, p99.9. */
+const isQuantileColumn = (name: string): boolean => /^p\d+(\.\d+)?$/.test(name);
 
 function expectDelimited(actual: string, expected: string, delimiter: string): void {
   const read = (text: string) => parseCsv(text, { delimiter, relax_quotes: false }) as string[][];
   const a = read(actual);
   const e = read(expected);
-  expect(a.length, 'row count').toBe(e.length);
-  expect(a[0], 'header').toEqual(e[0]);
+  expect(a.length, 'record count').toBe(e.length);
   e.forEach((row, r) => {
-    expect(a[r].length, `row ${r + 1} width`).toBe(row.length);
-    row.forEach((cell, c) => expectCell(a[r][c], cell, `row ${r + 1}, column ${e[0][c]}`));
+    expect(a[r].length, `record ${r + 1} width`).toBe(row.length);
+    row.forEach((cell, c) => {
+      const tolerance = isQuantileColumn(e[0][c]) ? QUANTILE_TOLERANCE : TOLERANCE;
+      expectCell(a[r][c], cell, `record ${r + 1}, field ${c + 1} (${e[0][c]})`, tolerance);
+    });
   });
 }
 
-function expectJsonValue(actual: unknown, expected: unknown, where: string): void {
+function expectJsonValue(actual: unknown, expected: unknown, where: string, tolerance = TOLERANCE): void {
   if (typeof expected === 'number') {
-    expect(typeof actual, where).toBe('number');
-    expectNumber(actual as number, expected, where);
+    expect(typeof actual, `${where} is a number`).toBe('number');
+    expectNumber(actual as number, expected, where, tolerance);
   } else if (Array.isArray(expected)) {
-    expect(Array.isArray(actual), where).toBe(true);
+    expect(Array.isArray(actual), `${where} is an array`).toBe(true);
     expect((actual as unknown[]).length, `${where} length`).toBe(expected.length);
-    expected.forEach((value, i) => expectJsonValue((actual as unknown[])[i], value, `${where}[${i}]`));
+    expected.forEach((value, i) => expectJsonValue((actual as unknown[])[i], value, `${where}[${i}]`, tolerance));
   } else if (expected !== null && typeof expected === 'object') {
-    // Keys the expectation names must match; finorm may write more (generator, meanLo, γ, β).
+    expect(actual !== null && typeof actual === 'object' && !Array.isArray(actual), `${where} is an object`).toBe(true);
+    const got = actual as Record<string, unknown>;
+    const keys = Object.keys(got).filter((key) => !IGNORED_KEYS.has(key));
+    expect(keys, `${where} keys`).toEqual(Object.keys(expected));
     for (const [key, value] of Object.entries(expected)) {
-      expectJsonValue((actual as Record<string, unknown>)[key], value, `${where}.${key}`);
+      expectJsonValue(got[key], value, `${where}.${key}`, key === 'quantiles' ? QUANTILE_TOLERANCE : tolerance);
     }
   } else {
     expect(actual, where).toEqual(expected);
@@ -90,49 +118,94 @@ function expectNdjson(actual: string, expected: string): void {
   const a = lines(actual);
   const e = lines(expected);
   expect(a.length, 'record count').toBe(e.length);
-  e.forEach((line, i) => {
-    const want = JSON.parse(line) as Record<string, unknown>;
-    const got = JSON.parse(a[i]) as Record<string, unknown>;
-    expect(Object.keys(got), `record ${i + 1} keys`).toEqual(Object.keys(want));
-    expectJsonValue(got, want, `record ${i + 1}`);
-  });
+  e.forEach((line, i) => expectJsonValue(JSON.parse(a[i]), JSON.parse(line), `record ${i + 1}`));
 }
 
-const cases = readdirSync(CASES, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name)
-  .sort();
+function expectOutput(dir: string, stdout: string): void {
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  const expected = readdirSync(dir).filter((file) => file.startsWith('expected.'));
+  expect(expected, 'exactly one expected.* file').toHaveLength(1);
+  const [file] = expected;
+  if (file === 'expected.csv') expectDelimited(stdout, read(file), ',');
+  else if (file === 'expected.tsv') expectDelimited(stdout, read(file), '\t');
+  else if (file === 'expected.ndjson') expectNdjson(stdout, read(file));
+  else if (file === 'expected.json') expectJsonValue(JSON.parse(stdout), JSON.parse(read(file)), 'document');
+  else throw new Error(`${dir}: unknown expected file ${file}`);
+}
+
+/** The case's input.* file when cmd does not name it: it goes to finorm's stdin. */
+function stdinOf(dir: string, args: string[]): Buffer | undefined {
+  const input = readdirSync(dir).find((file) => file.startsWith('input.'));
+  if (input === undefined || args.includes(input)) return undefined;
+  return readFileSync(join(dir, input));
+}
+
+function caseNames(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+const cases = caseNames(CASES);
 
 describe('golden cases (fixtures/cases)', () => {
-  it('has cases to run', () => expect(cases.length).toBeGreaterThanOrEqual(15));
+  it('has cases to run', () => expect(cases.length).toBeGreaterThanOrEqual(20));
 
   for (const name of cases) {
     it(name, async () => {
       const dir = join(CASES, name);
       const read = (file: string) => readFileSync(join(dir, file), 'utf8');
       const args = shellWords(read('cmd').trim());
-      const result = await runFinorm(args, { cwd: dir });
+      const result = await runFinorm(args, { cwd: dir, input: stdinOf(dir, args) });
       const exit = existsSync(join(dir, 'expected-exit')) ? Number(read('expected-exit').trim()) : 0;
       expect(result.code, result.stderr).toBe(exit);
       if (exit !== 0) {
-        expect(result.stderr).toMatch(new RegExp(read('expected-stderr').trim()));
-        expect(result.stderr.trimEnd().split('\n'), 'one line on stderr').toHaveLength(1);
+        const lines = result.stderr.trimEnd().split('\n');
+        expect(lines, 'one line on stderr').toHaveLength(1);
+        expect(lines[0]).toMatch(/^finorm: /);
         expect(result.stderr).not.toMatch(/^\s+at /m);
+        expect(result.stderr).toMatch(new RegExp(read('expected-stderr').trim()));
         return;
       }
       expect(result.stderr).toBe('');
-      if (existsSync(join(dir, 'expected.csv'))) expectDelimited(result.stdout, read('expected.csv'), ',');
-      else if (existsSync(join(dir, 'expected.tsv'))) expectDelimited(result.stdout, read('expected.tsv'), '\t');
-      else if (existsSync(join(dir, 'expected.ndjson'))) expectNdjson(result.stdout, read('expected.ndjson'));
-      else if (existsSync(join(dir, 'expected.json'))) expectJsonValue(JSON.parse(result.stdout), JSON.parse(read('expected.json')), 'params');
-      else throw new Error(`${name}: no expected output file`);
+      expectOutput(dir, result.stdout);
     });
   }
+
+  // Cases that show a known finorm bug (see fixtures/cases/README.md): listed, not run.
+  for (const name of caseNames(PENDING)) it.todo(`pending: ${name}`);
 });
 
-describe('shellWords', () => {
-  it('splits like a shell for the cases it is used on', () => {
+describe('the comparison itself', () => {
+  it('splits cmd like a shell for the cases it is used on', () => {
     expect(shellWords('layer -c "Price,52 Week Low" input.csv')).toEqual(['layer', '-c', 'Price,52 Week Low', 'input.csv']);
     expect(shellWords("fit -c Market\\ Cap,x '' y")).toEqual(['fit', '-c', 'Market Cap,x', '', 'y']);
+    expect(shellWords(`layer -c '"Price, USD",EPS'`)).toEqual(['layer', '-c', '"Price, USD",EPS']);
+  });
+
+  it('fails on a number off by more than the tolerance, a changed text cell, or a lost missing value', () => {
+    const expected = 'id,x\nMMM,0.5\nAOS,\nABT,159.0\n';
+    expect(() => expectDelimited('id,x\nMMM,0.5000000000001\nAOS,\nABT,159.0\n', expected, ',')).not.toThrow();
+    expect(() => expectDelimited('id,x\nMMM,0.50000000001\nAOS,\nABT,159.0\n', expected, ',')).toThrow();
+    expect(() => expectDelimited('id,x\nMMM,0.5\nAOS,0\nABT,159.0\n', expected, ',')).toThrow();
+    expect(() => expectDelimited('id,x\nMMM,0.5\nAOS,\nABT,159\n', expected, ',')).toThrow();
+    expect(() => expectDelimited('x,id\n0.5,MMM\n,AOS\n159.0,ABT\n', expected, ',')).toThrow();
+  });
+
+  it('compares JSON key by key: a missing, extra or reordered key fails, null stays null', () => {
+    const expected = { name: 'Price', count: 3, mean: 2.5, min: null };
+    expect(() => expectJsonValue({ name: 'Price', count: 3, mean: 2.5 + 1e-13, min: null, generator: 'finorm 0.1.0' }, expected, 'd')).not.toThrow();
+    expect(() => expectJsonValue({ name: 'Price', count: 3, mean: 2.5 }, expected, 'd')).toThrow();
+    expect(() => expectJsonValue({ name: 'Price', count: 3, mean: 2.5, min: null, extra: 1 }, expected, 'd')).toThrow();
+    expect(() => expectJsonValue({ name: 'Price', count: 3, mean: 2.5, min: 0 }, expected, 'd')).toThrow();
+    expect(() => expectJsonValue({ count: 3, name: 'Price', mean: 2.5, min: null }, expected, 'd')).toThrow();
+  });
+
+  it('gives quantiles their 0.1%, and nothing else', () => {
+    expect(() => expectJsonValue({ quantiles: { '0.5': 100.05 } }, { quantiles: { '0.5': 100 } }, 'd')).not.toThrow();
+    expect(() => expectJsonValue({ quantiles: { '0.5': 100.2 } }, { quantiles: { '0.5': 100 } }, 'd')).toThrow();
+    expect(() => expectJsonValue({ mean: 100.05 }, { mean: 100 }, 'd')).toThrow();
   });
 });

@@ -1,0 +1,37 @@
+// A smoke run of `npm run bench` on a tiny input, so the script cannot rot:
+// every command runs, and every figure it prints is there and plausible.
+
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { REPO } from '../support/cli.js';
+
+describe('bench/bench.mjs', () => {
+  it('measures every command on a small generated dataset', () => {
+    const out = execFileSync(process.execPath, ['bench/bench.mjs', '--rows', '2000', '--json'], { cwd: REPO, encoding: 'utf8' });
+    const report = JSON.parse(out) as {
+      startup: { versionMs: number; tenRowsMs: number };
+      runs: { rows: number; bytes: number; results: { name: string; seconds: number; mbPerSecond: number; rowsPerSecond: number; peakRssMb: number; ratioToFloor: number }[] }[];
+    };
+    const [run] = report.runs;
+    expect(run.rows).toBe(2000);
+    // About 160 bytes a row, as the generator promises.
+    expect(run.bytes / run.rows).toBeGreaterThan(120);
+    expect(run.results.map((r) => r.name)).toEqual([
+      'floor (read + write, no parsing)',
+      'layer',
+      'batch (two passes)',
+      'fit',
+      'batch --params',
+      'stats',
+      'layer, CSV → NDJSON',
+      'batch --group-by ticker',
+      'batch --window 20 -g ticker',
+    ]);
+    for (const r of run.results) {
+      expect(r.seconds, r.name).toBeGreaterThan(0);
+      expect(r.rowsPerSecond, r.name).toBeCloseTo(2000 / r.seconds, 6);
+      expect(r.peakRssMb, r.name).toBeGreaterThan(10);
+    }
+    expect(report.startup.versionMs).toBeGreaterThan(0);
+  }, 60_000);
+});
