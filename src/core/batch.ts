@@ -36,6 +36,19 @@ export class Clipping {
     this.counts = new Float64Array(width);
   }
 
+  /** z clamped to [−limit, limit], counted in column j's count if it was. */
+  clamp(z: number, j: number): number {
+    if (z > this.limit) {
+      this.counts[j]++;
+      return this.limit;
+    }
+    if (z < -this.limit) {
+      this.counts[j]++;
+      return -this.limit;
+    }
+    return z;
+  }
+
   /** No clipping: a limit no finite z reaches. */
   static none(width: number): Clipping {
     return new Clipping(Infinity, width);
@@ -103,7 +116,6 @@ export function batchNormalizeRow(
   clipping: Clipping,
 ): number {
   const { mean, meanLo, denominator, gamma, beta, lower, upper } = scaling;
-  const limit = clipping.limit;
   let firstOverflow = -1;
   for (let j = 0; j < width; j++) {
     let x = input[base + j];
@@ -113,14 +125,7 @@ export function batchNormalizeRow(
     }
     if (x < lower[j]) x = lower[j];
     else if (x > upper[j]) x = upper[j];
-    let z = (x - mean[j] - meanLo[j]) / denominator[j];
-    if (z > limit) {
-      z = limit;
-      clipping.counts[j]++;
-    } else if (z < -limit) {
-      z = -limit;
-      clipping.counts[j]++;
-    }
+    const z = clipping.clamp((x - mean[j] - meanLo[j]) / denominator[j], j);
     const y = gamma[j] * z + beta[j];
     output[base + j] = y;
     if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;

@@ -42,7 +42,6 @@ export function layerNormalizeRows(
   stats: LayerRowStats,
   clipping: Clipping = Clipping.none(width),
 ): number {
-  const limit = clipping.limit;
   let firstOverflow = -1;
   for (let r = 0, base = 0; r < rows; r++, base += width) {
     // Pass 1: count, compensated sum (Neumaier), min and max of present values.
@@ -124,14 +123,7 @@ export function layerNormalizeRows(
         output[base + j] = NaN;
         continue;
       }
-      let z = ((a * scale - mean) * unscale) / denominator;
-      if (z > limit) {
-        z = limit;
-        clipping.counts[j]++;
-      } else if (z < -limit) {
-        z = -limit;
-        clipping.counts[j]++;
-      }
+      const z = clipping.clamp(((a * scale - mean) * unscale) / denominator, j);
       const y = gamma[j] * z + beta[j];
       output[base + j] = y;
       if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;

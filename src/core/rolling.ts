@@ -215,7 +215,6 @@ export function runningNormalizeRow(
 ): number {
   if (!how.excludeCurrent) stats.push(input, base);
   const { clipping } = how;
-  const limit = clipping.limit;
   let firstOverflow = -1;
   for (let j = 0; j < width; j++) {
     const x = input[base + j];
@@ -225,14 +224,7 @@ export function runningNormalizeRow(
     }
     const v = stats.variance(j, how.ddof) + how.epsilon;
     const denominator = v === 0 ? 1 : Math.sqrt(v);
-    let z = (x - stats.mean(j) - stats.meanLo(j)) / denominator;
-    if (z > limit) {
-      z = limit;
-      clipping.counts[j]++;
-    } else if (z < -limit) {
-      z = -limit;
-      clipping.counts[j]++;
-    }
+    const z = clipping.clamp((x - stats.mean(j) - stats.meanLo(j)) / denominator, j);
     output[base + j] = z;
     if (firstOverflow < 0 && (z === Infinity || z === -Infinity)) firstOverflow = base + j;
   }

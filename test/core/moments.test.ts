@@ -5,17 +5,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ColumnMoments } from '../../src/core/moments.js';
 import { exactMean, exactVariance, toDouble, ulpDistance } from '../support/exact.js';
+import { seededRandom } from '../support/random.js';
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 function fit(values: readonly number[]): ColumnMoments {
   const m = new ColumnMoments(1);

@@ -3,18 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { ExpandingStatistics, WindowStatistics } from '../../src/core/rolling.js';
+import { seededRandom } from '../support/random.js';
 
-/** A seeded generator (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 function twoPass(values: number[], ddof: number): { mean: number; variance: number } {
   const present = values.filter((x) => !Number.isNaN(x));
