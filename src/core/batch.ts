@@ -6,7 +6,7 @@ export interface ColumnScaling {
   mean: Float64Array;
   /**
    * The rounding error of `mean` (mean + meanLo is the fitted mean to about
-   * 32 digits). Subtracting it too makes x − mean accurate to the last bit of
+   * 1e-16 of the column's spread). Subtracting it too makes x − mean accurate to the last bit of
    * the result even when |mean| is far larger than the spread (prices near
    * 1e9 with noise of 1e-3), where the last bit of a rounded mean would show.
    */

@@ -14,7 +14,7 @@
 export interface MomentsSnapshot {
   count: number;
   mean: number;
-  /** Rounding error of `mean` (mean + meanLo is the fitted mean to ~32 digits). */
+  /** The low part of the mean: mean + meanLo errs by ~1e-16 of the spread, not of the level. */
   meanLo: number;
   m2: number;
   min: number;
