@@ -3,26 +3,56 @@
 // printed here, once, as one line on stderr.
 
 import { Command, CommanderError, Option } from 'commander';
-import { batchCommand } from './commands/batch.js';
-import { completionCommand } from './commands/completion.js';
-import { fitCommand } from './commands/fit.js';
-import { layerCommand } from './commands/layer.js';
-import { mergeCommand } from './commands/merge.js';
-import { statsCommand } from './commands/stats.js';
 import type { CommandSpec } from './commands/command.js';
 import { ExitCode, FinormError } from './errors.js';
 import { removeTempFilesSync } from './io/temp-files.js';
 import type { OptionGroup, OptionSpec } from './options.js';
 import { progress } from './report/progress.js';
+import { configureReporting } from './report/report.js';
 import { packageVersion } from './version.js';
 import { stat } from 'node:fs/promises';
 
-export const commands: CommandSpec[] = [layerCommand, batchCommand, fitCommand, statsCommand, mergeCommand, completionCommand];
+/**
+ * Each command's module, imported only when needed: a run loads its own
+ * command only (not batch's machinery for a `stats`), help and completion
+ * load them all.
+ */
+const commandLoaders: Record<string, () => Promise<CommandSpec>> = {
+  layer: async () => (await import('./commands/layer.js')).layerCommand,
+  batch: async () => (await import('./commands/batch.js')).batchCommand,
+  fit: async () => (await import('./commands/fit.js')).fitCommand,
+  stats: async () => (await import('./commands/stats.js')).statsCommand,
+  merge: async () => (await import('./commands/merge.js')).mergeCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
+};
 
-const GROUP_ORDER: OptionGroup[] = ['Input', 'Columns', 'Normalization', 'Output'];
+/** The names of finorm's commands, in the order help lists them. */
+export const commandNames: readonly string[] = Object.keys(commandLoaders);
+
+/** The specs of the named commands (all of them by default), in help order. */
+export function loadCommands(names: readonly string[] = commandNames): Promise<CommandSpec[]> {
+  return Promise.all(names.map((name) => commandLoaders[name]()));
+}
+
+/** The examples of `finorm --help`: real commands on the bundled fixtures. */
+export const programExamples: { command: string; explanation: string }[] = [
+  { command: 'finorm layer fixtures/sp500-sample.csv', explanation: 'normalize each row across its numeric columns' },
+  {
+    command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
+    explanation: 'z-score two columns within each sector',
+  },
+];
+
+/** Commands that write rows while reading (the others write their result at the end). */
+const STREAMING_COMMANDS = new Set(['layer', 'batch']);
+
+const GROUP_ORDER: OptionGroup[] = ['Input', 'Columns', 'Normalization', 'Output', 'Reporting'];
 
 /** The commander program with every command, its options grouped for help. */
-export function buildProgram(onRun: (spec: CommandSpec, args: string[], command: Command) => void): Command {
+export function buildProgram(
+  specs: readonly CommandSpec[],
+  onRun: (spec: CommandSpec, args: string[], command: Command) => void,
+): Command {
   const program = new Command('finorm')
     .description('Normalize financial feature tables, streaming: layer (per row) and batch (per column) normalization.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -32,13 +62,10 @@ export function buildProgram(onRun: (spec: CommandSpec, args: string[], command:
     .configureOutput({ outputError: () => {} });
   program.addHelpText(
     'after',
-    '\nExamples:\n' +
-      '  finorm layer fixtures/sp500-sample.csv\n      normalize each row across its numeric columns\n' +
-      '  finorm fit train.csv -o scaler.json && finorm batch --params scaler.json test.csv\n' +
-      '      fit per-column statistics on one file, apply them to another\n' +
+    `\nExamples:\n${examplesText(programExamples)}\n` +
       '\nRun `finorm <command> --help` for a command\'s options and examples.\n',
   );
-  for (const spec of commands) {
+  for (const spec of specs) {
     const command = program
       .command(spec.name)
       .summary(spec.summary)
@@ -52,10 +79,14 @@ export function buildProgram(onRun: (spec: CommandSpec, args: string[], command:
       ([, a], [, b]) => GROUP_ORDER.indexOf(a.group) - GROUP_ORDER.indexOf(b.group),
     );
     for (const [, option] of entries) command.addOption(commanderOption(option));
-    command.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  ${e.command}\n      ${e.explanation}`).join('\n'));
+    command.addHelpText('after', `\nExamples:\n${examplesText(spec.examples)}\n`);
     command.action((args: string[], _opts: unknown, self: Command) => onRun(spec, args, self));
   }
   return program;
+}
+
+function examplesText(examples: readonly { command: string; explanation: string }[]): string {
+  return examples.map((e) => `  ${e.command}\n      ${e.explanation}`).join('\n');
 }
 
 function commanderOption(spec: OptionSpec): Option {
@@ -78,12 +109,15 @@ export async function main(argv: string[]): Promise<void> {
 /** Runs one command line and returns its exit code; never throws. */
 export async function run(argv: string[]): Promise<number> {
   let chosen: { spec: CommandSpec; args: string[]; command: Command } | undefined;
-  const program = buildProgram((spec, args, command) => {
-    chosen = { spec, args, command };
-  });
   try {
+    // `finorm layer ...` needs the layer command only; help and typos need them all.
+    const first = argv[0];
+    const specs = await loadCommands(first !== undefined && Object.hasOwn(commandLoaders, first) ? [first] : commandNames);
+    const program = buildProgram(specs, (spec, args, command) => {
+      chosen = { spec, args, command };
+    });
     if (argv.length === 0) {
-      process.stderr.write(program.helpInformation());
+      program.outputHelp({ error: true }); // with the examples, on stderr
       return ExitCode.usage;
     }
     await program.parseAsync(argv, { from: 'user' });
@@ -91,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     const { spec, args, command } = chosen;
     const raw = command.opts();
     const given = new Set(Object.keys(raw).filter((key) => command.getOptionValueSource(key) === 'cli'));
-    progress.configure({ quiet: raw.quiet === true, progress: raw.progress === true }, await inputSize(args));
+    configureReporting(raw, await inputSize(args), STREAMING_COMMANDS.has(spec.name));
     const code = await spec.run(args, raw, given);
     progress.clear();
     return code;

@@ -9,7 +9,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { parseDecimal } from './io/numbers.js';
 
-export type OptionGroup = 'Input' | 'Columns' | 'Normalization' | 'Output';
+export type OptionGroup = 'Input' | 'Columns' | 'Normalization' | 'Output' | 'Reporting';
 
 export interface OptionSpec {
   /** Commander flags, e.g. `-e, --epsilon <number>`. */
@@ -188,36 +188,42 @@ export const outputOptions = {
 export const reportOptions = {
   quiet: {
     flags: '-q, --quiet',
-    description: 'print no summary',
-    group: 'Output',
+    description: 'print no summary and no progress line',
+    group: 'Reporting',
     schema: z.boolean().optional().transform(Boolean),
   },
   summary: {
     flags: '--summary',
     description: 'print the summary to stderr even when it is not a terminal',
-    group: 'Output',
+    group: 'Reporting',
     schema: z.boolean().optional().transform(Boolean),
   },
   stats: {
     flags: '--stats <file>',
     description: 'write the summary as JSON to this file',
-    group: 'Output',
+    group: 'Reporting',
     complete: 'file',
     schema: z.string().min(1).optional(),
   },
   progress: {
     flags: '--progress',
     description: 'show the progress line even when stderr is not a terminal (it shows on a terminal after 1 s, unless -q or CI is set)',
-    group: 'Output',
+    group: 'Reporting',
     schema: z.boolean().optional().transform(Boolean),
   },
   color: {
     flags: '--color <when>',
     description: 'colour the summary: `auto` (on a terminal, unless NO_COLOR is set), `always`, `never`',
-    group: 'Output',
+    group: 'Reporting',
     default: 'auto',
     choices: ['auto', 'always', 'never'],
     schema: z.enum(['auto', 'always', 'never']),
+  },
+  histogram: {
+    flags: '--histogram',
+    description: 'add a one-line histogram of each column to the summary, input beside output (20 bins from min to max)',
+    group: 'Reporting',
+    schema: z.boolean().optional().transform(Boolean),
   },
 } satisfies Record<string, OptionSpec>;
 

@@ -22,7 +22,7 @@ export const completionCommand: CommandSpec = {
     // commander passes a single (non-variadic) argument as a string.
     const shell: unknown = Array.isArray(args) ? args[0] : args;
     // Imported here: cli.ts imports this file for its list of commands.
-    const { commands } = await import('../cli.js');
+    const commands = await (await import('../cli.js')).loadCommands();
     if (shell === 'bash') process.stdout.write(bashScript(commands));
     else if (shell === 'zsh') process.stdout.write(zshScript(commands));
     else throw new UsageError(`completion: expected bash or zsh, got ${JSON.stringify(shell ?? '')}`);

@@ -34,7 +34,10 @@ export const mergeCommand: CommandSpec = {
       command: "ls shards/*.csv | xargs -P 4 -I{} sh -c 'finorm fit {} > {}.fit.json' && finorm merge shards/*.fit.json -o all.json",
       explanation: 'fit shards in parallel, then merge',
     },
-    { command: 'finorm merge -o merged.json day1.json day2.json day3.json', explanation: 'write the merged fit to a file' },
+    {
+      command: 'finorm merge -o merged.json fixtures/params/sp500-part2.json fixtures/params/sp500-part1.json',
+      explanation: 'write the merged fit to a file (the order of the files does not matter)',
+    },
   ],
   async run(files, raw) {
     const o = parseOptions(Options, raw, options);

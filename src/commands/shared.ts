@@ -9,6 +9,7 @@ import { type OptionSpec, decimalOption, listOption } from '../options.js';
 import { Clipping } from '../core/batch.js';
 import type { FeatureInput } from '../pipeline.js';
 import type { TableWriter } from '../io/write-table.js';
+import { summaryDistributions } from '../report/distributions.js';
 
 /**
  * Streams every block of `input` through `transform` into `writer`, keeping
@@ -26,6 +27,8 @@ export async function transformAll(
   const inputMoments = new ColumnMoments(names.length);
   const outputMoments = new ColumnMoments(names.length);
   let rowsWritten = 0;
+  // --histogram: sketches of input and output (undefined unless asked for).
+  const sketches = summarize ? summaryDistributions.track(names.length, true) : undefined;
   try {
     for await (const { block, values } of input.blocks()) {
       const rows = block.records.length;
@@ -36,6 +39,10 @@ export async function transformAll(
       if (summarize) {
         inputMoments.addRows(values, rows);
         outputMoments.addRows(out, rows);
+      }
+      if (sketches) {
+        sketches.input.addRows(values, rows);
+        sketches.output?.addRows(out, rows);
       }
       await writer.write(block, out);
       rowsWritten += rows;
@@ -57,9 +64,12 @@ export async function fitAll(
   visit?: (values: Float64Array, rows: number) => void,
 ): Promise<ColumnMoments> {
   const moments = new ColumnMoments(input.selection.names.length);
+  // --histogram (fit's summary): sketches of the input; a transforming pass replaces them.
+  const sketches = summaryDistributions.track(input.selection.names.length, false);
   for await (const { block, values } of input.blocks()) {
     visit?.(values, block.records.length);
     moments.addRows(values, block.records.length);
+    sketches?.input.addRows(values, block.records.length);
   }
   return moments;
 }

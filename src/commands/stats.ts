@@ -8,10 +8,11 @@ import { formatNumber } from '../io/numbers.js';
 import { openOutput } from '../io/output.js';
 import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec } from '../options.js';
 import { FeatureInput, prepareFiles } from '../pipeline.js';
-import { humanNumber, renderTable } from '../report/render.js';
-import { columnSummary } from '../report/summary.js';
-import { chalkFor } from '../report/terminal.js';
+import { histogramText, humanNumber, renderTable } from '../report/render.js';
+import { columnSummary, histogramJson } from '../report/summary.js';
+import { styleFor } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
+import { progress } from '../report/progress.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { ddofOption, refuseTogether } from './shared.js';
 
@@ -44,7 +45,9 @@ const options = {
     schema: z.boolean().optional().transform(Boolean),
   },
   output: { ...outputOptions.output, description: 'write to this file (atomically) instead of stdout' },
-  color: reportOptions.color,
+  progress: reportOptions.progress,
+  quiet: { ...reportOptions.quiet, description: 'show no progress line' },
+  color: { ...reportOptions.color, description: 'colour the table\'s headings: `auto` (when stdout is a terminal, unless NO_COLOR is set), `always`, `never`' },
 } satisfies Record<string, OptionSpec>;
 
 const Options = schemaOf(options);
@@ -72,7 +75,10 @@ export const statsCommand: CommandSpec = {
     const input = await FeatureInput.open(sources, o);
     const sink = await openOutput(o.output);
     try {
-      await sink.write(await statsText(input, o));
+      const text = await statsText(input, o);
+      // The table may go to the terminal the progress line is on.
+      progress.clear();
+      await sink.write(text);
       await sink.commit();
     } catch (error) {
       await sink.abort();
@@ -113,7 +119,7 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
           columns: columns.map((c) => ({
             ...c,
             quantiles: Object.fromEntries(c.quantiles.map(({ q, value }) => [String(q), Number.isNaN(value) ? null : value])),
-            histogram: c.histogram === undefined ? undefined : { bars: c.histogram.bars, scale: c.histogram.log ? 'log' : 'linear' },
+            histogram: c.histogram === undefined ? undefined : histogramJson(c.histogram),
           })),
         },
         null,
@@ -128,7 +134,7 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
     );
     text = [header.join(','), ...lines].join('\n') + '\n';
   } else {
-    const chalk = chalkFor(process.stdout, o.color);
+    const style = styleFor(process.stdout, o.color);
     const header = ['column', 'count', 'missing', 'mean', 'std', 'min', ...o.quantiles.map(quantileLabel), 'max'];
     if (o.histogram) header.push('histogram (min → max)');
     const rows = columns.map((c) => [
@@ -138,9 +144,9 @@ async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promi
         text: humanNumber(v),
         align: 'right' as const,
       })),
-      ...(o.histogram ? [{ text: c.histogram ? `${c.histogram.bars}${c.histogram.log ? ' log' : ''}` : '', align: 'left' as const }] : []),
+      ...(o.histogram ? [{ text: histogramText(c.histogram), align: 'left' as const }] : []),
     ]);
-    text = `${renderTable(header, rows, chalk)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+    text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
   }
   return text;
 }

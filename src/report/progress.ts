@@ -12,6 +12,11 @@ export interface ProgressSettings {
   quiet: boolean;
   /** --progress: show it even when stderr is not a terminal. */
   progress: boolean;
+  /**
+   * The command writes its rows to stdout as it goes, and stdout is a
+   * terminal: the rows would break the line (and show progress themselves).
+   */
+  rowsToTerminal?: boolean;
 }
 
 const FIRST_AFTER_MS = Number(process.env.FINORM_PROGRESS_DELAY_MS ?? 1000);
@@ -28,8 +33,7 @@ class ProgressLine {
 
   /** Decides, once per run, whether to show progress; `totalBytes` if the input size is known. */
   configure(settings: ProgressSettings, totalBytes: number | undefined, env: NodeJS.ProcessEnv = process.env): void {
-    const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
-    this.enabled = settings.progress || (!settings.quiet && !ci && process.stderr.isTTY === true);
+    this.enabled = progressShown(settings, process.stderr.isTTY === true, env);
     this.totalBytes = totalBytes;
     this.started = Date.now();
     this.nextAt = this.enabled ? this.started + FIRST_AFTER_MS : Infinity;
@@ -62,24 +66,47 @@ class ProgressLine {
   }
 
   private draw(): void {
-    const seconds = (Date.now() - this.started) / 1000;
-    const bytes = bytesReadSoFar();
-    const rate = bytes / 1e6 / Math.max(seconds, 1e-3);
-    let text = `finorm: ${this.phase ? this.phase + ', ' : ''}${this.rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB, ${rate.toFixed(1)} MB/s`;
-    const total = this.totalBytes;
-    if (total !== undefined && total > 0) {
-      // Two-pass commands read the input twice: percent of all the reading.
-      const share = Math.min(1, bytes / total);
-      const left = share > 0 ? seconds * (1 / share - 1) : NaN;
-      text += `, ${(share * 100).toFixed(0)}%${Number.isFinite(left) ? `, ${formatDuration(left)} left` : ''}`;
-    }
+    const text = progressText({
+      phase: this.phase,
+      rows: this.rows,
+      bytes: bytesReadSoFar(),
+      seconds: (Date.now() - this.started) / 1000,
+      totalBytes: this.totalBytes,
+    });
     const width = process.stderr.isTTY ? (process.stderr.columns || 80) - 1 : 200;
     process.stderr.write('\r\x1b[2K' + text.slice(0, width));
     this.shown = true;
   }
 }
 
-function formatDuration(seconds: number): string {
+/** Whether to show progress: --progress always; else on a terminal, unless -q, CI, or rows going to the terminal. */
+export function progressShown(settings: ProgressSettings, stderrIsTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  if (settings.progress) return true;
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
+  return stderrIsTTY && !settings.quiet && !ci && settings.rowsToTerminal !== true;
+}
+
+/** The progress line: pass, rows, megabytes, throughput, and percent and time left when the size is known. */
+export function progressText(state: {
+  phase: string;
+  rows: number;
+  bytes: number;
+  seconds: number;
+  totalBytes: number | undefined;
+}): string {
+  const { phase, rows, bytes, seconds, totalBytes } = state;
+  const rate = bytes / 1e6 / Math.max(seconds, 1e-3);
+  let text = `finorm: ${phase ? phase + ', ' : ''}${rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB, ${rate.toFixed(1)} MB/s`;
+  if (totalBytes !== undefined && totalBytes > 0) {
+    // Two-pass commands read the input twice: percent of all the reading.
+    const share = Math.min(1, bytes / totalBytes);
+    const left = share > 0 ? seconds * (1 / share - 1) : NaN;
+    text += `, ${(share * 100).toFixed(0)}%${Number.isFinite(left) ? `, ${formatDuration(left)} left` : ''}`;
+  }
+  return text;
+}
+
+export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.ceil(seconds)} s`;
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;

@@ -4,6 +4,8 @@
 import type { LayerRowStats } from '../core/layer.js';
 import type { ColumnMoments } from '../core/moments.js';
 import type { BadRowPolicy } from '../io/bad-rows.js';
+import type { ColumnHistograms } from './distributions.js';
+import type { Histogram } from './histogram.js';
 
 export interface ColumnSummary {
   count: number;
@@ -22,7 +24,14 @@ export interface RunSummary {
   /** The first few skipped rows, with where and why. */
   skipped: { file: string; line: number; column?: string; reason: string }[];
   epsilon?: number;
-  columns: { name: string; input: ColumnSummary; output?: ColumnSummary; clipped?: number }[];
+  columns: {
+    name: string;
+    input: ColumnSummary;
+    output?: ColumnSummary;
+    clipped?: number;
+    /** --histogram: the column's distribution before and after normalizing. */
+    histogram?: ColumnHistograms;
+  }[];
   /** --group-by: how many groups, and the smallest (its group-by values and row count). */
   groups?: { count: number; smallest: { name: string; rows: number } };
   /** `layer` only: facts about the rows. */
@@ -84,5 +93,21 @@ export function rowFacts(stats: LayerRowStats): NonNullable<RunSummary['rows']> 
 }
 
 export function summaryJson(summary: RunSummary): string {
-  return JSON.stringify(summary, null, 2) + '\n';
+  const columns = summary.columns.map(({ histogram, ...column }) =>
+    histogram === undefined
+      ? column
+      : {
+          ...column,
+          // As `stats --json` writes them: the bars and their scale.
+          histogram: {
+            ...(histogram.input ? { input: histogramJson(histogram.input) } : {}),
+            ...(histogram.output ? { output: histogramJson(histogram.output) } : {}),
+          },
+        },
+  );
+  return JSON.stringify({ ...summary, columns }, null, 2) + '\n';
+}
+
+export function histogramJson(h: Histogram): { bars: string; scale: 'log' | 'linear' } {
+  return { bars: h.bars, scale: h.log ? 'log' : 'linear' };
 }

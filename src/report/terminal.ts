@@ -1,29 +1,43 @@
 // What the terminal allows: colours, the summary, its width. Decided once
 // from the options and the environment, never from inside the math or I/O.
 
-import { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk } from 'chalk';
 
 export type ColorMode = 'auto' | 'always' | 'never';
 
+/** How the summary marks headings and warnings: ANSI codes, or plain text. */
+export interface Style {
+  readonly colored: boolean;
+  bold(text: string): string;
+  yellow(text: string): string;
+}
+
+// chalk does the escape codes; whether to colour at all is decided here (wantsColor),
+// from the options and the environment, so it is level 1 (16 colours) or nothing.
+const chalk = new Chalk({ level: 1 });
+const plain: Style = { colored: false, bold: (text) => text, yellow: (text) => text };
+const ansi: Style = { colored: true, bold: (text) => chalk.bold(text), yellow: (text) => chalk.yellow(text) };
+
+/** The style for `colored`: ANSI codes or none. */
+export function styleOf(colored: boolean): Style {
+  return colored ? ansi : plain;
+}
+
 /** Colours on stderr: `always`, or `auto` on a TTY without NO_COLOR and with a TERM that has them. */
-export function stderrChalk(mode: ColorMode, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
-  return chalkFor(process.stderr, mode, env);
+export function stderrStyle(mode: ColorMode, env: NodeJS.ProcessEnv = process.env): Style {
+  return styleFor(process.stderr, mode, env);
 }
 
 /** Colours on `stream` (stdout or stderr), by the same rules. */
-export function chalkFor(stream: NodeJS.WriteStream, mode: ColorMode, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
-  let level: 0 | 1 | 2 | 3 = 0;
-  if (mode === 'always') level = 1;
-  else if (mode === 'auto') {
-    const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-    if (stream.isTTY && !noColor && env.TERM !== 'dumb') level = 1;
-  }
-  if (mode === 'always' || level > 0) {
-    const colorterm = env.COLORTERM ?? '';
-    if (/truecolor|24bit/i.test(colorterm)) level = 3;
-    else if (/256/.test(env.TERM ?? '')) level = 2;
-  }
-  return new Chalk({ level });
+export function styleFor(stream: { isTTY?: boolean }, mode: ColorMode, env: NodeJS.ProcessEnv = process.env): Style {
+  return styleOf(wantsColor(stream.isTTY === true, mode, env));
+}
+
+/** `always`; never for `never`; for `auto`, on a terminal unless NO_COLOR is set (https://no-color.org) or TERM=dumb. */
+export function wantsColor(isTTY: boolean, mode: ColorMode, env: NodeJS.ProcessEnv): boolean {
+  if (mode !== 'auto') return mode === 'always';
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return isTTY && !noColor && env.TERM !== 'dumb';
 }
 
 /**

@@ -4,85 +4,176 @@
 // contain (a name, a number, a warning), not by whole screens.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO, runFinorm } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = tempDir();
 const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) console.warn('terminal.test.ts: `script` (util-linux) not found; the pseudo-terminal tests are skipped');
 
-/** Runs finorm with stdout and stderr on a pseudo-terminal; returns what the terminal showed. */
+const shellQuote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`;
+
+/** Runs finorm with stdin, stdout and stderr on a pseudo-terminal; returns what the terminal showed. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
   return execFileSync('script', ['-qfec', command, '/dev/null'], {
     cwd: REPO,
-    env: { ...process.env, NO_COLOR: '', CI: '', TERM: 'xterm', ...env },
+    env: { ...process.env, NO_COLOR: '', CI: '', TERM: 'xterm', COLUMNS: '', ...env },
     encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
   });
 }
 
-const big = () => tmp.file('big.csv', 'a,b,c\n' + Array.from({ length: 200_000 }, (_, i) => `${i},${i % 7},${i % 13}`).join('\n') + '\n');
+/** Like onTerminal, for a run expected to fail: the screen and the exit code. */
+function onTerminalFailing(args: string[], env: NodeJS.ProcessEnv = {}): { screen: string; code: number | null } {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  const r = spawnSync('script', ['-qfec', command, '/dev/null'], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '', CI: '', TERM: 'xterm', COLUMNS: '', ...env },
+    encoding: 'utf8',
+  });
+  return { screen: r.stdout, code: r.status };
+}
+
+const PROGRESS = /finorm: (pass \d\/\d, )?[\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s/;
+const ESC = '\x1b[';
+const now = { FINORM_PROGRESS_DELAY_MS: '0' };
+
+let bigFile: string | undefined;
+const big = (): string =>
+  (bigFile ??= tmp.file('big.csv', 'a,b,c\n' + Array.from({ length: 200_000 }, (_, i) => `${i},${i % 7},${i % 13}`).join('\n') + '\n'));
 
 describe.skipIf(!hasScript)('on a terminal', () => {
-  it('shows the progress line and a coloured summary', () => {
-    const screen = onTerminal(['layer', '-o', `${tmp.dir}/out.csv`, big()], { FINORM_PROGRESS_DELAY_MS: '0' });
+  it('shows the progress line with percent, then a coloured summary', () => {
+    const screen = onTerminal(['layer', '-o', `${tmp.dir}/out.csv`, big()], now);
     expect(screen).toMatch(/finorm: [\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s, \d+%/);
-    expect(screen).toMatch(/\x1b\[1m/); // bold headings
+    expect(screen).toContain('\x1b[1m'); // bold headings
     expect(screen).toMatch(/200000 rows read, 200000 written/);
+    // The line is cleared before the summary starts.
+    expect(screen).toMatch(/\r\x1b\[2K(\x1b\[1m)?finorm layer(\x1b\[22m)?: 200000 rows read/);
   });
 
-  it('shows no colours with NO_COLOR, and no progress with -q or in CI', () => {
-    const noColor = onTerminal(['layer', '-o', `${tmp.dir}/out2.csv`, big()], { NO_COLOR: '1', FINORM_PROGRESS_DELAY_MS: '0' });
-    expect(noColor).not.toMatch(/\x1b\[1m/);
-    const quiet = onTerminal(['layer', '-q', '-o', `${tmp.dir}/out3.csv`, big()], { FINORM_PROGRESS_DELAY_MS: '0' });
-    expect(quiet).not.toMatch(/rows, [\d.]+ MB/);
+  it('says which pass batch is in', () => {
+    const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb.csv`, big()], now);
+    expect(screen).toMatch(/finorm: pass 1\/2, [\d,]+ rows/);
+    expect(screen).toMatch(/finorm: pass 2\/2, [\d,]+ rows/);
+  });
+
+  it('clears the line before a result on stdout and before an error', () => {
+    const stats = onTerminal(['stats', big()], now);
+    expect(stats).toMatch(PROGRESS);
+    expect(stats).toMatch(/\r\x1b\[2K(\x1b\[1m)?column/);
+    const bad = tmp.file('bad-late.csv', readFileSync(big(), 'utf8') + 'x,1,2\n');
+    const failed = onTerminalFailing(['layer', '-o', `${tmp.dir}/never.csv`, bad], now);
+    expect(failed.code).toBe(1);
+    expect(failed.screen).toMatch(PROGRESS);
+    expect(failed.screen).toMatch(/\r\x1b\[2Kfinorm: .*bad-late\.csv:200002: column "a": value "x" is not a number/);
+  });
+
+  it('shows no colours with NO_COLOR or --color never, and no progress with -q or in CI', () => {
+    const noColor = onTerminal(['layer', '-o', `${tmp.dir}/out2.csv`, big()], { NO_COLOR: '1', ...now });
+    expect(noColor).toMatch(/rows read/);
+    expect(noColor).not.toContain(ESC + '1m');
+    const never = onTerminal(['layer', '--color', 'never', '-o', `${tmp.dir}/out2b.csv`, big()], now);
+    expect(never).not.toContain(ESC + '1m');
+    const quiet = onTerminal(['layer', '-q', '-o', `${tmp.dir}/out3.csv`, big()], now);
+    expect(quiet).not.toMatch(PROGRESS);
     expect(quiet).not.toMatch(/rows read/);
-    const ci = onTerminal(['layer', '-o', `${tmp.dir}/out4.csv`, big()], { CI: 'true', FINORM_PROGRESS_DELAY_MS: '0' });
-    expect(ci).not.toMatch(/rows, [\d.]+ MB/);
+    const ci = onTerminal(['layer', '-o', `${tmp.dir}/out4.csv`, big()], { CI: 'true', ...now });
+    expect(ci).not.toMatch(PROGRESS);
+  });
+
+  it('shows no progress while rows go to the same terminal', () => {
+    const screen = onTerminal(['layer', big()], now);
+    expect(screen).toMatch(/200000 rows read, 200000 written/);
+    expect(screen).not.toMatch(PROGRESS);
   });
 });
 
 describe('in a pipe', () => {
   it('prints neither progress nor colours, unless asked', async () => {
     const input = big();
-    const quiet = await runFinorm(['layer', '-o', `${tmp.dir}/p1.csv`, input], { env: { FINORM_PROGRESS_DELAY_MS: '0', NO_COLOR: '' } });
-    expect(quiet.stderr).toBe('');
-    const forced = await runFinorm(['layer', '--progress', '--summary', '-o', `${tmp.dir}/p2.csv`, input], { env: { FINORM_PROGRESS_DELAY_MS: '0', NO_COLOR: '' } });
-    expect(forced.stderr).toMatch(/finorm: [\d,]+ rows, [\d.]+ MB/);
-    expect(forced.stderr).not.toMatch(/\x1b\[1m/);
+    const silent = await runFinorm(['layer', '-o', `${tmp.dir}/p1.csv`, input], { env: { ...now, NO_COLOR: '' } });
+    expect(silent.stderr).toBe('');
+    const forced = await runFinorm(['layer', '--progress', '--summary', '-o', `${tmp.dir}/p2.csv`, input], { env: { ...now, NO_COLOR: '' } });
+    expect(forced.stderr).toMatch(PROGRESS);
+    expect(forced.stderr).not.toContain(ESC + '1m');
+    const colored = await runFinorm(['layer', '--summary', '--color', 'always', '-o', `${tmp.dir}/p3.csv`, input]);
+    expect(colored.stderr).toContain(ESC + '1mcolumn');
   });
 });
 
-describe('help and summary content', () => {
-  it('lists every command with examples, and groups each command\'s options', async () => {
+describe('help', () => {
+  it('lists every command with one line and examples', async () => {
     const top = await runFinorm(['--help']);
+    expect(top.code).toBe(0);
     for (const name of ['layer', 'batch', 'fit', 'stats', 'merge', 'completion']) expect(top.stdout).toMatch(new RegExp(`\\n\\s+${name}\\b`));
-    expect(top.stdout).toMatch(/Examples:/);
-    const batch = await runFinorm(['batch', '--help']);
-    for (const group of ['Input:', 'Columns:', 'Normalization:', 'Output:']) expect(batch.stdout).toContain(group);
-    expect(batch.stdout).toMatch(/--epsilon <number>.*\(default: "1e-5"\)/s);
-    expect(batch.stdout).toMatch(/--group-by/);
+    expect(top.stdout).toMatch(/Examples:\n {2}finorm layer fixtures\/sp500-sample\.csv\n/);
   });
 
-  it('runs every example of every command help that uses bundled fixtures', async () => {
-    const { commands } = await import('../../src/cli.js');
-    const runnable = commands.flatMap((c) => c.examples.map((e) => e.command)).filter((command) => /^finorm \S/.test(command) && !/[|&<>]/.test(command) && /fixtures\//.test(command));
-    expect(runnable.length).toBeGreaterThanOrEqual(10);
+  it('without arguments prints the help on stderr and exits 2', async () => {
+    const r = await runFinorm([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: finorm /);
+    expect(r.stderr).toContain('Examples:');
+  });
+
+  it("groups each command's options and shows defaults", async () => {
+    const batch = await runFinorm(['batch', '--help']);
+    const groups = ['Input:', 'Columns:', 'Normalization:', 'Output:', 'Reporting:'];
+    const at = groups.map((g) => batch.stdout.indexOf(`\n${g}\n`));
+    expect(at.every((i) => i > 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(batch.stdout).toMatch(/--epsilon <number>.*\(default: "1e-5"\)/s);
+    expect(batch.stdout.slice(at[4])).toMatch(/--histogram/);
+    expect(batch.stdout).toMatch(/Examples:\n {2}finorm batch /);
+  });
+
+  it('runs the examples of finorm --help and of every command that use bundled fixtures', async () => {
+    const { loadCommands, programExamples } = await import('../../src/cli.js');
+    const commands = await loadCommands();
+    for (const c of commands.filter((c) => c.name !== 'completion')) expect(c.examples.length, c.name).toBeGreaterThanOrEqual(3);
+    const all = [...programExamples, ...commands.flatMap((c) => c.examples)].map((e) => e.command);
+    const runnable = all.filter((command) => /^finorm \S/.test(command) && !/[|&<>]/.test(command) && /fixtures\//.test(command));
+    expect(runnable.length).toBeGreaterThanOrEqual(12);
     for (const command of runnable) {
       const args = command.split(/\s+/).slice(1).map((a) => (a.endsWith('.json') && !existsSync(`${REPO}/${a}`) ? `${tmp.dir}/${a}` : a));
       // Outputs named by the example go to the temporary directory.
-      const fixed = args.map((a, i) => (['-o', '--save-params', '--output'].includes(args[i - 1] ?? '') ? `${tmp.dir}/${a.split('/').pop()}` : a));
+      const fixed = args.map((a, i) => (['-o', '--save-params', '--output', '--stats'].includes(args[i - 1] ?? '') ? `${tmp.dir}/${a.split('/').pop()}` : a));
       const r = await runFinorm(fixed);
       expect(r.code, `${command}: ${r.stderr}`).toBe(0);
     }
   });
 
+  it('suggests the closest command or option for a typo, with exit code 2', async () => {
+    const command = await runFinorm(['lyer', 'fixtures/sp500-sample.csv']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toBe("finorm: unknown command 'lyer' (did you mean layer?)\n");
+    const option = await runFinorm(['layer', '--epsilo', '1e-6', 'fixtures/sp500-sample.csv']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toBe("finorm: unknown option '--epsilo' (did you mean --epsilon?)\n");
+    expect(option.stdout).toBe('');
+    const stats = await runFinorm(['stats', '--histgram', 'fixtures/sp500-sample.csv']);
+    expect(stats.code).toBe(2);
+    expect(stats.stderr).toContain('(did you mean --histogram?)');
+  });
+
+  it('prints the version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(`${REPO}/package.json`, 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect((await runFinorm([flag])).stdout).toBe(`${version}\n`);
+  });
+});
+
+describe('summary content', () => {
   it('prints a summary with names, numbers, groups and warnings', async () => {
     const input = tmp.file('warn.csv', 'ticker,px,flat,tiny\nA,1,5,0.001\nA,3,5,0.002\nB,10,5,0.003\n');
     const r = await runFinorm(['batch', '--summary', '-c', 'px,flat,tiny', input]);
     expect(r.stderr).toMatch(/finorm batch: 3 rows read, 3 written/);
-    expect(r.stderr).toMatch(/px\s+3\s+0\s+4\.6667/);
+    // px: 1, 3, 10: mean 14/3, population std √(110/3 − (14/3)²) = √(134/9) = 3.8586.
+    expect(r.stderr).toMatch(/px\s+3\s+0\s+4\.6667\s+3\.8586\s+1\s+10/);
     expect(r.stderr).toMatch(/column "flat" is constant/);
     expect(r.stderr).toMatch(/ε = 1e-5 is large next to the variance of "tiny" \(6\.6667e-7\): its output std shrinks to 0\.25/);
     const grouped = await runFinorm(['batch', '--summary', '-g', 'ticker', input]);
@@ -96,16 +187,44 @@ describe('help and summary content', () => {
   });
 });
 
-describe('stats --histogram', () => {
-  it('draws a histogram per column, logarithmic for columns spanning decades', async () => {
+describe('--histogram', () => {
+  it('stats draws a histogram per column, logarithmic for columns spanning decades', async () => {
     const r = await runFinorm(['stats', '--histogram', '--json', '-c', 'Market Cap,Price/Sales', 'fixtures/sp500-financials.csv']);
     expect(r.code).toBe(0);
     const columns = (JSON.parse(r.stdout) as { columns: { name: string; histogram: { bars: string; scale: string } }[] }).columns;
     expect(columns.map((c) => c.histogram.bars.length)).toEqual([20, 20]);
-    // Market caps from 2.6e9 to 5.2e12: log bins. Price/Sales from 0.xx to 70: skewed right on linear bins.
+    // Market caps from 4.6e6 to 5.2e12: log bins. Price/Sales from 0.18 to 70: skewed right on linear bins.
     expect(columns.map((c) => c.histogram.scale)).toEqual(['log', 'linear']);
     expect(columns[1].histogram.bars[0]).toBe('█');
     const table = await runFinorm(['stats', '--histogram', '-c', 'Price/Sales', 'fixtures/sp500-financials.csv']);
     expect(table.stdout).toMatch(/Price\/Sales .*█/);
+  });
+
+  it('the summary shows input and output: clipping piles values up at both ends', async () => {
+    // x = 1..100: uniform, so its 20 bins are level (each holds 4 or 5 values: one
+    // step of the bars at most). z-scores reach ±1.71; --clip 1
+    // moves the 21 values at each end (|x − 50.5| > 28.87) to ±1, the ends of the output's range.
+    const input = tmp.file('uniform.csv', 'x\n' + Array.from({ length: 100 }, (_, i) => i + 1).join('\n') + '\n');
+    const stats = `${tmp.dir}/uniform-stats.json`;
+    const r = await runFinorm(['batch', '--clip', '1', '--histogram', '--summary', '--stats', stats, '-o', `${tmp.dir}/u.csv`, input]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(stats, 'utf8')) as {
+      columns: { name: string; clipped: number; histogram: { input: { bars: string; scale: string }; output: { bars: string } } }[];
+    };
+    const [x] = json.columns;
+    expect(x.clipped).toBe(42);
+    expect(x.histogram.input.scale).toBe('linear');
+    expect(x.histogram.input.bars).toMatch(/^[▆▇█]{20}$/);
+    const out = x.histogram.output.bars;
+    expect(out[0]).toBe('█');
+    expect(out[19]).toBe('█');
+    expect(out.slice(1, 19)).toMatch(/^[▁▂▃ ]+$/);
+    expect(r.stderr).toMatch(/\nhistogram\s+input \(min → max\)\s+output \(min → max\)\nx\s+[▆▇█]{20} {6}█/);
+  });
+
+  it('adds nothing without --histogram', async () => {
+    const stats = `${tmp.dir}/plain-stats.json`;
+    await runFinorm(['layer', '--stats', stats, '-o', `${tmp.dir}/plain.csv`, 'fixtures/sp500-sample.csv']);
+    expect(readFileSync(stats, 'utf8')).not.toContain('histogram');
   });
 });

@@ -1,0 +1,71 @@
+// When colours and the progress line appear: the rules, without a terminal.
+
+import { describe, expect, it } from 'vitest';
+import { formatDuration, progressShown, progressText } from '../../src/report/progress.js';
+import { styleOf, terminalWidth, wantsColor } from '../../src/report/terminal.js';
+
+describe('wantsColor', () => {
+  it('auto: on a terminal only, and never with NO_COLOR or TERM=dumb', () => {
+    expect(wantsColor(true, 'auto', { TERM: 'xterm' })).toBe(true);
+    expect(wantsColor(false, 'auto', { TERM: 'xterm' })).toBe(false);
+    expect(wantsColor(true, 'auto', { TERM: 'xterm', NO_COLOR: '1' })).toBe(false);
+    // no-color.org: an empty NO_COLOR does not count.
+    expect(wantsColor(true, 'auto', { TERM: 'xterm', NO_COLOR: '' })).toBe(true);
+    expect(wantsColor(true, 'auto', { TERM: 'dumb' })).toBe(false);
+  });
+
+  it('always and never override the terminal and NO_COLOR', () => {
+    expect(wantsColor(false, 'always', { NO_COLOR: '1' })).toBe(true);
+    expect(wantsColor(true, 'never', {})).toBe(false);
+  });
+
+  it('styles with SGR codes that close themselves, or not at all', () => {
+    expect(styleOf(true).yellow('x')).toBe('\x1b[33mx\x1b[39m');
+    expect(styleOf(true).bold('x')).toBe('\x1b[1mx\x1b[22m');
+    expect(styleOf(false).yellow('x')).toBe('x');
+  });
+});
+
+describe('terminalWidth', () => {
+  it('takes $COLUMNS when it is a positive whole number', () => {
+    expect(terminalWidth({ COLUMNS: '63' })).toBe(63);
+    expect(terminalWidth({ COLUMNS: 'wide' })).toBeGreaterThan(0);
+  });
+});
+
+describe('progressShown', () => {
+  const settings = { quiet: false, progress: false };
+  it('on a terminal, unless -q, CI, or rows going to the same terminal', () => {
+    expect(progressShown(settings, true, {})).toBe(true);
+    expect(progressShown(settings, false, {})).toBe(false);
+    expect(progressShown({ ...settings, quiet: true }, true, {})).toBe(false);
+    expect(progressShown(settings, true, { CI: 'true' })).toBe(false);
+    expect(progressShown(settings, true, { CI: 'false' })).toBe(true);
+    expect(progressShown({ ...settings, rowsToTerminal: true }, true, {})).toBe(false);
+  });
+
+  it('always with --progress', () => {
+    expect(progressShown({ quiet: true, progress: true }, false, { CI: '1' })).toBe(true);
+  });
+});
+
+describe('progressText', () => {
+  it('shows rows, megabytes and throughput', () => {
+    expect(progressText({ phase: '', rows: 1234567, bytes: 50e6, seconds: 10, totalBytes: undefined })).toBe(
+      'finorm: 1,234,567 rows, 50.0 MB, 5.0 MB/s',
+    );
+  });
+
+  it('adds the pass, percent and time left when the size is known', () => {
+    // A quarter read in 10 s: three quarters left, 30 s at the same rate.
+    expect(progressText({ phase: 'pass 1/2', rows: 1000, bytes: 50e6, seconds: 10, totalBytes: 200e6 })).toBe(
+      'finorm: pass 1/2, 1,000 rows, 50.0 MB, 5.0 MB/s, 25%, 30 s left',
+    );
+  });
+
+  it('writes durations in seconds, minutes, hours', () => {
+    expect(formatDuration(4.2)).toBe('5 s');
+    expect(formatDuration(125)).toBe('2 min 5 s');
+    expect(formatDuration(3 * 3600 + 7 * 60)).toBe('3 h 7 min');
+  });
+});
