@@ -48,13 +48,21 @@ export function selectFeatures(
 ): FeatureSelection {
   let chosen: number[];
   if (request.columns !== undefined) {
+    if (request.columns.length === 0) throw new UsageError('--columns: the list is empty; name at least one column');
     chosen = resolveColumns(request.columns, columns, '--columns');
   } else {
-    chosen = columns.map((_, i) => i).filter((i) => looksNumeric(sample, i, na, jsonCells));
+    // Only the first INFERENCE_ROWS rows decide, as documented, even when the
+    // sample holds more (it is read in blocks).
+    const inferenceRows = sample.slice(0, INFERENCE_ROWS);
+    chosen = columns.map((_, i) => i).filter((i) => looksNumeric(inferenceRows, i, na, jsonCells));
   }
   if (request.exclude !== undefined) {
     const excluded = new Set(resolveColumns(request.exclude, columns, '--exclude'));
+    const before = chosen;
     chosen = chosen.filter((i) => !excluded.has(i));
+    if (before.length > 0 && chosen.length === 0) {
+      throw new UsageError(`--exclude leaves no feature columns: it excludes every one of ${before.map((i) => JSON.stringify(columns[i])).join(', ')}`);
+    }
   }
   if (request.groupBy !== undefined) {
     const groups = new Set(resolveColumns(request.groupBy, columns, '--group-by'));
@@ -62,7 +70,11 @@ export function selectFeatures(
     if (clash !== undefined) {
       throw new UsageError(`${JSON.stringify(columns[clash])} is a --group-by column, so it cannot also be a feature in --columns`);
     }
+    const before = chosen;
     chosen = chosen.filter((i) => !groups.has(i));
+    if (before.length > 0 && chosen.length === 0) {
+      throw new UsageError(`no feature columns: the only numeric ones, ${before.map((i) => JSON.stringify(columns[i])).join(', ')}, are --group-by columns; name the features with --columns`);
+    }
   }
   return selectionOf(columns, chosen);
 }

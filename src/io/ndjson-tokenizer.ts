@@ -2,6 +2,8 @@
 // Text goes in chunk by chunk; each non-blank line comes out parsed, with its
 // line number, or with the reason it is not a JSON object.
 
+import { showValue } from '../errors.js';
+
 export type JsonObject = Record<string, unknown>;
 export type ObjectHandler = (object: JsonObject | undefined, line: number, error: string | undefined) => void;
 
@@ -48,8 +50,41 @@ export class NdjsonTokenizer {
       onObject(undefined, this.line, `expected a JSON object per line, got ${kind}`);
       return;
     }
+    const overflow = firstOverflow(value as JsonObject, text);
+    if (overflow !== undefined) {
+      onObject(undefined, this.line, overflow);
+      return;
+    }
     onObject(value as JsonObject, this.line, undefined);
   }
+}
+
+/**
+ * JSON.parse reads a number beyond the float64 range (1e400) as ±Infinity,
+ * which finorm could neither normalize nor write back (JSON has no Infinity):
+ * such a value is an error naming its key, as 1e400 is in CSV.
+ */
+function firstOverflow(object: JsonObject, text: string): string | undefined {
+  for (const key in object) {
+    const value = object[key];
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      const literal = numberTextOf(key, text);
+      const shown = literal === undefined ? 'a number' : `value ${showValue(literal)}`;
+      return `column ${JSON.stringify(key)}: ${shown} is beyond the float64 range`;
+    }
+  }
+  return undefined;
+}
+
+/** The number as written after "key": in the line (if the key is written plainly). */
+function numberTextOf(key: string, text: string): string | undefined {
+  const quoted = JSON.stringify(key);
+  const literal = /^\s*:\s*(-?[0-9][0-9.eE+-]*)/;
+  for (let at = text.indexOf(quoted); at >= 0; at = text.indexOf(quoted, at + 1)) {
+    const match = literal.exec(text.slice(at + quoted.length));
+    if (match) return match[1];
+  }
+  return undefined;
 }
 
 function isBlank(text: string): boolean {

@@ -1,7 +1,7 @@
 // Where output text goes: stdout, or a file written atomically.
 
 import { promises as fs, type WriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { FinormError, UsageError, ioErrorFrom } from '../errors.js';
 import { AtomicFile } from './atomic-file.js';
 import { drained } from './drain.js';
@@ -123,7 +123,9 @@ class StdoutSink implements OutputSink {
 
 /**
  * Refuses, before anything is read or written, an output file that is one of
- * the inputs (it would be truncated while being read) or a directory.
+ * the inputs (it would be truncated while being read), a directory, or a
+ * file that another output option names too (one would silently replace the
+ * other; a device such as /dev/null may take several).
  */
 export async function checkOutputTargets(
   outputs: readonly { option: string; path: string | undefined }[],
@@ -131,6 +133,7 @@ export async function checkOutputTargets(
 ): Promise<void> {
   const inputs = new Set<string>();
   for (const source of sources) if (source.path !== undefined) inputs.add(await canonical(source.path));
+  const written = new Map<string, string>();
   for (const { option, path } of outputs) {
     if (path === undefined) continue;
     const target = await canonical(path);
@@ -139,7 +142,26 @@ export async function checkOutputTargets(
     }
     const stats = await fs.stat(path).catch(() => undefined);
     if (stats?.isDirectory()) throw ioErrorFrom({ code: 'EISDIR' }, 'write', path);
+    if (stats === undefined) await checkParentDirectory(path);
+    const other = written.get(target);
+    if (other !== undefined && !(await isSpecialFile(path))) {
+      throw new UsageError(`${other} and ${option} name the same file, ${path}; give each its own file`);
+    }
+    written.set(target, option);
   }
+}
+
+/**
+ * A new file needs an existing directory: checked up front, so that a
+ * --save-params or --stats file written last cannot fail on it after -o has
+ * already been renamed into place.
+ */
+async function checkParentDirectory(path: string): Promise<void> {
+  const parent = dirname(resolve(path));
+  const stats = await fs.stat(parent).catch((error: unknown) => {
+    throw ioErrorFrom(error, 'write', path);
+  });
+  if (!stats.isDirectory()) throw ioErrorFrom({ code: 'ENOTDIR' }, 'write', path);
 }
 
 async function canonical(path: string): Promise<string> {

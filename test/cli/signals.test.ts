@@ -1,0 +1,123 @@
+// SIGINT and SIGTERM in the middle of a run, beyond interrupts.test.ts (batch
+// -o on stdin): every command that writes files, several temporary files at
+// once, and a run blocked on a reader that does not read. Each must exit
+// 130/143 at once, print nothing, remove its temporary files (the stdin spool
+// in $TMPDIR, the .tmp files beside -o, --save-params and --stats) and leave
+// the previous files untouched.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
+
+const tmp = tempDir();
+
+async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+}
+
+/** Starts finorm with an open stdin (the test feeds it) and $TMPDIR set to `spoolDir`. */
+function start(args: string[], spoolDir: string, stdout: 'ignore' | 'pipe' = 'ignore'): Started {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, TMPDIR: spoolDir },
+    stdio: ['pipe', stdout, 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin?.on('error', () => undefined);
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, closed, stderr: () => stderr };
+}
+
+const header = 'date,px,vol\n';
+const someRows = (from: number, count: number): string =>
+  Array.from({ length: count }, (_, i) => `d${from + i},${(from + i) % 113},${((from + i) * 7) % 31}`).join('\n') + '\n';
+
+/** A directory with the files a run may replace, each holding "previous". */
+function outputs(name: string, files: string[]): { dir: string; paths: string[] } {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir);
+  const paths = files.map((file) => join(dir, file));
+  for (const path of paths) writeFileSync(path, 'previous\n');
+  return { dir, paths };
+}
+
+const temporaryFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+
+describe('signals while writing files', () => {
+  const runs: { name: string; signal: 'SIGINT' | 'SIGTERM'; code: number; args: (paths: string[]) => string[]; files: string[]; spools: boolean }[] = [
+    { name: 'layer -o on stdin', signal: 'SIGINT', code: 130, args: ([out]) => ['layer', '-o', out], files: ['out.csv'], spools: false },
+    { name: 'layer -o --stats on stdin', signal: 'SIGTERM', code: 143, args: ([out, stats]) => ['layer', '-o', out, '--stats', stats], files: ['out.csv', 'stats.json'], spools: false },
+    { name: 'fit -o on stdin', signal: 'SIGTERM', code: 143, args: ([out]) => ['fit', '-o', out], files: ['fit.json'], spools: false },
+    {
+      name: 'batch -o --save-params --stats on stdin (spooling)',
+      signal: 'SIGINT',
+      code: 130,
+      args: ([out, fit, stats]) => ['batch', '-o', out, '--save-params', fit, '--stats', stats],
+      files: ['out.csv', 'fit.json', 'stats.json'],
+      spools: true,
+    },
+    { name: 'batch -g on stdin (spooling)', signal: 'SIGTERM', code: 143, args: ([out]) => ['batch', '-g', 'vol', '-o', out], files: ['out.csv'], spools: true },
+    { name: 'batch --window -o on stdin (one pass)', signal: 'SIGINT', code: 130, args: ([out]) => ['batch', '--window', '3', '-c', 'px', '-o', out], files: ['out.csv'], spools: false },
+  ];
+
+  for (const run of runs) {
+    it(`${run.signal} during ${run.name}: exit ${run.code}, temporary files removed, previous files kept`, async () => {
+      const spoolDir = mkdtempSync(join(tmpdir(), 'finorm-signal-'));
+      const { dir, paths } = outputs(run.name.replace(/\W+/g, '-'), run.files);
+      const started = start(run.args(paths), spoolDir);
+      started.child.stdin?.write(header + someRows(0, 3000));
+      // The run is under way once its -o temporary file exists (created before
+      // any work), or for a two-pass batch on stdin (which opens -o in its
+      // second pass) once its spool exists; stdin stays open.
+      if (run.spools) await waitFor(() => readdirSync(spoolDir).some((f) => f.endsWith('.spool')), 'the spool file');
+      else await waitFor(() => temporaryFiles(dir).length > 0, 'the temporary output file');
+      started.child.kill(run.signal);
+      expect(await started.closed).toEqual({ code: run.code, signal: null });
+      expect(started.stderr()).toBe('');
+      expect(readdirSync(spoolDir)).toEqual([]);
+      expect(temporaryFiles(dir)).toEqual([]);
+      for (const path of paths) expect(readFileSync(path, 'utf8')).toBe('previous\n');
+    });
+  }
+});
+
+describe('signals while blocked on a reader that does not read', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal} while stdout is full: exit ${code} at once`, async () => {
+      const spoolDir = mkdtempSync(join(tmpdir(), 'finorm-blocked-'));
+      const started = start(['layer'], spoolDir, 'pipe');
+      started.child.stdout?.pause();
+      // Far more output than the pipe holds: finorm must be waiting on it.
+      let fed = 0;
+      const chunk = someRows(0, 5000);
+      started.child.stdin?.write(header);
+      while (fed < 40) {
+        if (!started.child.stdin?.write(chunk)) break;
+        fed++;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      const sentAt = Date.now();
+      started.child.kill(signal);
+      expect(await started.closed).toEqual({ code, signal: null });
+      expect(Date.now() - sentAt).toBeLessThan(5000);
+      expect(started.stderr()).toBe('');
+      expect(readdirSync(spoolDir)).toEqual([]);
+    });
+  }
+});
