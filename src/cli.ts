@@ -4,7 +4,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandSpec } from './commands/command.js';
-import { ExitCode, FinormError } from './errors.js';
+import { ExitCode, FinormError, ioErrorFrom } from './errors.js';
 import { removeTempFilesSync } from './io/temp-files.js';
 import type { OptionGroup, OptionSpec } from './options.js';
 import { progress } from './report/progress.js';
@@ -101,8 +101,21 @@ function commanderOption(spec: OptionSpec): Option {
 export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop(ExitCode.interrupted));
   process.on('SIGTERM', () => stop(ExitCode.terminated));
-  const code = await run(argv);
+  // Help, completion scripts and the like are written straight to stdout: a
+  // write error there (a full disk) must not pass silently. A closed pipe
+  // (EPIPE) is not an error: the reader has what it wanted.
+  let stdoutFailure: unknown;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') stdoutFailure ??= error;
+  });
+  let code = await run(argv);
   await flushStdout();
+  // Let an error from the last write arrive (it is emitted on a later tick).
+  await new Promise((resolve) => setImmediate(resolve));
+  if (stdoutFailure !== undefined && code === ExitCode.ok) {
+    process.stderr.write(`finorm: ${ioErrorFrom(stdoutFailure, 'write', 'stdout').message}\n`);
+    code = ExitCode.dataError;
+  }
   process.exit(code);
 }
 

@@ -50,7 +50,7 @@ export async function runCausal(sources: Source[], o: BatchOptions): Promise<Bat
     }
     return firstOverflow;
   }, summaryWanted(o));
-  const outcome: BatchOutcome = { input, ...result, clipping, epsilon: o.epsilon };
+  const outcome: BatchOutcome = { input, ...result, clipping, epsilon: o.epsilon, writer };
   if (keys) outcome.groups = groupFacts(keys, [...groups].map(([key, state]) => [key, state.rows]));
   return outcome;
 }

@@ -93,15 +93,14 @@ export async function runSortedGroups(sources: Source[], o: BatchOptions): Promi
       if (rows > start) held.push({ block, values, start, end: rows });
     }
     await flush();
-    await writer.close();
+    if (o.saveParams !== undefined) {
+      const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
+      const params = paramsFromMoments(names, all, settings, undefined, { groups: { groupBy: keys.names, groups: fitted } });
+      await writeFileAtomic(o.saveParams, formatParams(params));
+    }
   } catch (error) {
     await writer.abort();
     throw error;
   }
-  if (o.saveParams !== undefined) {
-    const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
-    const params = paramsFromMoments(names, all, settings, undefined, { groups: { groupBy: keys.names, groups: fitted } });
-    await writeFileAtomic(o.saveParams, formatParams(params));
-  }
-  return { input, rowsWritten, inputMoments, outputMoments, clipping, epsilon: o.epsilon, groups: groupFacts(keys, rowsOf) };
+  return { input, rowsWritten, inputMoments, outputMoments, clipping, epsilon: o.epsilon, groups: groupFacts(keys, rowsOf), writer };
 }

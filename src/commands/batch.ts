@@ -11,6 +11,7 @@ import { DataError, ExitCode, UsageError } from '../errors.js';
 import { GroupKeys, type GroupFit, fitByGroup, groupFacts } from '../groups.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import type { RowBlock } from '../io/read-table.js';
+import type { TableWriter } from '../io/write-table.js';
 import { StdinSpool } from '../io/spool.js';
 import { type Source, STDIN_NAME } from '../io/sources.js';
 import {
@@ -47,6 +48,7 @@ import {
   generatorName,
   groupByOption,
   refuseTogether,
+  commitLast,
   transformAll,
   withClipped,
 } from './shared.js';
@@ -138,6 +140,8 @@ export interface BatchOutcome {
   rowsSkipped?: number;
   skipped?: RunSummary['skipped'];
   groups?: RunSummary['groups'];
+  /** The table written so far, committed after the other outputs (commitLast). */
+  writer: TableWriter;
 }
 
 export const batchCommand: CommandSpec = {
@@ -184,7 +188,8 @@ export const batchCommand: CommandSpec = {
 
     const { input } = outcome;
     const rowsSkipped = outcome.rowsSkipped ?? input.rowsSkipped;
-    await deliverSummary(
+    await commitLast(outcome.writer, () =>
+      deliverSummary(
       {
         command: 'batch',
         rowsRead: input.rowsRead,
@@ -198,7 +203,8 @@ export const batchCommand: CommandSpec = {
         ),
         ...(outcome.groups ? { groups: outcome.groups } : {}),
       },
-      o,
+        o,
+      ),
     );
     return rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
@@ -342,7 +348,12 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     } else {
       outcome = await transformEach(input, o, o.epsilon, () => global);
     }
-    if (saved !== undefined && o.saveParams !== undefined) await writeFileAtomic(o.saveParams, saved);
+    if (saved !== undefined && o.saveParams !== undefined) {
+      await writeFileAtomic(o.saveParams, saved).catch(async (error: unknown) => {
+        await outcome.writer.abort();
+        throw error;
+      });
+    }
     return { ...outcome, rowsSkipped: fitting.rowsSkipped, skipped: skippedRows(fitting.badRows) };
   } finally {
     await spool?.remove();
@@ -382,7 +393,7 @@ async function transformEach(
     }
     return firstOverflow;
   }, summaryWanted(o));
-  return { input, ...result, clipping, epsilon };
+  return { input, ...result, clipping, epsilon, writer };
 }
 
 async function fitWithSketches(input: FeatureInput): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {

@@ -65,7 +65,6 @@ export const fitCommand: CommandSpec = {
         generator: generatorName(packageVersion()),
       }, undefined, { groups: keys && groups ? { groupBy: keys.names, groups } : undefined });
       await sink.write(formatParams(params));
-      await sink.commit();
       await deliverSummary(
         {
           command: 'fit',
@@ -79,6 +78,8 @@ export const fitCommand: CommandSpec = {
         },
         o,
       );
+      // Last, so that a failing --stats leaves the previous parameter file untouched.
+      await sink.commit();
     } catch (error) {
       await sink.abort();
       throw error;

@@ -9,7 +9,7 @@ import { deliverSummary, summaryWanted } from '../report/report.js';
 import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
-import { clipOption, clippingOf, transformAll, withClipped } from './shared.js';
+import { clipOption, clippingOf, commitLast, transformAll, withClipped } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -76,19 +76,17 @@ export const layerCommand: CommandSpec = {
       summaryWanted(o),
     );
 
-    await deliverSummary(
-      {
-        command: 'layer',
-        rowsRead: input.rowsRead,
-        rowsWritten,
-        rowsSkipped: input.rowsSkipped,
-        skipped: skippedRows(input.badRows),
-        epsilon,
-        columns: withClipped(columnSummaries(names, inputMoments, outputMoments), clipping),
-        rows: rowFacts(rowStats),
-      },
-      o,
-    );
+    const summary = {
+      command: 'layer',
+      rowsRead: input.rowsRead,
+      rowsWritten,
+      rowsSkipped: input.rowsSkipped,
+      skipped: skippedRows(input.badRows),
+      epsilon,
+      columns: withClipped(columnSummaries(names, inputMoments, outputMoments), clipping),
+      rows: rowFacts(rowStats),
+    };
+    await commitLast(writer, () => deliverSummary(summary, o));
     return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };

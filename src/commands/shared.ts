@@ -14,8 +14,8 @@ import { summaryDistributions } from '../report/distributions.js';
 /**
  * Streams every block of `input` through `transform` into `writer`, keeping
  * input and output statistics. `transform` fills `out` and returns the index of
- * a result that overflowed, or −1. Commits the output on success and discards
- * it on failure.
+ * a result that overflowed, or −1. Discards the output on failure; on success
+ * the caller commits it with commitLast, after its other outputs.
  */
 export async function transformAll(
   input: FeatureInput,
@@ -47,12 +47,26 @@ export async function transformAll(
       await writer.write(block, out);
       rowsWritten += rows;
     }
-    await writer.close();
   } catch (error) {
     await writer.abort();
     throw error;
   }
   return { rowsWritten, inputMoments, outputMoments };
+}
+
+/**
+ * Runs `finish` (which writes the other outputs: --save-params, --stats, the
+ * summary), then commits `writer`'s output. The table is renamed into place
+ * last, so that if any output fails, every previous file is left untouched.
+ */
+export async function commitLast(writer: TableWriter, finish: () => Promise<void>): Promise<void> {
+  try {
+    await finish();
+    await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
 }
 
 /**

@@ -293,22 +293,19 @@ describe.skipIf(!existsSync('/dev/full'))('a full disk', () => {
     });
   }
 
-  // BUG (bin/finorm.js): the launcher answers --version with a bare
-  // process.stdout.write, so ENOSPC becomes an unhandled 'error' event: a
-  // 20-line stack trace and exit 1 instead of one line.
-  it.fails('--version with stdout on a full disk: one line, no stack trace', async () => {
+  // The launcher answers --version itself: its write error too is one line.
+  it('--version with stdout on a full disk: one line, no stack trace', async () => {
     const r = await runToFullDisk(['--version']);
     expect(r.stderr).not.toMatch(/^ {4}at /m);
     expectFailure(r, 1, 'cannot write stdout: no space left on device (ENOSPC)');
   });
 
-  // BUG (src/cli.ts): help and completion scripts written to a full disk are
-  // lost silently: exit 0 and nothing on stderr.
-  it.fails('--help with stdout on a full disk: exit 1', async () => {
+  // Help and completion scripts written to a full disk must not be lost silently.
+  it('--help with stdout on a full disk: exit 1', async () => {
     expectFailure(await runToFullDisk(['--help']), 1, 'cannot write stdout: no space left on device (ENOSPC)');
   });
 
-  it.fails('completion bash with stdout on a full disk: exit 1', async () => {
+  it('completion bash with stdout on a full disk: exit 1', async () => {
     expectFailure(await runToFullDisk(['completion', 'bash']), 1, 'cannot write stdout: no space left on device (ENOSPC)');
   });
 });
