@@ -95,6 +95,12 @@ const delimiterOption = z
 
 const formatChoices = ['csv', 'tsv', 'ndjson'] as const;
 
+/** The positional argument of every command that reads a table. */
+export const inputFilesArgument = {
+  name: '[file...]',
+  description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin',
+};
+
 // ---- the shared options, by bundle ---------------------------------------
 
 export const inputOptions = {

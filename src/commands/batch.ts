@@ -23,6 +23,7 @@ import {
   outputOptions,
   reportOptions,
   schemaOf,
+  inputFilesArgument,
 } from '../options.js';
 import {
   type FittedBounds,
@@ -155,7 +156,7 @@ export const batchCommand: CommandSpec = {
     'With --group-by, each group (a ticker, a date) has its own statistics; with --window or --expanding, ' +
     'each row is normalized with its group\'s rows up to it only (input order is time order). ' +
     'A constant column gives β.',
-  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  arguments: inputFilesArgument,
   options,
   examples: [
     { command: 'finorm batch fixtures/sp500-sample.csv', explanation: 'z-score every numeric column over the whole file' },

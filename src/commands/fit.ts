@@ -3,7 +3,7 @@
 
 import { ExitCode } from '../errors.js';
 import { openOutput } from '../io/output.js';
-import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf } from '../options.js';
+import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument } from '../options.js';
 import { paramsFromMoments, requirePresentValues } from '../params/fitted.js';
 import { formatParams } from '../params/params-file.js';
 import { FeatureInput, prepareFiles } from '../pipeline.js';
@@ -34,7 +34,7 @@ export const fitCommand: CommandSpec = {
     'Reads the input once and writes, for each feature column, count, mean, variance, M2, min and max ' +
     '(with ε, ddof, and γ = 1, β = 0) as a parameter file for `finorm batch --params`. ' +
     'Fits of disjoint shards combine exactly with `finorm merge`.',
-  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  arguments: inputFilesArgument,
   options,
   examples: [
     { command: 'finorm fit fixtures/sp500-sample.csv', explanation: 'print the fitted statistics of every numeric column' },

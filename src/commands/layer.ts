@@ -2,7 +2,7 @@
 
 import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
 import { ExitCode } from '../errors.js';
-import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf } from '../options.js';
+import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument } from '../options.js';
 import { readParamsFile } from '../params/params-file.js';
 import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
@@ -36,7 +36,7 @@ export const layerCommand: CommandSpec = {
     'For each row: μ and σ² (population variance) over the row\'s present feature values, then ' +
     'y = γ·(a − μ)/√(σ² + ε) + β. Rows are independent, so it streams in one pass. ' +
     'Missing values stay missing and are left out of μ and σ²; a row whose values are all equal gives β.',
-  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  arguments: inputFilesArgument,
   options,
   examples: [
     { command: 'finorm layer fixtures/sp500-sample.csv', explanation: 'normalize every numeric column of each row' },

@@ -6,7 +6,7 @@ import { QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { ExitCode } from '../errors.js';
 import { formatNumber } from '../io/numbers.js';
 import { openOutput } from '../io/output.js';
-import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec } from '../options.js';
+import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument } from '../options.js';
 import { FeatureInput, prepareFiles } from '../pipeline.js';
 import { histogramText, humanNumber, renderTable } from '../report/render.js';
 import { columnSummary, histogramJson } from '../report/summary.js';
@@ -60,7 +60,7 @@ export const statsCommand: CommandSpec = {
     `standard deviation, min, max and quantiles. Quantiles are estimated with a relative-error sketch: each is within ` +
     `${RELATIVE_ACCURACY * 100}% of the exact value at rank ⌊q·(n − 1)⌋ (numpy's method="lower"). ` +
     'A table by default; --json or --csv for machines.',
-  arguments: { name: '[file...]', description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin' },
+  arguments: inputFilesArgument,
   options,
   examples: [
     { command: 'finorm stats fixtures/sp500-sample.csv', explanation: 'a table of every numeric column' },
