@@ -59,6 +59,11 @@ export class RowError extends DataError {
   }
 }
 
+/** A normalized value that overflowed float64, at the value that did. */
+export function overflowError(at: InputLocation): DataError {
+  return new DataError('the normalized value overflows float64 (is γ, β or ε extreme?)', at);
+}
+
 /** Reading or writing a file failed: exit 1. */
 export class IoError extends FinormError {
   constructor(message: string) {

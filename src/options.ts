@@ -148,6 +148,18 @@ export const inputOptions = {
   },
 } satisfies Record<string, OptionSpec>;
 
+/** For the commands that can spread a row-by-row transform over worker threads. */
+export const threadsOption = {
+  threads: {
+    flags: '--threads <n>',
+    description:
+      'threads that parse, normalize and format rows (default: one per core, up to 4, for input files over 4 MB; 1 = no worker threads; stdin and NDJSON use one)',
+    group: 'Input',
+    complete: 'none',
+    schema: integerOption('--threads', 1, 64).optional(),
+  },
+} satisfies Record<string, OptionSpec>;
+
 export const columnOptions = {
   columns: {
     flags: '-c, --columns <list>',

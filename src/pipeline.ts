@@ -37,19 +37,22 @@ export class FeatureInput {
   readonly table: Table;
   readonly selection: FeatureSelection;
   readonly badRows: BadRowPolicy;
-  /** Data rows delivered by blocks() so far (bad rows excluded). */
+  /** The input options it was opened with (worker threads read the sources again with them). */
+  readonly settings: InputSettings;
+  /** Data rows delivered so far (bad rows excluded). */
   rowsKept = 0;
   private readonly decoder: FeatureDecoder;
   private readonly lookahead: RowBlock[];
   private expectedRows: number | undefined;
 
-  private constructor(sources: Source[], table: Table, selection: FeatureSelection, badRows: BadRowPolicy, na: ReadonlySet<string>, lookahead: RowBlock[]) {
+  private constructor(sources: Source[], table: Table, selection: FeatureSelection, badRows: BadRowPolicy, settings: InputSettings, lookahead: RowBlock[]) {
     this.sources = sources;
+    this.settings = settings;
     this.table = table;
     this.selection = selection;
     this.badRows = badRows;
     this.lookahead = lookahead;
-    this.decoder = new FeatureDecoder(selection.features, selection.names, na, badRows, table.format === 'ndjson');
+    this.decoder = new FeatureDecoder(selection.features, selection.names, settings.na, badRows, table.format === 'ndjson');
   }
 
   /**
@@ -101,7 +104,7 @@ export class FeatureInput {
       selection = selectFeatures(table.columns, settings, sample, settings.na, table.format === 'ndjson');
       if (required) checkSameFeatures(selection, required.names, required.file);
     }
-    const input = new FeatureInput(sources, table, selection, badRows, settings.na, lookahead);
+    const input = new FeatureInput(sources, table, selection, badRows, settings, lookahead);
     return input;
   }
 
@@ -117,6 +120,11 @@ export class FeatureInput {
     };
     while (this.lookahead.length > 0) yield decodeBlock(this.lookahead.shift() as RowBlock);
     for await (const block of this.table.blocks) yield decodeBlock(block);
+    this.checkExpectedRows();
+  }
+
+  /** After a second pass: it must have seen as many rows as the first. */
+  checkExpectedRows(): void {
     if (this.expectedRows !== undefined && this.rowsRead !== this.expectedRows) {
       throw new DataError(
         `the input changed between the two passes (${this.expectedRows} rows in the first, ${this.rowsRead} in the second); do not write to a file while finorm reads it`,

@@ -16,7 +16,7 @@ import { formatParams } from '../params/params-file.js';
 import { FeatureInput, openTableWriter } from '../pipeline.js';
 import { packageVersion } from '../version.js';
 import { type BatchOptions, type BatchOutcome, scalingOf } from './batch.js';
-import { clippingOf, generatorName, overflowError } from './shared.js';
+import { clippingOf, generatorName, overflowErrorIn } from './shared.js';
 
 /** Rows `start` to `end` (exclusive) of a decoded block, held until their group ends. */
 interface HeldRows {
@@ -58,7 +58,7 @@ export async function runSortedGroups(sources: Source[], o: BatchOptions): Promi
       };
       for (let r = 0; r < rows; r++) {
         const overflow = batchNormalizeRow(values, r * width, width, scaling, out, clipping);
-        if (overflow >= 0) throw overflowError(part, names, overflow);
+        if (overflow >= 0) throw overflowErrorIn(part, names, overflow);
       }
       inputMoments.addRows(values, rows);
       outputMoments.addRows(out, rows);

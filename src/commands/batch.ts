@@ -24,7 +24,9 @@ import {
   reportOptions,
   schemaOf,
   inputFilesArgument,
+  threadsOption,
 } from '../options.js';
+import { type RowTransformSpec, buildRowTransform } from '../parallel/row-transform.js';
 import {
   type FittedBounds,
   groupScalingsFromParams,
@@ -56,6 +58,7 @@ import {
 
 const options = {
   ...inputOptions,
+  ...threadsOption,
   ...columnOptions,
   ...epsilonOption,
   ...ddofOption,
@@ -251,7 +254,7 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const { names } = input.selection;
   const epsilon = !given.has('epsilon') && params.epsilon !== undefined ? params.epsilon : o.epsilon;
   const global = scalingFromParams(params, names, epsilon, file);
-  if (groupBy === undefined) return transformEach(input, o, epsilon, () => global);
+  if (groupBy === undefined) return transformEach(input, o, epsilon, global);
 
   const keys = GroupKeys.resolve(groupBy, input.table.columns);
   const byGroup = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? global : undefined);
@@ -347,7 +350,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       outcome = await transformEach(input, o, o.epsilon, (block, r) => byGroup.get(keys.keyOf(block.records[r])) ?? global);
       outcome.groups = groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows]));
     } else {
-      outcome = await transformEach(input, o, o.epsilon, () => global);
+      outcome = await transformEach(input, o, o.epsilon, global);
     }
     if (saved !== undefined && o.saveParams !== undefined) {
       await writeFileAtomic(o.saveParams, saved).catch(async (error: unknown) => {
@@ -376,16 +379,29 @@ export function scalingOf(moments: ColumnMoments, o: { epsilon: number; ddof: 0 
   );
 }
 
-/** Streams `input` to the output, each row with the scaling `scalingFor` picks for it. */
+/**
+ * Streams `input` to the output, each row with the scaling `scalingFor` picks
+ * for it, or with one scaling for every row (which worker threads can share).
+ */
 async function transformEach(
   input: FeatureInput,
   o: BatchOptions,
   epsilon: number,
-  scalingFor: (block: RowBlock, row: number, values: Float64Array) => ColumnScaling,
+  scalingFor: ColumnScaling | ((block: RowBlock, row: number, values: Float64Array) => ColumnScaling),
 ): Promise<BatchOutcome> {
   const width = input.selection.names.length;
-  const clipping = clippingOf(o.clip, width);
   const writer = await openTableWriter(input, o, o.header);
+  if (typeof scalingFor !== 'function') {
+    const spec: RowTransformSpec = { kind: 'batch', scaling: scalingFor, clip: o.clip ?? Infinity };
+    const transform = buildRowTransform(spec, width);
+    const result = await transformAll(input, writer, (values, rows, out) => transform.apply(values, rows, out), summaryWanted(o), {
+      spec,
+      transform,
+      threads: o.threads,
+    });
+    return { input, ...result, clipping: transform.clipping, epsilon, writer };
+  }
+  const clipping = clippingOf(o.clip, width);
   const result = await transformAll(input, writer, (values, rows, out, block) => {
     let firstOverflow = -1;
     for (let r = 0; r < rows; r++) {

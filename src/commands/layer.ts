@@ -1,18 +1,20 @@
 // finorm layer: layer normalization, each row over its own feature values.
 
-import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
+import type { LayerRowStats } from '../core/layer.js';
+import { type RowTransformSpec, buildRowTransform } from '../parallel/row-transform.js';
 import { ExitCode } from '../errors.js';
-import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument } from '../options.js';
+import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { readParamsFile } from '../params/params-file.js';
 import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
 import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
-import { clipOption, clippingOf, commitLast, transformAll, withClipped } from './shared.js';
+import { clipOption, commitLast, transformAll, withClipped } from './shared.js';
 
 const options = {
   ...inputOptions,
+  ...threadsOption,
   ...columnOptions,
   ...epsilonOption,
   params: {
@@ -68,12 +70,17 @@ export const layerCommand: CommandSpec = {
     const beta = Float64Array.from(names, (name) => byName.get(name)?.beta ?? 0);
     const epsilon = given.has('epsilon') ? o.epsilon : (params?.epsilon ?? o.epsilon);
 
-    const rowStats = new LayerRowStats();
-    const clipping = clippingOf(o.clip, width);
+    const spec: RowTransformSpec = { kind: 'layer', gamma, beta, epsilon, clip: o.clip ?? Infinity };
+    const transform = buildRowTransform(spec, width);
+    const { clipping } = transform;
+    const rowStats = transform.rowStats as LayerRowStats;
     const writer = await openTableWriter(input, o, o.header);
-    const { rowsWritten, inputMoments, outputMoments } = await transformAll(input, writer, (values, rows, out) =>
-      layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats, clipping),
+    const { rowsWritten, inputMoments, outputMoments } = await transformAll(
+      input,
+      writer,
+      (values, rows, out) => transform.apply(values, rows, out),
       summaryWanted(o),
+      { spec, transform, threads: o.threads },
     );
 
     const summary = {

@@ -3,12 +3,13 @@
 
 import { z } from 'zod';
 import { ColumnMoments } from '../core/moments.js';
-import { DataError, UsageError } from '../errors.js';
+import { type DataError, UsageError, overflowError } from '../errors.js';
 import type { RowBlock } from '../io/read-table.js';
 import { type OptionSpec, decimalOption, listOption } from '../options.js';
 import { Clipping } from '../core/batch.js';
 import type { FeatureInput } from '../pipeline.js';
 import type { TableWriter } from '../io/write-table.js';
+import { type ParallelPlan, transformInParallel, workerCount } from '../parallel/parallel-transform.js';
 import { summaryDistributions } from '../report/distributions.js';
 
 /**
@@ -22,6 +23,7 @@ export async function transformAll(
   writer: TableWriter,
   transform: (values: Float64Array, rows: number, out: Float64Array, block: RowBlock) => number,
   summarize = true,
+  parallel?: ParallelPlan,
 ): Promise<{ rowsWritten: number; inputMoments: ColumnMoments; outputMoments: ColumnMoments }> {
   const names = input.selection.names;
   const inputMoments = new ColumnMoments(names.length);
@@ -30,11 +32,18 @@ export async function transformAll(
   // --histogram: sketches of input and output (undefined unless asked for).
   const sketches = summarize ? summaryDistributions.track(names.length, true) : undefined;
   try {
+    // Row-by-row transforms of large files run on worker threads when it pays.
+    const threads = parallel ? await workerCount(input, parallel, sketches !== undefined) : 0;
+    if (parallel && threads > 0) {
+      const moments = summarize ? { input: inputMoments, output: outputMoments } : undefined;
+      rowsWritten = await transformInParallel(input, writer, parallel, threads, moments);
+      return { rowsWritten, inputMoments, outputMoments };
+    }
     for await (const { block, values } of input.blocks()) {
       const rows = block.records.length;
       const out = new Float64Array(values.length);
       const overflow = transform(values, rows, out, block);
-      if (overflow >= 0) throw overflowError(block, names, overflow);
+      if (overflow >= 0) throw overflowErrorIn(block, names, overflow);
       // The summary's statistics cost a few percent: only when someone will see them.
       if (summarize) {
         inputMoments.addRows(values, rows);
@@ -89,14 +98,9 @@ export async function fitAll(
 }
 
 /** The error for a result that overflowed float64, located at the offending value. */
-export function overflowError(block: RowBlock, names: readonly string[], index: number): DataError {
+export function overflowErrorIn(block: RowBlock, names: readonly string[], index: number): DataError {
   const width = names.length;
-  const row = Math.floor(index / width);
-  return new DataError('the normalized value overflows float64 (is γ, β or ε extreme?)', {
-    file: block.source,
-    line: block.lines[row],
-    column: names[index % width],
-  });
+  return overflowError({ file: block.source, line: block.lines[Math.floor(index / width)], column: names[index % width] });
 }
 
 export const ddofOption = {

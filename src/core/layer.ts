@@ -14,6 +14,13 @@ export class LayerRowStats {
   emptyRows = 0;
   /** Distribution of the per-row σ over rows with at least one present value. */
   readonly sigma = new ColumnMoments(1);
+
+  /** Adds the facts of another part of the same input (rows normalized elsewhere). */
+  merge(other: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMoments }): void {
+    this.zeroVarianceRows += other.zeroVarianceRows;
+    this.emptyRows += other.emptyRows;
+    this.sigma.merge(other.sigma);
+  }
 }
 
 // Rows whose largest magnitude is outside [2^-500, 2^500] are scaled by a

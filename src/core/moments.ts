@@ -21,6 +21,10 @@ export interface MomentsSnapshot {
   max: number;
 }
 
+const STATE_ARRAYS = ['count', 'missing', 'meanHi', 'meanLo', 'm2Hi', 'm2Lo', 'min', 'max'] as const;
+
+export type ColumnMomentsState = { width: number } & Record<(typeof STATE_ARRAYS)[number], Float64Array>;
+
 /** Moments of `width` columns, stored as parallel typed arrays (no object per column). */
 export class ColumnMoments {
   readonly width: number;
@@ -129,6 +133,19 @@ export class ColumnMoments {
     this.count[j] = n;
     if (other.min[k] < this.min[j]) this.min[j] = other.min[k];
     if (other.max[k] > this.max[j]) this.max[j] = other.max[k];
+  }
+
+  /** The typed arrays that hold the state: what a worker thread sends back (structured-cloneable). */
+  state(): ColumnMomentsState {
+    const { width, count, missing, meanHi, meanLo, m2Hi, m2Lo, min, max } = this;
+    return { width, count, missing, meanHi, meanLo, m2Hi, m2Lo, min, max };
+  }
+
+  /** Moments rebuilt from state(), as received from a worker thread. */
+  static fromState(state: ColumnMomentsState): ColumnMoments {
+    const moments = new ColumnMoments(state.width);
+    for (const key of STATE_ARRAYS) moments[key].set(state[key]);
+    return moments;
   }
 
   /** Merges every column of `other` (same width) into this. */

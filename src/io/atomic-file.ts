@@ -43,7 +43,7 @@ export class AtomicFile {
   }
 
   /** Writes text; resolves when the stream has room for more (back-pressure). */
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     this.check();
     if (!this.stream.write(text)) {
       await drained(this.stream);

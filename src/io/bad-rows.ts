@@ -23,4 +23,13 @@ export class BadRowPolicy {
     this.skipped++;
     if (this.examples.length < EXAMPLES_KEPT) this.examples.push(error);
   }
+
+  /**
+   * Takes the bad rows of one part of the input, found elsewhere (a worker
+   * thread): its first few errors, in line order, and how many there were.
+   */
+  handleMany(examples: readonly RowError[], count: number): void {
+    for (const error of examples) this.handle(error);
+    this.skipped += count - examples.length;
+  }
 }

@@ -41,15 +41,17 @@ export class CsvTokenizer {
   private field = '';
   /** Unprocessed text held back from the previous chunk (a CR that may start a CRLF). */
   private carry = '';
-  private line = 1;
-  private recordLine = 1;
-  private quoteLine = 1;
+  private line: number;
+  private recordLine: number;
+  private quoteLine: number;
   private recordQuoted = false;
   private error: string | undefined;
 
-  constructor(delimiter: string) {
+  /** `firstLine`: the physical line the text starts on (a piece of a larger input starts later). */
+  constructor(delimiter: string, firstLine = 1) {
     if (delimiter.length !== 1) throw new Error('delimiter must be one character');
     this.delimiter = delimiter.charCodeAt(0);
+    this.line = this.recordLine = this.quoteLine = firstLine;
   }
 
   push(chunk: string, onRecord: RecordHandler): void {

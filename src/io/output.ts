@@ -9,7 +9,7 @@ import type { Source } from './sources.js';
 
 export interface OutputSink {
   /** Resolves when the sink can take more (back-pressure). */
-  write(text: string): Promise<void>;
+  write(text: string | Uint8Array): Promise<void>;
   /** Success: flush (and for a file, rename it into place). */
   commit(): Promise<void>;
   /** Failure: discard what a file sink has written. */
@@ -64,7 +64,7 @@ class DeviceSink implements OutputSink {
     }
   }
 
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     this.check();
     if (!this.stream.write(text)) await drained(this.stream);
     this.check();
@@ -100,7 +100,7 @@ class StdoutSink implements OutputSink {
     });
   }
 
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     this.check();
     if (process.stdout.write(text)) return;
     await drained(process.stdout);

@@ -49,7 +49,7 @@ export interface Table {
   blocks: AsyncGenerator<RowBlock>;
 }
 
-type SourceEvent = { kind: 'header'; columns: string[]; format: Format; delimiter: string } | { kind: 'rows'; block: RowBlock };
+export type SourceEvent = { kind: 'header'; columns: string[]; format: Format; delimiter: string } | { kind: 'rows'; block: RowBlock };
 
 /** Opens the sources and reads the header; the records follow in `blocks`. */
 export async function readTable(sources: readonly Source[], options: ReadOptions): Promise<Table> {
@@ -120,34 +120,59 @@ async function* readDelimited(
   options: ReadOptions,
 ): AsyncGenerator<SourceEvent> {
   const tokenizer = new CsvTokenizer(delimiter);
-  let width = -1;
-  const out = new EventQueue(source.name);
+  const records = new DelimitedRecords(source.name, format, delimiter, options.header);
+  for await (const chunk of chunks) {
+    tokenizer.push(chunk, records.onRecord);
+    yield* records.queue.drain();
+  }
+  tokenizer.end(records.onRecord);
+  yield* records.queue.drain();
+}
 
-  const onRecord = (fields: string[], line: number, error: string | undefined): void => {
+/**
+ * Sorts a CSV/TSV source's tokenized records into its header, good records
+ * and bad ones (malformed, or a field count other than the header's). The
+ * reader uses it on a whole source; a worker thread on one piece of it.
+ */
+export class DelimitedRecords {
+  readonly queue: EventQueue;
+  /** Fields per record: the header's (or first record's); −1 until it is seen. */
+  private width: number;
+
+  /** `width`: for a piece after the first, the source's known field count (its header is behind). */
+  constructor(
+    private readonly sourceName: string,
+    private readonly format: Format,
+    private readonly delimiter: string,
+    private readonly header: boolean,
+    width = -1,
+  ) {
+    this.queue = new EventQueue(sourceName);
+    this.width = width;
+  }
+
+  readonly onRecord = (fields: string[], line: number, error: string | undefined): void => {
+    const out = this.queue;
     if (error !== undefined) {
-      if (width < 0) throw new DataError(`${source.name}:${line}: cannot read the header: ${error}`);
-      out.addBad(new RowError(error, { file: source.name, line }), line);
+      if (this.width < 0) throw new DataError(`${this.sourceName}:${line}: cannot read the header: ${error}`);
+      out.addBad(new RowError(error, { file: this.sourceName, line }), line);
       return;
     }
-    if (width < 0) {
-      width = fields.length;
-      const columns = options.header ? fields : fields.map((_, i) => String(i + 1));
-      out.header = { kind: 'header', columns, format, delimiter };
-      if (options.header) return;
+    if (this.width < 0) {
+      this.width = fields.length;
+      const columns = this.header ? fields : fields.map((_, i) => String(i + 1));
+      out.header = { kind: 'header', columns, format: this.format, delimiter: this.delimiter };
+      if (this.header) return;
     }
-    if (fields.length !== width) {
-      out.addBad(new RowError(`expected ${width} fields (as in the header), found ${fields.length}`, { file: source.name, line }), line);
+    if (fields.length !== this.width) {
+      out.addBad(
+        new RowError(`expected ${this.width} fields (as in the header), found ${fields.length}`, { file: this.sourceName, line }),
+        line,
+      );
       return;
     }
     out.add(fields, line);
   };
-
-  for await (const chunk of chunks) {
-    tokenizer.push(chunk, onRecord);
-    yield* out.drain();
-  }
-  tokenizer.end(onRecord);
-  yield* out.drain();
 }
 
 async function* readNdjson(source: Source, chunks: AsyncGenerator<string>, options: ReadOptions): AsyncGenerator<SourceEvent> {
@@ -201,7 +226,7 @@ async function* readNdjson(source: Source, chunks: AsyncGenerator<string>, optio
 }
 
 /** Header and records found in the current chunk, waiting to be yielded. */
-class EventQueue {
+export class EventQueue {
   header: SourceEvent | undefined;
   private records: Cell[][] = [];
   private lines: number[] = [];
@@ -252,7 +277,7 @@ function checkUniqueNames(columns: string[], sourceName: string): void {
   });
 }
 
-function checkSameHeader(expected: string[], got: string[], name: string, firstName: string): void {
+export function checkSameHeader(expected: string[], got: string[], name: string, firstName: string): void {
   if (expected.length === got.length && expected.every((column, i) => column === got[i])) return;
   const i = expected.findIndex((column, k) => column !== got[k]);
   const detail =

@@ -77,7 +77,7 @@ export function bytesReadSoFar(): number {
  * The raw chunks of a source, gunzipped when the file name ends in `.gz` or
  * the bytes start with the gzip magic number.
  */
-async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
+export async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
   const raw: Readable =
     source.path === undefined ? process.stdin : createReadStream(source.path, { highWaterMark: CHUNK_BYTES });
   const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -105,6 +105,37 @@ async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
   compressed.on('error', (error) => gunzip.destroy(error));
   compressed.pipe(gunzip);
   yield* gunzip as AsyncIterable<Buffer>;
+}
+
+/**
+ * The raw bytes of a file, gunzipped like bytesOf, for readers that copy each
+ * chunk at once: a plain file is read into one reused buffer, so a chunk is
+ * valid only until the next is asked for.
+ */
+export async function* reusedChunksOf(source: Source & { path: string }): AsyncGenerator<Uint8Array> {
+  let handle;
+  try {
+    handle = await fs.open(source.path, 'r');
+    const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES * 4);
+    let first = true;
+    for (;;) {
+      const { bytesRead: n } = await handle.read(buffer, 0, buffer.length, null);
+      if (n === 0) return;
+      if (first && isGzip(buffer.subarray(0, n))) break;
+      first = false;
+      bytesRead += n;
+      yield buffer.subarray(0, n);
+    }
+  } catch (error) {
+    throw ioErrorFrom(error, 'read', source.name);
+  } finally {
+    await handle?.close();
+  }
+  try {
+    yield* bytesOf(source);
+  } catch (error) {
+    throw ioErrorFrom(error, 'read', source.name);
+  }
 }
 
 /** The text of a source, decoded as UTF-8 (a leading byte-order mark is dropped). */

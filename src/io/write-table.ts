@@ -21,17 +21,21 @@ export interface WriterOptions {
 }
 
 export interface TableWriter {
+  readonly options: WriterOptions;
   /** Writes a block's records; `values` holds the features, row-major (NaN = missing). */
   write(block: RowBlock, values: Float64Array): Promise<void>;
+  /** Writes rows rendered elsewhere (by a worker thread, with rendererFor) as UTF-8 bytes. */
+  writeRendered(bytes: Uint8Array): Promise<void>;
   /** Flushes and commits the output. */
   close(): Promise<void>;
   abort(): Promise<void>;
 }
 
 export function createTableWriter(sink: OutputSink, options: WriterOptions): TableWriter {
-  const render = options.format === 'ndjson' ? ndjsonRenderer(options) : delimitedRenderer(options);
+  const render = rendererFor(options);
   let started = false;
   return {
+    options,
     async write(block, values) {
       let text = '';
       if (!started) {
@@ -40,6 +44,14 @@ export function createTableWriter(sink: OutputSink, options: WriterOptions): Tab
       }
       text += render.rows(block.records, values);
       if (text !== '') await sink.write(text);
+    },
+    async writeRendered(bytes) {
+      if (!started) {
+        started = true;
+        const text = render.start();
+        if (text !== '') await sink.write(text);
+      }
+      if (bytes.length > 0) await sink.write(bytes);
     },
     async close() {
       if (!started) {
@@ -53,9 +65,15 @@ export function createTableWriter(sink: OutputSink, options: WriterOptions): Tab
   };
 }
 
-interface Renderer {
+export interface Renderer {
+  /** The header line (CSV/TSV), or ''. */
   start(): string;
   rows(records: Cell[][], values: Float64Array): string;
+}
+
+/** Turns records and their new feature values into output text. */
+export function rendererFor(options: WriterOptions): Renderer {
+  return options.format === 'ndjson' ? ndjsonRenderer(options) : delimitedRenderer(options);
 }
 
 function delimitedRenderer(options: WriterOptions): Renderer {

@@ -1,0 +1,176 @@
+// The multi-threaded path of a row-by-row transform (layer, and batch with
+// known statistics): the main thread reads the files and cuts them into
+// pieces of whole records; worker threads tokenize, decode, normalize and
+// render each piece; the main thread puts the results back in input order,
+// writes them, and merges their statistics. Output, errors and the summary are
+// those of the single-threaded path: each piece knows the line it starts on, bad
+// rows reach the same policy in line order, and moments merge (Chan et al.).
+
+import { availableParallelism } from 'node:os';
+import { promises as fs } from 'node:fs';
+import { ColumnMoments } from '../core/moments.js';
+import { DataError, FinormError, RowError, overflowError } from '../errors.js';
+import { checkSameHeader } from '../io/read-table.js';
+import { formatFromName, reusedChunksOf, type Source } from '../io/sources.js';
+import type { TableWriter } from '../io/write-table.js';
+import type { FeatureInput } from '../pipeline.js';
+import { progress } from '../report/progress.js';
+import type { Piece, PieceResult, PieceSetup } from './piece.js';
+import type { RowTransform, RowTransformSpec } from './row-transform.js';
+import { PieceBuffers, piecesOf } from './piece-reader.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** What a command offers to run in parallel, and where the workers' facts are merged. */
+export interface ParallelPlan {
+  spec: RowTransformSpec;
+  /** The command's own transform: its clipping counts and row facts receive the workers'. */
+  transform: RowTransform;
+  /** --threads, if given. */
+  threads: number | undefined;
+}
+
+/** Below this much input, starting worker threads costs more than it saves. */
+const MIN_PARALLEL_BYTES = 4_000_000;
+/** Pieces of about this size go to the workers (FINORM_PIECE_BYTES overrides it, for tests). */
+const PIECE_BYTES = Number(process.env.FINORM_PIECE_BYTES) || 1 << 20;
+const MAX_DEFAULT_THREADS = 4;
+
+/**
+ * How many worker threads to use for `input`, or 0 for the single-threaded
+ * path: that path stays for stdin, NDJSON input, --histogram, one core, or a
+ * small input (unless --threads asks for workers).
+ */
+export async function workerCount(input: FeatureInput, plan: ParallelPlan, histogram: boolean): Promise<number> {
+  const threads = plan.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
+  if (threads < 2 || histogram || input.selection.features.length === 0) return 0;
+  const { format, delimiter } = input.table;
+  if (format === 'ndjson' || delimiter.charCodeAt(0) > 127) return 0;
+  let bytes = 0;
+  for (const source of input.sources) {
+    // Every source must be a file (read a second time, from its start) whose
+    // format is known without sniffing.
+    if (source.path === undefined) return 0;
+    if ((input.settings.format ?? formatFromName(source.path)) !== format) return 0;
+    bytes += (await fs.stat(source.path)).size;
+  }
+  if (plan.threads === undefined && bytes < MIN_PARALLEL_BYTES) return 0;
+  return threads;
+}
+
+/** Where each source stands while its pieces are handled in order. */
+interface SourceState {
+  name: string;
+  headerSeen: boolean;
+}
+
+/**
+ * Transforms every row of `input` (re-read from its start) on `threads`
+ * workers and writes them with `writer`. Returns the rows written.
+ */
+export async function transformInParallel(
+  input: FeatureInput,
+  writer: TableWriter,
+  plan: ParallelPlan,
+  threads: number,
+  moments: { input: ColumnMoments; output: ColumnMoments } | undefined,
+): Promise<number> {
+  const { table, selection } = input;
+  const setup: PieceSetup = {
+    format: table.format,
+    delimiter: table.delimiter,
+    header: input.settings.header,
+    width: table.columns.length,
+    features: [...selection.features],
+    names: [...selection.names],
+    na: [...input.settings.na],
+    onError: input.settings.onError,
+    writer: writer.options,
+    transform: plan.spec,
+    summarize: moments !== undefined,
+  };
+  const pool = new WorkerPool(setup, threads);
+  const buffers = new PieceBuffers(threads * 2 + 2);
+  const inFlight: { result: Promise<PieceResult>; source: SourceState }[] = [];
+  const firstName = input.sources[0].name;
+  let rowsWritten = 0;
+  let nextId = 0;
+
+  const handle = async (result: PieceResult, source: SourceState): Promise<void> => {
+    buffers.give(result.input);
+    if (result.header !== undefined) {
+      checkSameHeader(table.columns, result.header, source.name, firstName);
+      source.headerSeen = true;
+    }
+    if (result.skippedCount > 0) {
+      const examples = result.skippedExamples.map((e) => new RowError(e.detail, e.location));
+      input.badRows.handleMany(examples, result.skippedCount);
+    }
+    const { failure } = result;
+    switch (failure?.kind) {
+      case undefined:
+        break;
+      case 'row': // the first bad row under --on-error stop: the policy throws it
+        input.badRows.handle(new RowError(failure.detail, failure.location));
+        break;
+      case 'overflow':
+        throw overflowError(failure.location);
+      case 'data':
+        throw new DataError(failure.message);
+      case 'crash':
+        throw new Error(`a worker thread failed: ${failure.message}`);
+    }
+    if (moments && result.inputMoments && result.outputMoments) {
+      moments.input.merge(ColumnMoments.fromState(result.inputMoments));
+      moments.output.merge(ColumnMoments.fromState(result.outputMoments));
+    }
+    const counts = plan.transform.clipping.counts;
+    for (let j = 0; j < counts.length; j++) counts[j] += result.clipped[j];
+    if (result.rowStats && plan.transform.rowStats) {
+      const { zeroVarianceRows, emptyRows, sigma } = result.rowStats;
+      plan.transform.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
+    }
+    input.rowsKept += result.rows;
+    rowsWritten += result.rows;
+    progress.advance(result.rows);
+    await writer.writeRendered(result.output);
+  };
+
+  const settleOldest = async (): Promise<void> => {
+    const oldest = inFlight.shift();
+    if (oldest) await handle(await oldest.result, oldest.source);
+  };
+
+  try {
+    for (const source of input.sources) {
+      const state: SourceState = { name: source.name, headerSeen: false };
+      let atStart = true;
+      const chunks = reusedChunksOf(source as Source & { path: string });
+      for await (const { bytes, firstLine } of piecesOf(chunks, table.delimiter, PIECE_BYTES, buffers)) {
+        const piece: Piece = { id: nextId++, source: source.name, bytes, firstLine, atStart, expectHeader: !state.headerSeen };
+        atStart = false;
+        inFlight.push({ result: pool.process(piece), source: state });
+        // Until the header has been seen, later pieces cannot be read (it sets the field count).
+        if (!state.headerSeen) while (inFlight.length > 0) await settleOldest();
+        while (inFlight.length >= threads * 2) await settleOldest();
+      }
+    }
+    while (inFlight.length > 0) await settleOldest();
+  } catch (error) {
+    throw workerFailure(error);
+  } finally {
+    // Unhandled pieces still in flight are dropped with their workers.
+    for (const { result } of inFlight) result.catch(() => undefined);
+    await pool.close();
+  }
+  input.checkExpectedRows();
+  return rowsWritten;
+}
+
+/** A worker that ran out of memory or crashed, as one readable error. */
+function workerFailure(error: unknown): unknown {
+  if (error instanceof FinormError) return error;
+  if ((error as NodeJS.ErrnoException)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new DataError('a worker thread ran out of memory (is one record many megabytes long?); run with --threads 1');
+  }
+  return error;
+}

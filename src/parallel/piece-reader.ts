@@ -1,0 +1,82 @@
+// Cuts a source into pieces of whole records for the worker threads. Each
+// piece is a view on an ArrayBuffer of its own, which moves to a worker and
+// comes back with the result to be filled again: reading allocates nothing
+// once the first few buffers exist.
+
+import { RecordSplitter } from '../io/record-splitter.js';
+
+/** ArrayBuffers that workers have handed back, ready to hold the next pieces. */
+export class PieceBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  /** A buffer of at least `bytes` bytes. */
+  take(bytes: number): Uint8Array {
+    const i = this.free.findIndex((buffer) => buffer.byteLength >= bytes);
+    if (i >= 0) return new Uint8Array(this.free.splice(i, 1)[0]);
+    return new Uint8Array(new ArrayBuffer(bytes));
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
+/** Whole records of a source, and the physical line the first one starts on. */
+export interface SourcePiece {
+  bytes: Uint8Array;
+  firstLine: number;
+}
+
+/**
+ * The pieces of one source: each holds whole records and, but for the last,
+ * at least `pieceBytes` bytes. The caller takes ownership of each piece's buffer.
+ */
+export async function* piecesOf(
+  chunks: AsyncIterable<Uint8Array>,
+  delimiter: string,
+  pieceBytes: number,
+  buffers: PieceBuffers,
+): AsyncGenerator<SourcePiece> {
+  let firstLine = 1;
+  const splitter = new RecordSplitter(delimiter);
+  const capacity = pieceBytes * 2;
+  let buffer = buffers.take(capacity);
+  let filled = 0;
+  for await (const chunk of chunks) {
+    for (let offset = 0; offset < chunk.length; ) {
+      if (filled === buffer.length) {
+        // One record longer than the buffer: a bigger one.
+        const bigger = buffers.take(buffer.length * 2);
+        bigger.set(buffer.subarray(0, filled));
+        buffer = bigger;
+      }
+      const n = Math.min(chunk.length - offset, buffer.length - filled);
+      buffer.set(chunk.subarray(offset, offset + n), filled);
+      splitter.scan(buffer, filled, filled + n);
+      filled += n;
+      offset += n;
+      const end = splitter.lastEnd;
+      if (filled >= pieceBytes && end > 0) {
+        const next = buffers.take(Math.max(capacity, (filled - end) * 2));
+        next.set(buffer.subarray(end, filled));
+        const piece = buffer.subarray(0, end);
+        buffer = next;
+        filled -= end;
+        splitter.lastEnd = 0;
+        // Counted before the piece's buffer moves to a worker.
+        const lines = countLineFeeds(piece);
+        yield { bytes: piece, firstLine };
+        firstLine += lines;
+      }
+    }
+  }
+  if (filled > 0) yield { bytes: buffer.subarray(0, filled), firstLine };
+}
+
+function countLineFeeds(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) count++;
+  return count;
+}

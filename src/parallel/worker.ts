@@ -1,0 +1,16 @@
+// Entry point of a worker thread: receives its setup once, then pieces of
+// input, and answers each with its rendered output and statistics.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { type Piece, type PieceSetup, pieceProcessor } from './piece.js';
+
+const port = parentPort;
+if (port === null) throw new Error('worker.js runs as a worker thread');
+const processPiece = pieceProcessor(workerData as PieceSetup);
+port.on('message', (piece: Piece) => {
+  const result = processPiece(piece);
+  // The output's bytes move to the main thread without a copy, and the input's buffer goes back.
+  const transfer = [result.input];
+  if (result.output.length > 0) transfer.push(result.output.buffer as ArrayBuffer);
+  port.postMessage(result, transfer);
+});

@@ -1,0 +1,126 @@
+// The worker-thread path must be invisible: for every input and option, the
+// same bytes on stdout, the same messages on stderr and the same exit code as
+// one thread. Small pieces (FINORM_PIECE_BYTES) make even small files many
+// pieces, so records, quotes and errors fall on every kind of boundary.
+
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, runFinorm, type RunResult } from '../support/cli.js';
+import { seededRandom } from '../support/random.js';
+import { tempDir } from '../support/temp.js';
+
+const { file, dir } = tempDir();
+
+/** A price table with the awkward parts of real files: quoted names with commas and line breaks, missing values, CRLF. */
+function table(seed: number, rows: number, options: { crlf?: boolean; bom?: boolean; bad?: boolean } = {}): string {
+  const random = seededRandom(seed);
+  const eol = options.crlf ? '\r\n' : '\n';
+  const lines = ['date,ticker,name,open,close,volume,mkt_cap'];
+  const names = ['Apple Inc.', '"Tesla, Inc."', '"Berkshire ""B"""', '"Two\nLines Corp"', 'Société Générale', ''];
+  for (let r = 0; r < rows; r++) {
+    const price = (100 * Math.exp(random() * 2 - 1)).toFixed(4);
+    const cells = [
+      `2024-01-${String(1 + (r % 28)).padStart(2, '0')}`,
+      `T${r % 7}`,
+      names[r % names.length],
+      random() < 0.05 ? '' : price,
+      random() < 0.05 ? 'NA' : (Number(price) * (1 + (random() - 0.5) / 10)).toFixed(4),
+      String(Math.floor(random() * 1e7)),
+      (random() * 1e12).toExponential(6),
+    ];
+    if (options.bad && r % 37 === 5) cells[4] = 'n/a?';
+    if (options.bad && r % 53 === 40) cells.pop();
+    lines.push(cells.join(','));
+    if (r % 41 === 0) lines.push('');
+  }
+  return (options.bom ? '\ufeff' : '') + lines.join(eol) + eol;
+}
+
+/** `finorm <command> --threads 1 ...` and `--threads 2`, the latter in pieces of ~300 bytes. */
+async function both([command, ...args]: string[], env: NodeJS.ProcessEnv = {}): Promise<[RunResult, RunResult]> {
+  const one = await runFinorm([command, '--threads', '1', ...args], { env });
+  const two = await runFinorm([command, '--threads', '2', ...args], { env: { FINORM_PIECE_BYTES: '300', ...env } });
+  return [one, two];
+}
+
+/** The same run both ways; `code` is the exit code expected of both. */
+function expectSame([one, two]: [RunResult, RunResult], code = 0): void {
+  expect(one.code, one.stderr).toBe(code);
+  expect(two.stderr).toBe(one.stderr);
+  expect(two.code).toBe(one.code);
+  expect(two.stdout).toBe(one.stdout);
+}
+
+describe('--threads', () => {
+  const plain = file('plain.csv', table(1, 400));
+  const crlf = file('crlf.csv', table(2, 300, { crlf: true, bom: true }));
+  const gz = file('more.csv.gz', gzipSync(table(3, 200)));
+  const bad = file('bad.csv', table(4, 400, { bad: true }));
+  const params = file('fit.json', '');
+
+  it('layer: same output for plain, CRLF with a byte-order mark, gzip, and several files in a row', async () => {
+    for (const args of [[plain], [crlf], [gz], [plain, crlf, gz]]) {
+      const result = await both(['layer', '-q', ...args]);
+      expect(result[0].stdout.split('\n').length).toBeGreaterThan(200);
+      expectSame(result);
+    }
+  });
+
+  it('layer with γ and β, clipping, precision, TSV and NDJSON output', async () => {
+    expectSame(await both(['layer', '-q', '--clip', '1', '-p', '6', plain]));
+    expectSame(await both(['layer', '-q', '--params', `${FIXTURES}params/layer-affine.json`, `${FIXTURES}sp500-sample.csv`]));
+    expectSame(await both(['layer', '-q', '--output-format', 'ndjson', plain]));
+    const tsv = file('plain.tsv', readFileSync(plain, 'utf8').replaceAll(',', '\t'));
+    expectSame(await both(['layer', '-q', '--output-format', 'tsv', '-c', 'open,close,volume', tsv]));
+  });
+
+  it('batch: two passes, and with the statistics of a parameter file', async () => {
+    expectSame(await both(['batch', '-q', plain, gz]));
+    const fit = await runFinorm(['fit', '-o', params, plain]);
+    expect(fit.code).toBe(0);
+    expectSame(await both(['batch', '-q', '--params', params, plain]));
+    expectSame(await both(['batch', '-q', '--params', `${FIXTURES}params/sp500-fit.json`, `${FIXTURES}sp500-financials.csv`]));
+  });
+
+  it('the summary and the --stats file are the same', async () => {
+    const stats1 = `${dir}/stats1.json`;
+    const stats2 = `${dir}/stats2.json`;
+    const one = await runFinorm(['layer', '--threads', '1', '--summary', '--stats', stats1, plain]);
+    const two = await runFinorm(['layer', '--threads', '2', '--summary', '--stats', stats2, plain], { env: { FINORM_PIECE_BYTES: '300' } });
+    expect(two.stderr).toBe(one.stderr);
+    expect(two.stdout).toBe(one.stdout);
+    // Moments merged piece by piece agree with one pass to rounding.
+    const a = JSON.parse(readFileSync(stats1, 'utf8'));
+    const b = JSON.parse(readFileSync(stats2, 'utf8'));
+    expect(JSON.stringify(b, (_, v) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v))).toBe(
+      JSON.stringify(a, (_, v) => (typeof v === 'number' ? Number(v.toPrecision(12)) : v)),
+    );
+  });
+
+  it('bad rows: the first stops the run at the same line; skipped rows are counted and shown alike', async () => {
+    const features = ['-c', 'open,close,volume,mkt_cap'];
+    const stop = await both(['layer', ...features, bad]);
+    expect(stop[0].stderr).toMatch(/bad\.csv:\d+: column "close": value "n\/a\?" is not a number/);
+    expectSame(stop, 1);
+    const skip = await both(['layer', ...features, '--on-error', 'skip', '--summary', bad]);
+    expect(skip[0].stderr).toMatch(/skipped/);
+    expectSame(skip);
+    expectSame(await both(['batch', ...features, '--on-error', 'skip', '--summary', bad]));
+  });
+
+  it('a later file whose header differs fails the same way', async () => {
+    const other = file('other.csv', table(5, 50).replace('mkt_cap', 'market_cap'));
+    const result = await both(['layer', '-q', plain, other]);
+    expect(result[0].stderr).toMatch(/header differs/);
+    expectSame(result, 1);
+  });
+
+  it('an unterminated quote is reported on the line it opened, whatever piece it falls in', async () => {
+    const after = '2024-02-02,T1,plain,1,2,3,4\n'.repeat(20);
+    const broken = file('broken.csv', table(6, 300) + '2024-02-01,T1,"never closed,1,2,3,4\n' + after);
+    const result = await both(['layer', '-q', broken]);
+    expect(result[0].stderr).toMatch(/unterminated quoted field \(the quote opened on line 3\d\d/);
+    expectSame(result, 1);
+  });
+});
