@@ -311,7 +311,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     let sketches: QuantileSketch[] | undefined;
     if (keys) ({ all: moments, groups } = await fitByGroup(fitting, keys));
     else if (o.winsorize !== undefined) ({ moments, sketches } = await fitWithSketches(fitting));
-    else moments = await fitAll(fitting);
+    else moments = await fitAll(fitting, { threads: o.threads });
     await spool?.finish();
     const { names } = fitting.selection;
     if (fitting.rowsKept > 0) requirePresentValues(names, moments);
@@ -416,11 +416,12 @@ async function transformEach(
 async function fitWithSketches(input: FeatureInput): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {
   const width = input.selection.names.length;
   const sketches = Array.from({ length: width }, () => new QuantileSketch());
-  const moments = await fitAll(input, (values, rows) => {
+  const visit = (values: Float64Array, rows: number): void => {
     for (let r = 0, base = 0; r < rows; r++, base += width) {
       for (let j = 0; j < width; j++) sketches[j].add(values[base + j]);
     }
-  });
+  };
+  const moments = await fitAll(input, { visit });
   return { moments, sketches };
 }
 
@@ -440,11 +441,12 @@ function winsorizingBounds(names: readonly string[], sketches: QuantileSketch[],
 /** The moments of the values clamped to the winsorizing bounds. */
 function fitClamped(input: FeatureInput, bounds: FittedBounds): Promise<ColumnMoments> {
   const width = input.selection.names.length;
-  return fitAll(input, (values, rows) => {
+  const visit = (values: Float64Array, rows: number): void => {
     for (let i = 0; i < rows * width; i++) {
       const j = i % width;
       if (values[i] < bounds.lower[j]) values[i] = bounds.lower[j];
       else if (values[i] > bounds.upper[j]) values[i] = bounds.upper[j];
     }
-  });
+  };
+  return fitAll(input, { visit });
 }

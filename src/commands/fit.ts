@@ -3,7 +3,7 @@
 
 import { ExitCode } from '../errors.js';
 import { openOutput } from '../io/output.js';
-import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument } from '../options.js';
+import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { paramsFromMoments, requirePresentValues } from '../params/fitted.js';
 import { formatParams } from '../params/params-file.js';
 import { FeatureInput, prepareFiles } from '../pipeline.js';
@@ -17,6 +17,7 @@ import { ddofOption, fitAll, generatorName, groupByOption } from './shared.js';
 
 const options = {
   ...inputOptions,
+  ...threadsOption,
   ...columnOptions,
   ...epsilonOption,
   ...ddofOption,
@@ -55,7 +56,7 @@ export const fitCommand: CommandSpec = {
       let moments: ColumnMoments;
       let groups: Map<string, GroupFit> | undefined;
       if (keys) ({ all: moments, groups } = await fitByGroup(input, keys));
-      else moments = await fitAll(input);
+      else moments = await fitAll(input, { threads: o.threads });
       const { names } = input.selection;
       if (names.length === 0) throw input.noFeatures();
       requirePresentValues(names, moments);

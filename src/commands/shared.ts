@@ -9,7 +9,7 @@ import { type OptionSpec, decimalOption, listOption } from '../options.js';
 import { Clipping } from '../core/batch.js';
 import type { FeatureInput } from '../pipeline.js';
 import type { TableWriter } from '../io/write-table.js';
-import { type ParallelPlan, transformInParallel, workerCount } from '../parallel/parallel-transform.js';
+import { type ParallelPlan, statisticsInParallel, transformInParallel, workerCount } from '../parallel/parallel-run.js';
 import { summaryDistributions } from '../report/distributions.js';
 
 /**
@@ -33,7 +33,7 @@ export async function transformAll(
   const sketches = summarize ? summaryDistributions.track(names.length, true) : undefined;
   try {
     // Row-by-row transforms of large files run on worker threads when it pays.
-    const threads = parallel ? await workerCount(input, parallel, sketches !== undefined) : 0;
+    const threads = parallel ? await workerCount(input, parallel.threads, sketches !== undefined) : 0;
     if (parallel && threads > 0) {
       const moments = summarize ? { input: inputMoments, output: outputMoments } : undefined;
       rowsWritten = await transformInParallel(input, writer, parallel, threads, moments);
@@ -80,15 +80,18 @@ export async function commitLast(writer: TableWriter, finish: () => Promise<void
 
 /**
  * Reads every block of `input` into moments (the fitting pass). `visit` sees
- * (and may change) each block's values before they are added.
+ * (and may change) each block's values before they are added. Without
+ * `visit`, large files are read on worker threads (`threads`: --threads).
  */
 export async function fitAll(
   input: FeatureInput,
-  visit?: (values: Float64Array, rows: number) => void,
+  { visit, threads }: { visit?: (values: Float64Array, rows: number) => void; threads?: number | undefined } = {},
 ): Promise<ColumnMoments> {
-  const moments = new ColumnMoments(input.selection.names.length);
   // --histogram (fit's summary): sketches of the input; a transforming pass replaces them.
   const sketches = summaryDistributions.track(input.selection.names.length, false);
+  const workers = visit ? 0 : await workerCount(input, threads, sketches !== undefined);
+  if (workers > 0) return (await statisticsInParallel(input, workers, false)).moments;
+  const moments = new ColumnMoments(input.selection.names.length);
   for await (const { block, values } of input.blocks()) {
     visit?.(values, block.records.length);
     moments.addRows(values, block.records.length);

@@ -6,13 +6,14 @@ import { QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { ExitCode } from '../errors.js';
 import { formatNumber } from '../io/numbers.js';
 import { openOutput } from '../io/output.js';
-import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument } from '../options.js';
+import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument, threadsOption } from '../options.js';
 import { FeatureInput, prepareFiles } from '../pipeline.js';
 import { histogramText, humanNumber, renderTable } from '../report/render.js';
 import { columnSummary, histogramJson } from '../report/summary.js';
 import { styleFor } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
+import { statisticsInParallel, workerCount } from '../parallel/parallel-run.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { ddofOption, refuseTogether } from './shared.js';
 
@@ -27,6 +28,7 @@ const quantileList = z.string().transform((text, ctx) => {
 
 const options = {
   ...inputOptions,
+  ...threadsOption,
   ...columnOptions,
   ddof: { ...ddofOption.ddof, description: 'std divisor n − ddof: 0 = population (default), 1 = sample (as pandas describe)' },
   quantiles: {
@@ -88,18 +90,27 @@ export const statsCommand: CommandSpec = {
   },
 };
 
-/** Reads the input and renders its statistics as JSON, CSV or a table. */
-async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promise<string> {
-  const { names } = input.selection;
-  const moments = new ColumnMoments(names.length);
-  const sketches = names.map(() => new QuantileSketch());
+/** Moments and quantile sketches of every feature column: on worker threads for large files. */
+async function gatherStatistics(input: FeatureInput, threads: number | undefined): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {
+  const workers = await workerCount(input, threads, false);
+  if (workers > 0) return statisticsInParallel(input, workers, true);
+  const width = input.selection.names.length;
+  const moments = new ColumnMoments(width);
+  const sketches = Array.from({ length: width }, () => new QuantileSketch());
   for await (const { block, values } of input.blocks()) {
     const rows = block.records.length;
     moments.addRows(values, rows);
-    for (let r = 0, base = 0; r < rows; r++, base += names.length) {
-      for (let j = 0; j < names.length; j++) sketches[j].add(values[base + j]);
+    for (let r = 0, base = 0; r < rows; r++, base += width) {
+      for (let j = 0; j < width; j++) sketches[j].add(values[base + j]);
     }
   }
+  return { moments, sketches };
+}
+
+/** Reads the input and renders its statistics as JSON, CSV or a table. */
+async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promise<string> {
+  const { names } = input.selection;
+  const { moments, sketches } = await gatherStatistics(input, o.threads);
   const columns = names.map((name, j) => ({
     name,
     ...columnSummary(moments, j, o.ddof),

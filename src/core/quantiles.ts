@@ -84,6 +84,18 @@ class BucketStore {
   }
 }
 
+/** A sketch as plain data (what a worker thread sends back). */
+export interface QuantileSketchState {
+  positive: BucketStoreState;
+  negative: BucketStoreState;
+  zeros: number;
+  count: number;
+  min: number;
+  max: number;
+}
+
+type BucketStoreState = Pick<BucketStore, 'counts' | 'offset' | 'total' | 'collapsed'>;
+
 export class QuantileSketch {
   private readonly positive = new BucketStore();
   /** Negative values, by magnitude. */
@@ -110,6 +122,23 @@ export class QuantileSketch {
     this.count += other.count;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
+  }
+
+  state(): QuantileSketchState {
+    const store = ({ counts, offset, total, collapsed }: BucketStore): BucketStoreState => ({ counts, offset, total, collapsed });
+    const { zeros, count, min, max } = this;
+    return { positive: store(this.positive), negative: store(this.negative), zeros, count, min, max };
+  }
+
+  static fromState(state: QuantileSketchState): QuantileSketch {
+    const sketch = new QuantileSketch();
+    Object.assign(sketch.positive, state.positive);
+    Object.assign(sketch.negative, state.negative);
+    sketch.zeros = state.zeros;
+    sketch.count = state.count;
+    sketch.min = state.min;
+    sketch.max = state.max;
+    return sketch;
   }
 
   /**

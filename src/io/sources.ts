@@ -138,6 +138,11 @@ export async function* reusedChunksOf(source: Source & { path: string }): AsyncG
   }
 }
 
+/** The error for a source whose bytes are not UTF-8. */
+export function notUtf8(name: string): DataError {
+  return new DataError(`${name}: not valid UTF-8 text (if it is Latin-1, convert it first: iconv -f latin1 -t utf-8)`);
+}
+
 /** The text of a source, decoded as UTF-8 (a leading byte-order mark is dropped). */
 export async function* textOf(source: Source, tap?: ByteTap): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -150,9 +155,7 @@ export async function* textOf(source: Source, tap?: ByteTap): AsyncGenerator<str
     if (rest !== '') yield rest;
   } catch (error) {
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-      throw new DataError(
-        `${source.name}: not valid UTF-8 text (if it is Latin-1, convert it first: iconv -f latin1 -t utf-8)`,
-      );
+      throw notUtf8(source.name);
     }
     throw ioErrorFrom(error, 'read', source.name);
   }

@@ -15,6 +15,10 @@ const PLUS = 43;
 const MINUS = 45;
 const DOT = 46;
 const ZERO = 48;
+const COMMA = 44;
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
 
 export interface FastLaneSetup {
   delimiter: number;
@@ -25,6 +29,8 @@ export interface FastLaneSetup {
   features: number;
   na: ReadonlySet<string>;
   precision: number | undefined;
+  /** NDJSON output: each column's `"name":` as UTF-8; undefined for the input's own delimited format. */
+  jsonKeys?: Uint8Array[];
 }
 
 /** A piece's rows as the fast lane read them: valid until the lane reads the next piece. */
@@ -32,8 +38,6 @@ export interface PlainRows {
   rows: number;
   /** rows × features, row-major. */
   values: Float64Array;
-  /** Room for the transform's results, the same size as `values`. */
-  results: Float64Array;
 }
 
 /**
@@ -43,11 +47,10 @@ export interface PlainRows {
 export class FastLane {
   private capacity = 0;
   private values = new Float64Array(0);
-  private results = new Float64Array(0);
   /** Where each copied field of each row starts and ends in the piece. */
   private fieldStart = new Int32Array(0);
   private fieldEnd = new Int32Array(0);
-  private output = new Uint8Array(0);
+  private output: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly setup: FastLaneSetup) {}
 
@@ -111,14 +114,22 @@ export class FastLane {
     }
     if (seen > 127) return undefined;
     const size = rows * features;
-    return { rows, values: this.values.subarray(0, size), results: this.results.subarray(0, size) };
+    return { rows, values: this.values.subarray(0, size) };
   }
 
-  /** Writes the rows back: copied fields as they were, features from `results`. Returns a new array. */
-  write(bytes: Uint8Array, read: PlainRows): Uint8Array {
+  /**
+   * Writes the rows back, features from `out`: as CSV/TSV with the copied
+   * fields as they were, or as NDJSON with them as JSON strings. Returns
+   * undefined if a copied field needs JSON escapes (the general path writes
+   * it). The bytes are valid until the next call.
+   */
+  write(bytes: Uint8Array, read: PlainRows, out: Float64Array): Uint8Array | undefined {
+    return this.setup.jsonKeys ? this.writeJson(bytes, read, out, this.setup.jsonKeys) : this.writeDelimited(bytes, read, out);
+  }
+
+  private writeDelimited(bytes: Uint8Array, read: PlainRows, out: Float64Array): Uint8Array {
     const { delimiter, width, slotOf, features, precision } = this.setup;
     const { fieldStart, fieldEnd } = this;
-    const out = read.results;
     let buffer = this.output;
     let p = 0;
     for (let r = 0; r < read.rows; r++) {
@@ -126,11 +137,7 @@ export class FastLane {
         // Room for the widest text this field can give, and a delimiter or LF.
         const slot = slotOf[c];
         const need = slot >= 0 ? 32 : fieldEnd[r * width + c] - fieldStart[r * width + c] + 2;
-        if (p + need > buffer.length) {
-          const bigger = new Uint8Array(Math.max(bytes.length * 2, (buffer.length + need) * 2));
-          bigger.set(buffer.subarray(0, p));
-          buffer = this.output = bigger;
-        }
+        if (p + need > buffer.length) buffer = this.roomFor(p, need, bytes.length * 2);
         if (c > 0) buffer[p++] = delimiter;
         if (slot >= 0) {
           const y = out[r * features + slot];
@@ -144,13 +151,56 @@ export class FastLane {
       }
       buffer[p++] = LF;
     }
-    return buffer.slice(0, p);
+    return buffer.subarray(0, p);
+  }
+
+  private writeJson(bytes: Uint8Array, read: PlainRows, out: Float64Array, keys: Uint8Array[]): Uint8Array | undefined {
+    const { width, slotOf, features, precision } = this.setup;
+    const { fieldStart, fieldEnd } = this;
+    let buffer = this.output;
+    let p = 0;
+    for (let r = 0; r < read.rows; r++) {
+      for (let c = 0; c < width; c++) {
+        // Room for `{` or `,`, the key, the widest value (quoted, or "null"), and `}` LF.
+        const slot = slotOf[c];
+        const need = keys[c].length + (slot >= 0 ? 32 : fieldEnd[r * width + c] - fieldStart[r * width + c] + 2) + 4;
+        if (p + need > buffer.length) buffer = this.roomFor(p, need, bytes.length * 2);
+        buffer[p++] = c === 0 ? OPEN_BRACE : COMMA;
+        buffer.set(keys[c], p);
+        p += keys[c].length;
+        if (slot >= 0) {
+          const y = out[r * features + slot];
+          const text = y === y ? formatNumber(y, precision) : 'null';
+          for (let k = 0; k < text.length; k++) buffer[p++] = text.charCodeAt(k);
+        } else {
+          buffer[p++] = QUOTE;
+          const end = fieldEnd[r * width + c];
+          for (let k = fieldStart[r * width + c]; k < end; k++) {
+            const b = bytes[k];
+            // A backslash or a control character needs an escape.
+            if (b < 32 || b === BACKSLASH) return undefined;
+            buffer[p++] = b;
+          }
+          buffer[p++] = QUOTE;
+        }
+      }
+      buffer[p++] = CLOSE_BRACE;
+      buffer[p++] = LF;
+    }
+    return buffer.subarray(0, p);
+  }
+
+  /** The output buffer, grown to take `need` more bytes after the first `used`. */
+  private roomFor(used: number, need: number, hint: number): Uint8Array {
+    const bigger = new Uint8Array(Math.max(hint, (this.output.length + need) * 2));
+    bigger.set(this.output.subarray(0, used));
+    this.output = bigger;
+    return bigger;
   }
 
   private grow(capacity: number): void {
     const { features, width } = this.setup;
     this.values = enlarged(this.values, capacity * features);
-    this.results = new Float64Array(capacity * features);
     this.fieldStart = enlarged(this.fieldStart, capacity * width);
     this.fieldEnd = enlarged(this.fieldEnd, capacity * width);
     this.capacity = capacity;

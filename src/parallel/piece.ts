@@ -1,21 +1,30 @@
 // What a worker thread does with one piece of a CSV/TSV source: the same
-// stages as the single-threaded pipeline (tokenize, decode features,
-// transform, render), on whole records whose line numbers continue from where
-// the piece starts. The main thread puts the results back in order (see
-// parallel-transform.ts).
+// stages as the single-threaded pipeline (tokenize, decode features, then
+// transform and render, or only gather statistics), on whole records whose
+// line numbers continue from where the piece starts. The main thread puts the
+// results back in order (see parallel-run.ts).
 
+import type { LayerRowStats } from '../core/layer.js';
 import { ColumnMoments, type ColumnMomentsState } from '../core/moments.js';
+import { QuantileSketch, type QuantileSketchState } from '../core/quantiles.js';
 import { DataError, FinormError, type InputLocation, RowError } from '../errors.js';
 import { BadRowPolicy, type OnError } from '../io/bad-rows.js';
 import { CsvTokenizer } from '../io/csv-tokenizer.js';
 import { FeatureDecoder } from '../io/features.js';
+import { parseDecimal } from '../io/numbers.js';
 import { DelimitedRecords } from '../io/read-table.js';
+import { notUtf8 } from '../io/sources.js';
 import type { Format } from '../io/sources.js';
 import { type WriterOptions, rendererFor } from '../io/write-table.js';
-import { FastLane } from './fast-piece.js';
+import { FastLane, type PlainRows } from './fast-piece.js';
 import { type RowTransformSpec, buildRowTransform } from './row-transform.js';
-import type { LayerRowStats } from '../core/layer.js';
-import { parseDecimal } from '../io/numbers.js';
+
+/** What the workers make of the rows. */
+export type PieceJob =
+  /** Transform and render the rows; `summarize` keeps input and output moments. */
+  | { kind: 'transform'; transform: RowTransformSpec; writer: WriterOptions; summarize: boolean }
+  /** Only the input's moments (fit), and quantile sketches too (stats). */
+  | { kind: 'statistics'; sketches: boolean };
 
 /** Everything a worker needs to know, sent once. */
 export interface PieceSetup {
@@ -26,12 +35,11 @@ export interface PieceSetup {
   width: number;
   features: number[];
   names: string[];
+  /** For each column: its feature slot, or −1. */
+  slotOf: Int32Array;
   na: string[];
   onError: OnError;
-  writer: WriterOptions;
-  transform: RowTransformSpec;
-  /** Keep input and output moments for the summary. */
-  summarize: boolean;
+  job: PieceJob;
 }
 
 export interface Piece {
@@ -61,7 +69,7 @@ export interface PieceResult {
   /** The header (or generated column names), when the piece had it. */
   header?: string[];
   rows: number;
-  /** The rendered rows, UTF-8. */
+  /** The rendered rows, UTF-8 (empty for a statistics job). */
   output: Uint8Array;
   failure?: PieceFailure;
   /** Bad rows skipped under --on-error skip: the first few, and how many. */
@@ -69,11 +77,111 @@ export interface PieceResult {
   skippedCount: number;
   inputMoments?: ColumnMomentsState;
   outputMoments?: ColumnMomentsState;
-  clipped: Float64Array;
+  sketches?: QuantileSketchState[];
+  clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState };
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Text the general path reads at a time: what the single-threaded reader does, so strings die young. */
+const BLOCK_CHARS = 1 << 16;
+
+/** Some of a piece's rows as read, by either lane, before the job makes something of them. */
+interface ReadRows {
+  rows: number;
+  values: Float64Array;
+  /** Appends the rows, with new feature values, to `output`. */
+  render(out: Float64Array, output: OutputBytes): void;
+  /** Line and column of the value at `index` in `values`. */
+  locate(index: number): InputLocation;
+}
+
+/** A piece's output, UTF-8, grown as blocks of rows are rendered. */
+class OutputBytes {
+  private buffer = new Uint8Array(0);
+  private length = 0;
+  private readonly encoder = new TextEncoder();
+
+  appendText(text: string): void {
+    this.reserve(text.length * 3);
+    this.length += this.encoder.encodeInto(text, this.buffer.subarray(this.length)).written;
+  }
+
+  appendBytes(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** The bytes, in an array of their own that can move to the main thread. */
+  take(): Uint8Array {
+    return this.length === 0 ? EMPTY : this.buffer.slice(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const bigger = new Uint8Array(Math.max(this.length + bytes, this.buffer.length * 2, 1 << 16));
+    bigger.set(this.buffer.subarray(0, this.length));
+    this.buffer = bigger;
+  }
+}
+
+/** What a job has made of a piece so far. */
+class PieceWork {
+  private readonly width: number;
+  private readonly transform;
+  private readonly output = new OutputBytes();
+  private readonly inputMoments: ColumnMoments;
+  private readonly outputMoments: ColumnMoments | undefined;
+  private readonly sketches: QuantileSketch[] | undefined;
+  rows = 0;
+
+  constructor(private readonly job: PieceJob, width: number) {
+    this.width = width;
+    this.transform = job.kind === 'transform' ? buildRowTransform(job.transform, width) : undefined;
+    this.inputMoments = new ColumnMoments(width);
+    this.outputMoments = job.kind === 'transform' && job.summarize ? new ColumnMoments(width) : undefined;
+    this.sketches = job.kind === 'statistics' && job.sketches ? Array.from({ length: width }, () => new QuantileSketch()) : undefined;
+  }
+
+  /** Takes a block of rows; returns where a result overflowed, if one did. */
+  add(read: ReadRows): InputLocation | undefined {
+    const { rows, values } = read;
+    const width = this.width;
+    if (this.transform) {
+      const out = new Float64Array(rows * width);
+      const overflow = this.transform.apply(values, rows, out);
+      if (overflow >= 0) return read.locate(overflow);
+      if (this.outputMoments) {
+        this.inputMoments.addRows(values, rows);
+        this.outputMoments.addRows(out, rows);
+      }
+      read.render(out, this.output);
+    } else {
+      this.inputMoments.addRows(values, rows);
+      if (this.sketches) {
+        for (let r = 0, base = 0; r < rows; r++, base += width) {
+          for (let j = 0; j < width; j++) this.sketches[j].add(values[base + j]);
+        }
+      }
+    }
+    this.rows += rows;
+    return undefined;
+  }
+
+  finish(result: PieceResult): void {
+    result.rows = this.rows;
+    result.output = this.output.take();
+    if (this.job.kind === 'statistics' || this.outputMoments) result.inputMoments = this.inputMoments.state();
+    if (this.outputMoments) result.outputMoments = this.outputMoments.state();
+    if (this.sketches) result.sketches = this.sketches.map((sketch) => sketch.state());
+    if (this.transform) {
+      result.clipped = this.transform.clipping.counts;
+      if (this.transform.rowStats) result.rowStats = rowStatsOf(this.transform.rowStats);
+    }
+  }
+}
 
 /**
  * Prepares a worker's state once; returns the function that handles each
@@ -83,105 +191,132 @@ const EMPTY = new Uint8Array(0);
 export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true } = {}): (piece: Piece) => PieceResult {
   const width = setup.features.length;
   const na = new Set(setup.na);
-  const renderer = rendererFor(setup.writer);
-  const encoder = new TextEncoder();
-
+  const job = setup.job;
+  const renderer = job.kind === 'transform' ? rendererFor(job.writer) : undefined;
   const fastLane = useFastLane ? fastLaneOf(setup, na) : undefined;
 
-  return (piece) => {
-    if (fastLane && !piece.expectHeader) {
-      const result = fastPiece(piece, fastLane, setup);
-      if (result !== undefined) return result;
-    }
-    const badRows = new BadRowPolicy(setup.onError);
-    const transform = buildRowTransform(setup.transform, width);
+  /**
+   * The general path: everything the single-threaded reader accepts or
+   * rejects, block by block. Returns the failure that ended the piece, if any.
+   */
+  const readGeneral = (piece: Piece, result: PieceResult, work: PieceWork, badRows: BadRowPolicy): void => {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !piece.atStart }).decode(piece.bytes);
     const tokenizer = new CsvTokenizer(setup.delimiter, piece.firstLine);
-    const result: PieceResult = { id: piece.id, input: piece.bytes.buffer as ArrayBuffer, rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0, clipped: transform.clipping.counts };
-    try {
-      const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !piece.atStart }).decode(piece.bytes);
-      const records = new DelimitedRecords(piece.source, setup.format, setup.delimiter, setup.header, piece.expectHeader ? -1 : setup.width);
-      tokenizer.push(text, records.onRecord);
-      tokenizer.end(records.onRecord);
-      let block;
+    const records = new DelimitedRecords(piece.source, setup.format, setup.delimiter, setup.header, piece.expectHeader ? -1 : setup.width);
+    const decoder = new FeatureDecoder(setup.features, setup.names, na, badRows, false);
+    /** Decodes, transforms and renders what the tokenizer has found; false after an overflow. */
+    const drain = (): boolean => {
       for (const event of records.queue.drain()) {
-        if (event.kind === 'header') result.header = event.columns;
-        else block = event.block;
-      }
-      if (block !== undefined) {
-        const decoder = new FeatureDecoder(setup.features, setup.names, na, badRows, false);
-        const { block: kept, values } = decoder.decode(block);
-        const rows = kept.records.length;
-        const out = new Float64Array(values.length);
-        const overflow = transform.apply(values, rows, out);
-        if (overflow >= 0) {
-          result.failure = { kind: 'overflow', location: { file: piece.source, line: kept.lines[Math.floor(overflow / width)], column: setup.names[overflow % width] } };
-          return result;
+        if (event.kind === 'header') {
+          result.header = event.columns;
+          continue;
         }
-        if (setup.summarize) summarizeInto(result, values, out, rows, width);
-        result.rows = rows;
-        result.output = encoder.encode(renderer.rows(kept.records, out));
+        const { block: kept, values } = decoder.decode(event.block);
+        const overflow = work.add({
+          rows: kept.records.length,
+          values,
+          render: (out, output) => output.appendText(renderer?.rows(kept.records, out) ?? ''),
+          locate: (index) => ({ file: piece.source, line: kept.lines[Math.floor(index / width)], column: setup.names[index % width] }),
+        });
+        if (overflow) {
+          result.failure = { kind: 'overflow', location: overflow };
+          return false;
+        }
       }
-      if (transform.rowStats) result.rowStats = rowStatsOf(transform.rowStats);
+      return true;
+    };
+    for (let start = 0; start < text.length; start += BLOCK_CHARS) {
+      tokenizer.push(text.slice(start, start + BLOCK_CHARS), records.onRecord);
+      if (!drain()) return;
+    }
+    tokenizer.end(records.onRecord);
+    drain();
+  };
+
+  /** The fast lane: the whole piece at once, or FastLaneDeclined. */
+  const readFast = (piece: Piece, lane: FastLane, work: PieceWork): void => {
+    const read: PlainRows | undefined = lane.read(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength));
+    if (read === undefined) throw new FastLaneDeclined();
+    work.add({
+      rows: read.rows,
+      values: read.values,
+      render: (out, output) => {
+        const bytes = lane.write(piece.bytes, read, out);
+        if (bytes === undefined) throw new FastLaneDeclined();
+        output.appendBytes(bytes);
+      },
+      // The fast lane keeps no line numbers: the general path reads the piece again and finds the place.
+      locate: () => {
+        throw new FastLaneDeclined();
+      },
+    });
+  };
+
+  const run = (piece: Piece, lane: FastLane | undefined): PieceResult => {
+    const result: PieceResult = { id: piece.id, input: piece.bytes.buffer as ArrayBuffer, rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0 };
+    const badRows = new BadRowPolicy(setup.onError);
+    const work = new PieceWork(job, width);
+    try {
+      if (lane) readFast(piece, lane, work);
+      else readGeneral(piece, result, work, badRows);
+      if (result.failure) return result;
+      work.finish(result);
       result.skippedCount = badRows.skipped;
       result.skippedExamples = badRows.examples.map((error) => ({ detail: error.detail, location: error.location as InputLocation }));
     } catch (error) {
+      if (error instanceof FastLaneDeclined) throw error;
       result.failure = failureOf(error, piece.source);
     }
     return result;
   };
+
+  return (piece) => {
+    if (fastLane && !piece.expectHeader) {
+      try {
+        return run(piece, fastLane);
+      } catch (error) {
+        if (!(error instanceof FastLaneDeclined)) throw error;
+      }
+    }
+    return run(piece, undefined);
+  };
 }
 
-/** The fast lane, or undefined when the output is not the input's own delimited format. */
+/** The fast lane gives the piece back to the general path. */
+class FastLaneDeclined extends Error {}
+
+/**
+ * The fast lane, or undefined when it cannot apply: a missing token that is a
+ * number, or delimited output other than the input's own format.
+ */
 function fastLaneOf(setup: PieceSetup, na: ReadonlySet<string>): FastLane | undefined {
-  const { writer } = setup;
-  if (writer.format === 'ndjson' || setup.format === 'ndjson') return undefined;
-  const outputDelimiter = writer.format === 'tsv' ? '\t' : writer.delimiter;
-  if (outputDelimiter !== setup.delimiter || setup.delimiter.charCodeAt(0) > 127) return undefined;
-  // A lone empty field is written as "" so that it does not read back as a blank line.
-  if (setup.width < 2) return undefined;
+  if (setup.format === 'ndjson' || setup.delimiter.charCodeAt(0) > 127) return undefined;
   // A missing token that is a number (-999) must be looked up before parsing.
   if (setup.na.some((token) => !Number.isNaN(parseDecimal(token)))) return undefined;
+  let precision: number | undefined;
+  let jsonKeys: Uint8Array[] | undefined;
+  if (setup.job.kind === 'transform') {
+    const { writer } = setup.job;
+    precision = writer.precision;
+    if (writer.format === 'ndjson') {
+      const encoder = new TextEncoder();
+      jsonKeys = writer.columns.map((name) => encoder.encode(JSON.stringify(name) + ':'));
+    } else {
+      const outputDelimiter = writer.format === 'tsv' ? '\t' : writer.delimiter;
+      if (outputDelimiter !== setup.delimiter) return undefined;
+      // A lone empty field is written as "" so that it does not read back as a blank line.
+      if (setup.width < 2) return undefined;
+    }
+  }
   return new FastLane({
     delimiter: setup.delimiter.charCodeAt(0),
     width: setup.width,
-    slotOf: writer.slotOf,
+    slotOf: setup.slotOf,
     features: setup.features.length,
     na,
-    precision: writer.precision,
+    precision,
+    jsonKeys,
   });
-}
-
-/** A plain piece through the fast lane, or undefined if it is not plain. */
-function fastPiece(piece: Piece, lane: FastLane, setup: PieceSetup): PieceResult | undefined {
-  const bytes = Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength);
-  const read = lane.read(bytes);
-  if (read === undefined) return undefined;
-  const width = setup.features.length;
-  const transform = buildRowTransform(setup.transform, width);
-  // An overflow is rare: the general path finds and locates it.
-  if (transform.apply(read.values, read.rows, read.results) >= 0) return undefined;
-  const result: PieceResult = {
-    id: piece.id,
-    input: piece.bytes.buffer as ArrayBuffer,
-    rows: read.rows,
-    output: lane.write(piece.bytes, read),
-    skippedExamples: [],
-    skippedCount: 0,
-    clipped: transform.clipping.counts,
-  };
-  if (setup.summarize) summarizeInto(result, read.values, read.results, read.rows, width);
-  if (transform.rowStats) result.rowStats = rowStatsOf(transform.rowStats);
-  return result;
-}
-
-/** The summary's moments of one piece's input and output. */
-function summarizeInto(result: PieceResult, values: Float64Array, out: Float64Array, rows: number, width: number): void {
-  const inputMoments = new ColumnMoments(width);
-  const outputMoments = new ColumnMoments(width);
-  inputMoments.addRows(values, rows);
-  outputMoments.addRows(out, rows);
-  result.inputMoments = inputMoments.state();
-  result.outputMoments = outputMoments.state();
 }
 
 function rowStatsOf(stats: LayerRowStats): PieceResult['rowStats'] {
@@ -191,7 +326,7 @@ function rowStatsOf(stats: LayerRowStats): PieceResult['rowStats'] {
 function failureOf(error: unknown, source: string): PieceFailure {
   if (error instanceof RowError) return { kind: 'row', detail: error.detail, location: error.location as InputLocation };
   if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-    return { kind: 'data', message: `${source}: not valid UTF-8 text (if it is Latin-1, convert it first: iconv -f latin1 -t utf-8)` };
+    return { kind: 'data', message: notUtf8(source).message };
   }
   if (error instanceof DataError || error instanceof FinormError) return { kind: 'data', message: error.message };
   return { kind: 'crash', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };

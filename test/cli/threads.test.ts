@@ -5,6 +5,7 @@
 
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runFinorm, type RunResult } from '../support/cli.js';
 import { seededRandom } from '../support/random.js';
@@ -44,6 +45,30 @@ async function both([command, ...args]: string[], env: NodeJS.ProcessEnv = {}): 
   return [one, two];
 }
 
+/**
+ * The same table both ways, but numbers only to rounding: statistics gathered
+ * by workers are merged piece by piece, which can move their last bit (both
+ * stay within a few ulps of the exact value; see test/core/moments.test.ts).
+ */
+function expectSameTable([one, two]: [RunResult, RunResult]): void {
+  expect(one.code, one.stderr).toBe(0);
+  expect(two.code).toBe(0);
+  expect(two.stderr).toBe(one.stderr);
+  const a = parse(one.stdout, { relax_column_count: true }) as string[][];
+  const b = parse(two.stdout, { relax_column_count: true }) as string[][];
+  expect(b.map((row) => row.length)).toEqual(a.map((row) => row.length));
+  let numbers = 0;
+  a.forEach((row, r) =>
+    row.forEach((cell, c) => {
+      const other = b[r][c];
+      if (cell === '' || Number.isNaN(Number(cell))) return expect(other).toBe(cell);
+      numbers++;
+      expect(Math.abs(Number(other) - Number(cell))).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(Number(cell))));
+    }),
+  );
+  expect(numbers).toBeGreaterThan(100);
+}
+
 /** The same run both ways; `code` is the exit code expected of both. */
 function expectSame([one, two]: [RunResult, RunResult], code = 0): void {
   expect(one.code, one.stderr).toBe(code);
@@ -76,7 +101,7 @@ describe('--threads', () => {
   });
 
   it('batch: two passes, and with the statistics of a parameter file', async () => {
-    expectSame(await both(['batch', '-q', plain, gz]));
+    expectSameTable(await both(['batch', '-q', plain, gz]));
     const fit = await runFinorm(['fit', '-o', params, plain]);
     expect(fit.code).toBe(0);
     expectSame(await both(['batch', '-q', '--params', params, plain]));
@@ -106,7 +131,38 @@ describe('--threads', () => {
     const skip = await both(['layer', ...features, '--on-error', 'skip', '--summary', bad]);
     expect(skip[0].stderr).toMatch(/skipped/);
     expectSame(skip);
-    expectSame(await both(['batch', ...features, '--on-error', 'skip', '--summary', bad]));
+    expectSameTable(await both(['batch', ...features, '--on-error', 'skip', '--summary', bad]));
+  });
+
+  it('fit and stats: the same statistics, to the last bit or two', async () => {
+    const fit = await both(['fit', plain, crlf]);
+    expect(fit[0].code, fit[0].stderr).toBe(0);
+    const [a, b] = fit.map((run) => JSON.parse(run.stdout));
+    expect(b.columns.map((c: { name: string }) => c.name)).toEqual(a.columns.map((c: { name: string }) => c.name));
+    a.columns.forEach((column: Record<string, unknown>, j: number) => {
+      for (const [key, x] of Object.entries(column)) {
+        const y = b.columns[j][key];
+        if (typeof x !== 'number') {
+          expect(y).toEqual(x);
+          continue;
+        }
+        // meanLo is the rounding error of the mean: it counts as part of the mean.
+        const scale = Math.abs(key === 'meanLo' ? (column.mean as number) : x);
+        expect(Math.abs(y - x), `${column.name} ${key}`).toBeLessThanOrEqual(4e-16 * scale);
+      }
+    });
+    // Quantile sketches merge exactly, and the table rounds the moments.
+    expectSame(await both(['stats', plain, crlf, gz]));
+    const stats = await both(['stats', '--json', '--quantiles', '0.01,0.5,0.99', plain]);
+    const [s1, s2] = stats.map((run) => JSON.parse(run.stdout));
+    s1.columns.forEach((column: Record<string, unknown>, j: number) => {
+      const other = s2.columns[j];
+      expect(other.quantiles).toEqual(column.quantiles);
+      expect([other.count, other.missing, other.min, other.max]).toEqual([column.count, column.missing, column.min, column.max]);
+      for (const key of ['mean', 'std'] as const) {
+        expect(Math.abs(other[key] - (column[key] as number))).toBeLessThanOrEqual(4e-16 * Math.abs(column[key] as number));
+      }
+    });
   });
 
   it('a later file whose header differs fails the same way', async () => {

@@ -1,14 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { columnScaling } from '../../src/core/batch.js';
-import { type Piece, type PieceResult, type PieceSetup, pieceProcessor } from '../../src/parallel/piece.js';
+import { QuantileSketch } from '../../src/core/quantiles.js';
+import { type Piece, type PieceJob, type PieceResult, type PieceSetup, pieceProcessor } from '../../src/parallel/piece.js';
 import type { RowTransformSpec } from '../../src/parallel/row-transform.js';
 
 // Columns: date, ticker, then three features.
 const COLUMNS = ['date', 'ticker', 'open', 'ret', 'cap'];
 const FEATURES = [2, 3, 4];
 
-function setupFor(transform: RowTransformSpec, overrides: Partial<PieceSetup> = {}): PieceSetup {
+const SLOT_OF = Int32Array.from([-1, -1, 0, 1, 2]);
+
+function transformJob(transform: RowTransformSpec, summarize = true, format: 'csv' | 'ndjson' = 'csv', precision?: number): PieceJob {
+  const writer = { format, delimiter: ',', header: true, columns: COLUMNS, slotOf: SLOT_OF, precision };
+  return { kind: 'transform', transform, writer, summarize };
+}
+
+function setupFor(job: PieceJob, overrides: Partial<PieceSetup> = {}): PieceSetup {
   return {
     format: 'csv',
     delimiter: ',',
@@ -16,11 +24,10 @@ function setupFor(transform: RowTransformSpec, overrides: Partial<PieceSetup> = 
     width: COLUMNS.length,
     features: FEATURES,
     names: FEATURES.map((i) => COLUMNS[i]),
+    slotOf: SLOT_OF,
     na: ['', 'NA'],
     onError: 'skip',
-    writer: { format: 'csv', delimiter: ',', header: true, columns: COLUMNS, slotOf: Int32Array.from([-1, -1, 0, 1, 2]), precision: undefined },
-    transform,
-    summarize: true,
+    job,
     ...overrides,
   };
 }
@@ -38,8 +45,10 @@ function pieceOf(text: string, firstLine = 7): Piece {
 
 /** The parts of a result that must not depend on the lane. */
 function comparable(result: PieceResult): unknown {
-  const { input: _input, output, ...rest } = result;
-  return { ...rest, output: Buffer.from(output).toString('utf8') };
+  const { input: _input, output, sketches, ...rest } = result;
+  // A sketch by what it answers (its bucket arrays may be allocated differently).
+  const quantiles = sketches?.map((state) => [0, 0.1, 0.5, 0.9, 1].map((q) => QuantileSketch.fromState(state).quantile(q)));
+  return { ...rest, quantiles, output: Buffer.from(output).toString('utf8') };
 }
 
 // Plain values most of the time, and now and then anything the fast lane must hand over.
@@ -53,7 +62,7 @@ const number = fc.oneof(
 );
 const text = fc.oneof(
   { weight: 8, arbitrary: fc.stringMatching(/^[A-Z]{1,5}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('', 'Société', '"Tesla, Inc."', 'a\rb', 'BRK.B') },
+  { weight: 1, arbitrary: fc.constantFrom('', 'Société', '"Tesla, Inc."', 'a\rb', 'BRK.B', 'back\\slash', 'tab\there', 'A&B <c>') },
 );
 const row = fc.tuple(text, text, number, number, number).map((cells) => cells.join(','));
 const document = fc.tuple(
@@ -66,10 +75,17 @@ const document = fc.tuple(
 
 describe('worker pieces', () => {
   it('the fast lane writes the same bytes, rows, errors and statistics as the general path', () => {
-    for (const transform of [layer, batch]) {
+    const jobs: PieceJob[] = [
+      transformJob(layer),
+      transformJob(batch),
+      transformJob(layer, false, 'ndjson'),
+      transformJob(batch, true, 'csv', 4),
+      { kind: 'statistics', sketches: true },
+    ];
+    for (const job of jobs) {
       for (const onError of ['skip', 'stop'] as const) {
-        const fast = pieceProcessor(setupFor(transform, { onError }));
-        const general = pieceProcessor(setupFor(transform, { onError }), { fastLane: false });
+        const fast = pieceProcessor(setupFor(job, { onError }));
+        const general = pieceProcessor(setupFor(job, { onError }), { fastLane: false });
         fc.assert(
           fc.property(document, (text) => {
             expect(comparable(fast(pieceOf(text)))).toEqual(comparable(general(pieceOf(text))));
@@ -81,7 +97,7 @@ describe('worker pieces', () => {
   });
 
   it('reads a plain piece through the fast lane into the expected text', () => {
-    const processPiece = pieceProcessor(setupFor(batch, { summarize: false }));
+    const processPiece = pieceProcessor(setupFor(transformJob(batch, false)));
     // (x − mean)/√(var + ε): 110 → 10/√400.00001, 0.01 → 0.01/√0.00011, 5e9 → 0
     const result = processPiece(pieceOf('2024-01-02,AAPL,110,0.01,5000000000\n'));
     const [date, ticker, a, b, c] = Buffer.from(result.output).toString('utf8').trimEnd().split(',');
@@ -92,7 +108,7 @@ describe('worker pieces', () => {
   });
 
   it('locates bad rows on the source line where the piece says it starts', () => {
-    const processPiece = pieceProcessor(setupFor(layer, { onError: 'skip' }));
+    const processPiece = pieceProcessor(setupFor(transformJob(layer), { onError: 'skip' }));
     const result = processPiece(pieceOf('2024-01-02,A,1,2,3\n\n2024-01-03,B,1,x,3\n2024-01-04,C,1,2\n', 40));
     expect(result.rows).toBe(1);
     expect(result.skippedCount).toBe(2);

@@ -1,33 +1,27 @@
-// The multi-threaded path of a row-by-row transform (layer, and batch with
-// known statistics): the main thread reads the files and cuts them into
-// pieces of whole records; worker threads tokenize, decode, normalize and
-// render each piece; the main thread puts the results back in input order,
-// writes them, and merges their statistics. Output, errors and the summary are
-// those of the single-threaded path: each piece knows the line it starts on, bad
-// rows reach the same policy in line order, and moments merge (Chan et al.).
+// The multi-threaded path for large files: the main thread reads the files
+// and cuts them into pieces of whole records; worker threads tokenize and
+// decode each piece, then normalize and render it (layer; batch with known
+// statistics) or gather its statistics (fit, stats, batch's first pass); the
+// main thread takes the results in input order, writes them, and merges the
+// statistics. Output, errors and the summary are those of the
+// single-threaded path: each piece knows the line it starts on, bad rows reach
+// the same policy in line order, and moments and sketches merge (Chan et al.;
+// sketches exactly).
 
 import { availableParallelism } from 'node:os';
 import { promises as fs } from 'node:fs';
 import { ColumnMoments } from '../core/moments.js';
+import { QuantileSketch } from '../core/quantiles.js';
 import { DataError, FinormError, RowError, overflowError } from '../errors.js';
 import { checkSameHeader } from '../io/read-table.js';
 import { formatFromName, reusedChunksOf, type Source } from '../io/sources.js';
 import type { TableWriter } from '../io/write-table.js';
 import type { FeatureInput } from '../pipeline.js';
 import { progress } from '../report/progress.js';
-import type { Piece, PieceResult, PieceSetup } from './piece.js';
-import type { RowTransform, RowTransformSpec } from './row-transform.js';
+import type { Piece, PieceJob, PieceResult, PieceSetup } from './piece.js';
 import { PieceBuffers, piecesOf } from './piece-reader.js';
+import type { RowTransform, RowTransformSpec } from './row-transform.js';
 import { WorkerPool } from './worker-pool.js';
-
-/** What a command offers to run in parallel, and where the workers' facts are merged. */
-export interface ParallelPlan {
-  spec: RowTransformSpec;
-  /** The command's own transform: its clipping counts and row facts receive the workers'. */
-  transform: RowTransform;
-  /** --threads, if given. */
-  threads: number | undefined;
-}
 
 /** Below this much input, starting worker threads costs more than it saves. */
 const MIN_PARALLEL_BYTES = 4_000_000;
@@ -40,8 +34,8 @@ const MAX_DEFAULT_THREADS = 4;
  * path: that path stays for stdin, NDJSON input, --histogram, one core, or a
  * small input (unless --threads asks for workers).
  */
-export async function workerCount(input: FeatureInput, plan: ParallelPlan, histogram: boolean): Promise<number> {
-  const threads = plan.threads ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
+export async function workerCount(input: FeatureInput, requested: number | undefined, histogram: boolean): Promise<number> {
+  const threads = requested ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
   if (threads < 2 || histogram || input.selection.features.length === 0) return 0;
   const { format, delimiter } = input.table;
   if (format === 'ndjson' || delimiter.charCodeAt(0) > 127) return 0;
@@ -53,8 +47,60 @@ export async function workerCount(input: FeatureInput, plan: ParallelPlan, histo
     if ((input.settings.format ?? formatFromName(source.path)) !== format) return 0;
     bytes += (await fs.stat(source.path)).size;
   }
-  if (plan.threads === undefined && bytes < MIN_PARALLEL_BYTES) return 0;
+  if (requested === undefined && bytes < MIN_PARALLEL_BYTES) return 0;
   return threads;
+}
+
+/** What a transforming command offers to run on worker threads, and where their facts are merged. */
+export interface ParallelPlan {
+  spec: RowTransformSpec;
+  /** The command's own transform: its clipping counts and row facts receive the workers'. */
+  transform: RowTransform;
+  /** --threads, if given. */
+  threads: number | undefined;
+}
+
+/** Transforms every row of `input` (read again from its start) on `threads` workers; returns the rows written. */
+export async function transformInParallel(
+  input: FeatureInput,
+  writer: TableWriter,
+  plan: ParallelPlan,
+  threads: number,
+  moments: { input: ColumnMoments; output: ColumnMoments } | undefined,
+): Promise<number> {
+  let rowsWritten = 0;
+  const job: PieceJob = { kind: 'transform', transform: plan.spec, writer: writer.options, summarize: moments !== undefined };
+  await runPieces(input, job, threads, async (result) => {
+    if (moments && result.inputMoments && result.outputMoments) {
+      moments.input.merge(ColumnMoments.fromState(result.inputMoments));
+      moments.output.merge(ColumnMoments.fromState(result.outputMoments));
+    }
+    const counts = plan.transform.clipping.counts;
+    if (result.clipped) for (let j = 0; j < counts.length; j++) counts[j] += result.clipped[j];
+    if (result.rowStats && plan.transform.rowStats) {
+      const { zeroVarianceRows, emptyRows, sigma } = result.rowStats;
+      plan.transform.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
+    }
+    rowsWritten += result.rows;
+    await writer.writeRendered(result.output);
+  });
+  return rowsWritten;
+}
+
+/** The moments of every feature column of `input` (and quantile sketches if asked), gathered on `threads` workers. */
+export async function statisticsInParallel(
+  input: FeatureInput,
+  threads: number,
+  withSketches: boolean,
+): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {
+  const width = input.selection.features.length;
+  const moments = new ColumnMoments(width);
+  const sketches = withSketches ? Array.from({ length: width }, () => new QuantileSketch()) : [];
+  await runPieces(input, { kind: 'statistics', sketches: withSketches }, threads, async (result) => {
+    if (result.inputMoments) moments.merge(ColumnMoments.fromState(result.inputMoments));
+    result.sketches?.forEach((state, j) => sketches[j].merge(QuantileSketch.fromState(state)));
+  });
+  return { moments, sketches };
 }
 
 /** Where each source stands while its pieces are handled in order. */
@@ -64,16 +110,11 @@ interface SourceState {
 }
 
 /**
- * Transforms every row of `input` (re-read from its start) on `threads`
- * workers and writes them with `writer`. Returns the rows written.
+ * Reads every source of `input` again from its start, has `threads` workers
+ * do `job` on its pieces, and gives `use` each result in input order, after
+ * the checks every result needs (header, bad rows, failures).
  */
-export async function transformInParallel(
-  input: FeatureInput,
-  writer: TableWriter,
-  plan: ParallelPlan,
-  threads: number,
-  moments: { input: ColumnMoments; output: ColumnMoments } | undefined,
-): Promise<number> {
+async function runPieces(input: FeatureInput, job: PieceJob, threads: number, use: (result: PieceResult) => Promise<void>): Promise<void> {
   const { table, selection } = input;
   const setup: PieceSetup = {
     format: table.format,
@@ -82,17 +123,15 @@ export async function transformInParallel(
     width: table.columns.length,
     features: [...selection.features],
     names: [...selection.names],
+    slotOf: selection.slotOf,
     na: [...input.settings.na],
     onError: input.settings.onError,
-    writer: writer.options,
-    transform: plan.spec,
-    summarize: moments !== undefined,
+    job,
   };
   const pool = new WorkerPool(setup, threads);
   const buffers = new PieceBuffers(threads * 2 + 2);
   const inFlight: { result: Promise<PieceResult>; source: SourceState }[] = [];
   const firstName = input.sources[0].name;
-  let rowsWritten = 0;
   let nextId = 0;
 
   const handle = async (result: PieceResult, source: SourceState): Promise<void> => {
@@ -102,8 +141,10 @@ export async function transformInParallel(
       source.headerSeen = true;
     }
     if (result.skippedCount > 0) {
-      const examples = result.skippedExamples.map((e) => new RowError(e.detail, e.location));
-      input.badRows.handleMany(examples, result.skippedCount);
+      input.badRows.handleMany(
+        result.skippedExamples.map((e) => new RowError(e.detail, e.location)),
+        result.skippedCount,
+      );
     }
     const { failure } = result;
     switch (failure?.kind) {
@@ -119,20 +160,9 @@ export async function transformInParallel(
       case 'crash':
         throw new Error(`a worker thread failed: ${failure.message}`);
     }
-    if (moments && result.inputMoments && result.outputMoments) {
-      moments.input.merge(ColumnMoments.fromState(result.inputMoments));
-      moments.output.merge(ColumnMoments.fromState(result.outputMoments));
-    }
-    const counts = plan.transform.clipping.counts;
-    for (let j = 0; j < counts.length; j++) counts[j] += result.clipped[j];
-    if (result.rowStats && plan.transform.rowStats) {
-      const { zeroVarianceRows, emptyRows, sigma } = result.rowStats;
-      plan.transform.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
-    }
     input.rowsKept += result.rows;
-    rowsWritten += result.rows;
     progress.advance(result.rows);
-    await writer.writeRendered(result.output);
+    await use(result);
   };
 
   const settleOldest = async (): Promise<void> => {
@@ -158,12 +188,11 @@ export async function transformInParallel(
   } catch (error) {
     throw workerFailure(error);
   } finally {
-    // Unhandled pieces still in flight are dropped with their workers.
+    // Pieces still in flight are dropped with their workers.
     for (const { result } of inFlight) result.catch(() => undefined);
     await pool.close();
   }
   input.checkExpectedRows();
-  return rowsWritten;
 }
 
 /** A worker that ran out of memory or crashed, as one readable error. */
