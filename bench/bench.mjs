@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --rows N] [--memory-check] [--repeat N] [--json]
+// npm run bench [-- --rows N] [--memory-check] [--repeat N] [--threads N] [--json]
 //
 // Generates a deterministic synthetic table (date, ticker and 16 numeric
 // features from 0.01 to 5e9, about 190 bytes a row) in a temporary directory,
@@ -19,7 +19,7 @@ const BIN = fileURLToPath(new URL('../bin/finorm.js', import.meta.url));
 const RSS_PROBE = new URL('./rss-probe.mjs', import.meta.url).href;
 
 function parseArgs(argv) {
-  const args = { rows: 1_000_000, repeat: 1, json: false, memoryCheck: false, only: undefined };
+  const args = { rows: 1_000_000, repeat: 1, json: false, memoryCheck: false, only: undefined, threads: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -32,8 +32,9 @@ function parseArgs(argv) {
     else if (a === '--json') args.json = true;
     else if (a === '--memory-check') args.memoryCheck = true;
     else if (a === '--only') args.only = value().split(',');
+    else if (a === '--threads') args.threads = value();
     else if (a === '-h' || a === '--help') {
-      console.log('usage: npm run bench -- [--rows N (1000000)] [--repeat N (1)] [--memory-check] [--only name,...] [--json]');
+      console.log('usage: npm run bench -- [--rows N (1000000)] [--repeat N (1)] [--threads N (finorm\'s default)] [--memory-check] [--only name,...] [--json]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -119,10 +120,10 @@ function runChild(args, { input, rssFile }) {
   });
 }
 
-/** The commands measured, as a user would type them. */
-function commandsFor(dir, data) {
+/** The commands measured, as a user would type them (with --threads N if given). */
+function commandsFor(dir, data, threads) {
   const params = join(dir, 'fit.json');
-  return [
+  const commands = [
     { name: 'floor (read + write, no parsing)', args: ['-e', 'require("fs").createReadStream(process.argv[1]).pipe(process.stdout)', data] },
     { name: 'layer', args: [BIN, 'layer', data] },
     { name: 'batch (two passes)', args: [BIN, 'batch', data] },
@@ -133,6 +134,9 @@ function commandsFor(dir, data) {
     { name: 'batch --group-by ticker', args: [BIN, 'batch', '--group-by', 'ticker', data] },
     { name: 'batch --window 20 -g ticker', args: [BIN, 'batch', '--window', '20', '--group-by', 'ticker', data] },
   ];
+  if (threads === undefined) return commands;
+  // Every finorm command here takes --threads right after its name.
+  return commands.map((c) => (c.args[0] === BIN ? { ...c, args: [BIN, c.args[1], '--threads', threads, ...c.args.slice(2)] } : c));
 }
 
 async function measure(rows, options) {
@@ -141,7 +145,7 @@ async function measure(rows, options) {
     const data = join(dir, 'bench.csv');
     const bytes = writeDataset(data, rows);
     const results = [];
-    for (const command of commandsFor(dir, data)) {
+    for (const command of commandsFor(dir, data, options.threads)) {
       if (options.only && !command.name.startsWith('floor') && !options.only.some((o) => command.name.startsWith(o))) continue;
       let best;
       for (let i = 0; i < options.repeat; i++) {

@@ -39,15 +39,26 @@ export class FeatureInput {
   readonly badRows: BadRowPolicy;
   /** The input options it was opened with (worker threads read the sources again with them). */
   readonly settings: InputSettings;
+  /** stdin is copied to a spool as it is read (the first pass of a two-pass command). */
+  readonly spooled: boolean;
   /** Data rows delivered so far (bad rows excluded). */
   rowsKept = 0;
   private readonly decoder: FeatureDecoder;
   private readonly lookahead: RowBlock[];
   private expectedRows: number | undefined;
 
-  private constructor(sources: Source[], table: Table, selection: FeatureSelection, badRows: BadRowPolicy, settings: InputSettings, lookahead: RowBlock[]) {
+  private constructor(
+    sources: Source[],
+    table: Table,
+    selection: FeatureSelection,
+    badRows: BadRowPolicy,
+    settings: InputSettings,
+    lookahead: RowBlock[],
+    spooled: boolean,
+  ) {
     this.sources = sources;
     this.settings = settings;
+    this.spooled = spooled;
     this.table = table;
     this.selection = selection;
     this.badRows = badRows;
@@ -104,11 +115,15 @@ export class FeatureInput {
       selection = selectFeatures(table.columns, settings, sample, settings.na, table.format === 'ndjson');
       if (required) checkSameFeatures(selection, required.names, required.file);
     }
-    const input = new FeatureInput(sources, table, selection, badRows, settings, lookahead);
+    const input = new FeatureInput(sources, table, selection, badRows, settings, lookahead, stdinTap !== undefined);
     return input;
   }
 
-  /** The records of all sources with their feature values, block by block. */
+  /**
+   * The records of all sources with their feature values, block by block.
+   * Under --on-error stop, a bad row ends it: the rows before it come first,
+   * so that a command writes all of them before the error is thrown.
+   */
   async *blocks(): AsyncGenerator<DecodedBlock> {
     const noFeatures = this.selection.features.length === 0;
     const decodeBlock = (block: RowBlock): DecodedBlock => {
@@ -118,8 +133,15 @@ export class FeatureInput {
       progress.advance(decoded.block.records.length);
       return decoded;
     };
-    while (this.lookahead.length > 0) yield decodeBlock(this.lookahead.shift() as RowBlock);
-    for await (const block of this.table.blocks) yield decodeBlock(block);
+    const all = async function* (this: FeatureInput): AsyncGenerator<RowBlock> {
+      while (this.lookahead.length > 0) yield this.lookahead.shift() as RowBlock;
+      yield* this.table.blocks;
+    }.call(this);
+    for await (const block of all) {
+      const decoded = decodeBlock(block);
+      if (decoded.block.records.length > 0 || decoded.stop === undefined) yield decoded;
+      if (decoded.stop) this.badRows.handle(decoded.stop);
+    }
     this.checkExpectedRows();
   }
 

@@ -43,7 +43,13 @@ export async function transformAll(
       const rows = block.records.length;
       const out = new Float64Array(values.length);
       const overflow = transform(values, rows, out, block);
-      if (overflow >= 0) throw overflowErrorIn(block, names, overflow);
+      if (overflow >= 0) {
+        // The rows before the one that overflowed are written, as before a bad row.
+        const before = Math.floor(overflow / names.length);
+        const prefix = { source: block.source, records: block.records.slice(0, before), lines: block.lines.slice(0, before) };
+        if (before > 0) await writer.write(prefix, out.subarray(0, before * names.length));
+        throw overflowErrorIn(block, names, overflow);
+      }
       // The summary's statistics cost a few percent: only when someone will see them.
       if (summarize) {
         inputMoments.addRows(values, rows);

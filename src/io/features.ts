@@ -8,10 +8,15 @@ import { explainNotANumber, parseDecimal } from './numbers.js';
 import type { Cell, RowBlock } from './read-table.js';
 
 export interface DecodedBlock {
-  /** The block, without the rows that were skipped. */
+  /** The block, without the rows that were skipped (under stop: the rows before the bad one). */
   block: RowBlock;
   /** rows × features, row-major. */
   values: Float64Array;
+  /**
+   * Under --on-error stop, the bad row that ends the input: the caller
+   * processes the rows before it (so that all of them are written), then throws it.
+   */
+  stop?: RowError;
 }
 
 export class FeatureDecoder {
@@ -45,28 +50,21 @@ export class FeatureDecoder {
     const values = new Float64Array(rows * width);
     let kept = 0;
     let dropped = false;
-    for (let r = 0; r < rows; r++) {
+    let stop: RowError | undefined;
+    for (let r = 0; r < rows && stop === undefined; r++) {
       const record = block.records[r];
       const base = kept * width;
-      let bad = false;
-      const unreadable = block.errors?.[r];
-      if (unreadable !== undefined) {
-        this.badRows.handle(unreadable);
-        dropped = true;
-        continue;
-      }
-      for (let j = 0; j < width; j++) {
+      let error = block.errors?.[r];
+      for (let j = 0; j < width && error === undefined; j++) {
         const cell = record[this.features[j]];
         const value = this.valueOf(cell);
-        if (value === undefined) {
-          this.badRows.handle(this.errorFor(cell, j, block, r));
-          bad = true;
-          break;
-        }
-        values[base + j] = value;
+        if (value === undefined) error = this.errorFor(cell, j, block, r);
+        else values[base + j] = value;
       }
-      if (bad) {
+      if (error !== undefined) {
         dropped = true;
+        if (this.badRows.mode === 'stop') stop = error;
+        else this.badRows.handle(error);
         continue;
       }
       if (dropped) {
@@ -79,7 +77,9 @@ export class FeatureDecoder {
     block.records.length = kept;
     block.lines.length = kept;
     delete block.errors;
-    return { block, values: values.subarray(0, kept * width) };
+    const decoded: DecodedBlock = { block, values: values.subarray(0, kept * width) };
+    if (stop) decoded.stop = stop;
+    return decoded;
   }
 
   /** The number in a cell, NaN if missing, undefined if it is not a number. */

@@ -47,6 +47,10 @@ export interface Table {
   delimiter: string;
   /** The data records of all sources, in order; can be iterated once. */
   blocks: AsyncGenerator<RowBlock>;
+  /** The name of the source the header was read from (the first that is not empty). */
+  headerSource: string;
+  /** Stops reading: closes every source still open. */
+  close(): Promise<void>;
 }
 
 export type SourceEvent = { kind: 'header'; columns: string[]; format: Format; delimiter: string } | { kind: 'rows'; block: RowBlock };
@@ -64,8 +68,12 @@ export async function readTable(sources: readonly Source[], options: ReadOptions
     first = event.value;
     break;
   }
+  const close = async (): Promise<void> => {
+    await Promise.all(readers.map((reader) => reader.return(undefined)));
+  };
   if (!first) {
-    return { columns: [], format: options.format ?? 'csv', delimiter: options.delimiter ?? ',', blocks: noBlocks() };
+    const name = sources[0]?.name ?? '';
+    return { columns: [], format: options.format ?? 'csv', delimiter: options.delimiter ?? ',', blocks: noBlocks(), headerSource: name, close };
   }
   const columns = first.columns;
   checkUniqueNames(columns, sources[firstIndex].name);
@@ -80,7 +88,7 @@ export async function readTable(sources: readonly Source[], options: ReadOptions
       }
     }
   }
-  return { columns, format: first.format, delimiter: first.delimiter, blocks: blocks() };
+  return { columns, format: first.format, delimiter: first.delimiter, blocks: blocks(), headerSource: sources[firstIndex].name, close };
 }
 
 async function* noBlocks(): AsyncGenerator<RowBlock> {}
@@ -102,8 +110,13 @@ async function* readSource(source: Source, options: ReadOptions): AsyncGenerator
   const pending = held !== '' ? held : chunk.done ? '' : chunk.value;
 
   async function* chunks(): AsyncGenerator<string> {
-    if (pending !== '') yield pending;
-    for (let c = await text.next(); !c.done; c = await text.next()) yield c.value;
+    try {
+      if (pending !== '') yield pending;
+      for (let c = await text.next(); !c.done; c = await text.next()) yield c.value;
+    } finally {
+      // Stopped early (Table.close): close the source too.
+      await text.return(undefined);
+    }
   }
   if (format === 'ndjson') yield* readNdjson(source, chunks(), options);
   else {

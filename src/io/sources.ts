@@ -74,31 +74,146 @@ export function bytesReadSoFar(): number {
 }
 
 /**
+ * stdin's raw chunks, read once and shared: the single-threaded reader takes
+ * them in turn, and the worker-thread path can take over from the start,
+ * because the first chunks are kept until it is decided who reads the rest.
+ */
+class SharedStdin {
+  private iterator: AsyncIterator<Buffer> | undefined;
+  /** Chunks from the start of stdin, while a replay is still possible. */
+  private kept: Buffer[] | undefined = [];
+  private keptBytes = 0;
+  /** How many of `kept` the single-threaded reader has had. */
+  private delivered = 0;
+  private ended = false;
+
+  /** The single-threaded reader's next chunk. */
+  async next(): Promise<Buffer | undefined> {
+    if (this.kept && this.delivered < this.kept.length) return this.kept[this.delivered++];
+    const chunk = await this.pull();
+    if (chunk && this.kept) {
+      if (this.keptBytes + chunk.length <= STDIN_KEPT_BYTES) {
+        this.kept.push(chunk);
+        this.keptBytes += chunk.length;
+        this.delivered++;
+      } else {
+        this.kept = undefined;
+      }
+    }
+    return chunk;
+  }
+
+  /**
+   * Reads ahead (keeping what it reads) until `bytes` are kept, stdin ends, or
+   * `waitMs` have passed. True if stdin held that much that soon and can still
+   * be replayed: a file piped in does; a slow producer, whose rows should flow
+   * through as they come, does not.
+   */
+  async readAhead(bytes: number, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (this.kept && !this.ended && this.keptBytes < bytes) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      this.waiting ??= this.pull();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left)));
+      const chunk = await Promise.race([this.waiting, timeout]);
+      clearTimeout(timer);
+      if (chunk === 'timeout') return false;
+      this.waiting = undefined;
+      if (chunk) {
+        this.kept.push(chunk);
+        this.keptBytes += chunk.length;
+      }
+    }
+    return this.kept !== undefined && this.keptBytes >= bytes;
+  }
+
+  /** A read that readAhead stopped waiting for: the next reader takes its chunk. */
+  private waiting: Promise<Buffer | undefined> | undefined;
+
+  /** No replay will be asked for: the kept chunks not yet delivered are all that stays. */
+  forget(): void {
+    if (this.kept === undefined) return;
+    const pending = this.kept.slice(this.delivered);
+    this.kept = undefined;
+    this.pendingAfterForget = pending;
+  }
+
+  private pendingAfterForget: Buffer[] = [];
+
+  /** Every chunk from the start of stdin, then the rest; the single-threaded reader must not read again. */
+  async *replay(): AsyncGenerator<Buffer> {
+    const kept = this.kept;
+    if (kept === undefined) throw new Error('stdin can no longer be replayed');
+    this.kept = undefined;
+    yield* kept;
+    for (let chunk = await this.pull(); chunk; chunk = await this.pull()) yield chunk;
+  }
+
+  private async pull(): Promise<Buffer | undefined> {
+    if (this.pendingAfterForget.length > 0) return this.pendingAfterForget.shift();
+    if (this.waiting) {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      return waiting;
+    }
+    if (this.ended) return undefined;
+    this.iterator ??= process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const result = await this.iterator.next();
+    if (result.done) {
+      this.ended = true;
+      return undefined;
+    }
+    bytesRead += result.value.length;
+    return result.value;
+  }
+}
+
+/** What stdin keeps for a replay at most: beyond it, only one thread reads stdin. */
+const STDIN_KEPT_BYTES = 8 << 20;
+
+export const sharedStdin = new SharedStdin();
+
+/**
  * The raw chunks of a source, gunzipped when the file name ends in `.gz` or
  * the bytes start with the gzip magic number.
  */
 export async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
-  const raw: Readable =
-    source.path === undefined ? process.stdin : createReadStream(source.path, { highWaterMark: CHUNK_BYTES });
-  const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const next = async (): Promise<IteratorResult<Buffer>> => {
-    const result = await chunks.next();
-    if (result.done) return result;
-    bytesRead += result.value.length;
-    if (tap) await tap(result.value);
-    return result;
-  };
-  const first = await next();
+  yield* gunzipped(source.path === undefined ? stdinChunks(tap) : fileChunks(source.path));
+}
+
+/** All of stdin from its first byte, gunzipped if need be: for the worker-thread path. */
+export function replayedStdin(): AsyncGenerator<Buffer> {
+  return gunzipped(sharedStdin.replay());
+}
+
+async function* stdinChunks(tap?: ByteTap): AsyncGenerator<Buffer> {
+  for (let chunk = await sharedStdin.next(); chunk; chunk = await sharedStdin.next()) {
+    if (tap) await tap(chunk);
+    yield chunk;
+  }
+}
+
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    bytesRead += chunk.length;
+    yield chunk;
+  }
+}
+
+async function* gunzipped(raw: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const first = await raw.next();
   if (first.done) return;
   if (!isGzip(first.value)) {
     yield first.value;
-    for (let r = await next(); !r.done; r = await next()) yield r.value;
+    yield* raw;
     return;
   }
   const compressed = Readable.from(
     (async function* () {
       yield first.value;
-      for (let r = await next(); !r.done; r = await next()) yield r.value;
+      yield* raw;
     })(),
   );
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });

@@ -14,7 +14,7 @@ import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
 import { DataError, FinormError, RowError, overflowError } from '../errors.js';
 import { checkSameHeader } from '../io/read-table.js';
-import { formatFromName, reusedChunksOf, type Source } from '../io/sources.js';
+import { formatFromName, replayedStdin, reusedChunksOf, sharedStdin } from '../io/sources.js';
 import type { TableWriter } from '../io/write-table.js';
 import type { FeatureInput } from '../pipeline.js';
 import { progress } from '../report/progress.js';
@@ -28,24 +28,41 @@ const MIN_PARALLEL_BYTES = 4_000_000;
 /** Pieces of about this size go to the workers (FINORM_PIECE_BYTES overrides it, for tests). */
 const PIECE_BYTES = Number(process.env.FINORM_PIECE_BYTES) || 1 << 20;
 const MAX_DEFAULT_THREADS = 4;
+/** How long stdin may take to show that it holds MIN_PARALLEL_BYTES (a piped file does in a few ms). */
+const STDIN_WAIT_MS = 200;
 
 /**
  * How many worker threads to use for `input`, or 0 for the single-threaded
- * path: that path stays for stdin, NDJSON input, --histogram, one core, or a
- * small input (unless --threads asks for workers).
+ * path: that path stays for NDJSON input, --histogram, one core, a small
+ * input (unless --threads asks for workers), stdin that a two-pass command
+ * spools, and a file whose format is only known by sniffing.
  */
 export async function workerCount(input: FeatureInput, requested: number | undefined, histogram: boolean): Promise<number> {
+  const count = await decideWorkers(input, requested, histogram);
+  // Whoever reads stdin from here on, it is read once: the single-threaded reader needs no replay.
+  if (count === 0 && input.sources.some((source) => source.path === undefined)) sharedStdin.forget();
+  return count;
+}
+
+async function decideWorkers(input: FeatureInput, requested: number | undefined, histogram: boolean): Promise<number> {
   const threads = requested ?? Math.min(availableParallelism(), MAX_DEFAULT_THREADS);
   if (threads < 2 || histogram || input.selection.features.length === 0) return 0;
   const { format, delimiter } = input.table;
   if (format === 'ndjson' || delimiter.charCodeAt(0) > 127) return 0;
   let bytes = 0;
-  for (const source of input.sources) {
-    // Every source must be a file (read a second time, from its start) whose
-    // format is known without sniffing.
-    if (source.path === undefined) return 0;
+  for (const [i, source] of input.sources.entries()) {
+    if (source.path === undefined) {
+      // stdin: its format is the table's if it comes first; the size is known by reading ahead.
+      if (input.spooled || (i > 0 && input.settings.format === undefined)) return 0;
+      if (!(await sharedStdin.readAhead(requested === undefined ? MIN_PARALLEL_BYTES : 0, STDIN_WAIT_MS))) return 0;
+      bytes += MIN_PARALLEL_BYTES;
+      continue;
+    }
     if ((input.settings.format ?? formatFromName(source.path)) !== format) return 0;
-    bytes += (await fs.stat(source.path)).size;
+    // A pipe or FIFO (`<(cat a.csv)`, /dev/stdin) cannot be read a second time.
+    const stats = await fs.stat(source.path);
+    if (!stats.isFile()) return 0;
+    bytes += stats.size;
   }
   if (requested === undefined && bytes < MIN_PARALLEL_BYTES) return 0;
   return threads;
@@ -128,10 +145,12 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
     onError: input.settings.onError,
     job,
   };
+  // The single-threaded reader that found the header and features is done with.
+  await input.table.close();
   const pool = new WorkerPool(setup, threads);
   const buffers = new PieceBuffers(threads * 2 + 2);
   const inFlight: { result: Promise<PieceResult>; source: SourceState }[] = [];
-  const firstName = input.sources[0].name;
+  const firstName = table.headerSource;
   let nextId = 0;
 
   const handle = async (result: PieceResult, source: SourceState): Promise<void> => {
@@ -146,6 +165,10 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
         result.skippedCount,
       );
     }
+    input.rowsKept += result.rows;
+    progress.advance(result.rows);
+    // The rows before a failure are used (written) first, as on one thread.
+    await use(result);
     const { failure } = result;
     switch (failure?.kind) {
       case undefined:
@@ -160,9 +183,6 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
       case 'crash':
         throw new Error(`a worker thread failed: ${failure.message}`);
     }
-    input.rowsKept += result.rows;
-    progress.advance(result.rows);
-    await use(result);
   };
 
   const settleOldest = async (): Promise<void> => {
@@ -174,11 +194,14 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
     for (const source of input.sources) {
       const state: SourceState = { name: source.name, headerSeen: false };
       let atStart = true;
-      const chunks = reusedChunksOf(source as Source & { path: string });
+      const chunks = source.path === undefined ? replayedStdin() : reusedChunksOf({ ...source, path: source.path });
       for await (const { bytes, firstLine } of piecesOf(chunks, table.delimiter, PIECE_BYTES, buffers)) {
         const piece: Piece = { id: nextId++, source: source.name, bytes, firstLine, atStart, expectHeader: !state.headerSeen };
         atStart = false;
-        inFlight.push({ result: pool.process(piece), source: state });
+        const result = pool.process(piece);
+        // A worker that dies rejects every piece it holds: those are handled in turn, or dropped.
+        result.catch(() => undefined);
+        inFlight.push({ result, source: state });
         // Until the header has been seen, later pieces cannot be read (it sets the field count).
         if (!state.headerSeen) while (inFlight.length > 0) await settleOldest();
         while (inFlight.length >= threads * 2) await settleOldest();
@@ -188,8 +211,6 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
   } catch (error) {
     throw workerFailure(error);
   } finally {
-    // Pieces still in flight are dropped with their workers.
-    for (const { result } of inFlight) result.catch(() => undefined);
     await pool.close();
   }
   input.checkExpectedRows();

@@ -41,7 +41,8 @@ export async function* piecesOf(
 ): AsyncGenerator<SourcePiece> {
   let firstLine = 1;
   const splitter = new RecordSplitter(delimiter);
-  const capacity = pieceBytes * 2;
+  // Room for a piece and the chunk that completes it (chunks are at most 256 KiB).
+  const capacity = pieceBytes + (1 << 18) + (1 << 16);
   let buffer = buffers.take(capacity);
   let filled = 0;
   for await (const chunk of chunks) {

@@ -91,13 +91,13 @@ const BLOCK_CHARS = 1 << 16;
 interface ReadRows {
   rows: number;
   values: Float64Array;
-  /** Appends the rows, with new feature values, to `output`. */
-  render(out: Float64Array, output: OutputBytes): void;
+  /** Appends the first `rows` rows, with new feature values, to `output`. */
+  render(out: Float64Array, rows: number, output: OutputBytes): void;
   /** Line and column of the value at `index` in `values`. */
   locate(index: number): InputLocation;
 }
 
-/** A piece's output, UTF-8, grown as blocks of rows are rendered. */
+/** A piece's output, UTF-8, grown as blocks of rows are rendered; one per worker, reused. */
 class OutputBytes {
   private buffer = new Uint8Array(0);
   private length = 0;
@@ -114,9 +114,15 @@ class OutputBytes {
     this.length += bytes.length;
   }
 
-  /** The bytes, in an array of their own that can move to the main thread. */
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** The bytes, in an array of their own that can move to the main thread; empties this for the next piece. */
   take(): Uint8Array {
-    return this.length === 0 ? EMPTY : this.buffer.slice(0, this.length);
+    const bytes = this.length === 0 ? EMPTY : this.buffer.slice(0, this.length);
+    this.length = 0;
+    return bytes;
   }
 
   private reserve(bytes: number): void {
@@ -131,13 +137,16 @@ class OutputBytes {
 class PieceWork {
   private readonly width: number;
   private readonly transform;
-  private readonly output = new OutputBytes();
   private readonly inputMoments: ColumnMoments;
   private readonly outputMoments: ColumnMoments | undefined;
   private readonly sketches: QuantileSketch[] | undefined;
   rows = 0;
 
-  constructor(private readonly job: PieceJob, width: number) {
+  constructor(
+    private readonly job: PieceJob,
+    width: number,
+    private readonly output: OutputBytes,
+  ) {
     this.width = width;
     this.transform = job.kind === 'transform' ? buildRowTransform(job.transform, width) : undefined;
     this.inputMoments = new ColumnMoments(width);
@@ -152,12 +161,17 @@ class PieceWork {
     if (this.transform) {
       const out = new Float64Array(rows * width);
       const overflow = this.transform.apply(values, rows, out);
-      if (overflow >= 0) return read.locate(overflow);
+      if (overflow >= 0) {
+        // The rows before the one that overflowed are written, as on one thread.
+        const before = Math.floor(overflow / width);
+        if (before > 0) read.render(out, before, this.output);
+        return read.locate(overflow);
+      }
       if (this.outputMoments) {
         this.inputMoments.addRows(values, rows);
         this.outputMoments.addRows(out, rows);
       }
-      read.render(out, this.output);
+      read.render(out, rows, this.output);
     } else {
       this.inputMoments.addRows(values, rows);
       if (this.sketches) {
@@ -194,6 +208,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
   const job = setup.job;
   const renderer = job.kind === 'transform' ? rendererFor(job.writer) : undefined;
   const fastLane = useFastLane ? fastLaneOf(setup, na) : undefined;
+  const output = new OutputBytes();
 
   /**
    * The general path: everything the single-threaded reader accepts or
@@ -211,15 +226,20 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
           result.header = event.columns;
           continue;
         }
-        const { block: kept, values } = decoder.decode(event.block);
+        const { block: kept, values, stop } = decoder.decode(event.block);
         const overflow = work.add({
           rows: kept.records.length,
           values,
-          render: (out, output) => output.appendText(renderer?.rows(kept.records, out) ?? ''),
+          render: (out, rows, output) => output.appendText(renderer?.rows(rows === kept.records.length ? kept.records : kept.records.slice(0, rows), out) ?? ''),
           locate: (index) => ({ file: piece.source, line: kept.lines[Math.floor(index / width)], column: setup.names[index % width] }),
         });
         if (overflow) {
           result.failure = { kind: 'overflow', location: overflow };
+          return false;
+        }
+        if (stop) {
+          // The first bad row under --on-error stop: the rows before it are done.
+          result.failure = { kind: 'row', detail: stop.detail, location: stop.location as InputLocation };
           return false;
         }
       }
@@ -240,7 +260,8 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
     work.add({
       rows: read.rows,
       values: read.values,
-      render: (out, output) => {
+      render: (out, rows, output) => {
+        if (rows !== read.rows) throw new FastLaneDeclined();
         const bytes = lane.write(piece.bytes, read, out);
         if (bytes === undefined) throw new FastLaneDeclined();
         output.appendBytes(bytes);
@@ -255,11 +276,12 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
   const run = (piece: Piece, lane: FastLane | undefined): PieceResult => {
     const result: PieceResult = { id: piece.id, input: piece.bytes.buffer as ArrayBuffer, rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0 };
     const badRows = new BadRowPolicy(setup.onError);
-    const work = new PieceWork(job, width);
+    output.clear();
+    const work = new PieceWork(job, width, output);
     try {
       if (lane) readFast(piece, lane, work);
       else readGeneral(piece, result, work, badRows);
-      if (result.failure) return result;
+      // After a failure, the rows before it still go out (the main thread writes them, then stops).
       work.finish(result);
       result.skippedCount = badRows.skipped;
       result.skippedExamples = badRows.examples.map((error) => ({ detail: error.detail, location: error.location as InputLocation }));

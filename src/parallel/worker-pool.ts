@@ -7,9 +7,9 @@ import type { Piece, PieceResult, PieceSetup } from './piece.js';
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 // A worker holds one piece (about a megabyte of text) and what it renders at a
-// time, so a small heap is plenty, and a small young generation (measured: 4 MB
-// against the default) keeps the process's peak memory down at no cost in speed.
-const WORKER_OLD_GENERATION_MB = 64;
+// time: a small young generation (measured: 4 MB against the default) keeps
+// the process's peak memory down at no cost in speed. The old generation keeps
+// the default limit, so that a record of many megabytes fits as it does on one thread.
 const WORKER_YOUNG_GENERATION_MB = 4;
 
 interface Waiting {
@@ -26,7 +26,7 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, {
         workerData: setup,
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
         stdout: false,
         stderr: false,
       });
