@@ -153,7 +153,7 @@ export const threadsOption = {
   threads: {
     flags: '--threads <n>',
     description:
-      'threads that parse, normalize and format rows (default: one per core, up to 4, for input files over 4 MB; 1 = no worker threads; stdin and NDJSON use one)',
+      'worker threads that parse, normalize and format rows (default: one per core, up to 4, for inputs over 4 MB; 1 = none; NDJSON input is read on one) — see Performance',
     group: 'Input',
     complete: 'none',
     schema: integerOption('--threads', 1, 64).optional(),

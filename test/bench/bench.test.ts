@@ -7,7 +7,9 @@ import { REPO } from '../support/cli.js';
 
 describe('bench/bench.mjs', () => {
   it('measures every command on a small generated dataset', () => {
-    const out = execFileSync(process.execPath, ['bench/bench.mjs', '--rows', '2000', '--json'], { cwd: REPO, encoding: 'utf8' });
+    // --threads 2: the worker threads run even on this small input.
+    const args = ['bench/bench.mjs', '--rows', '2000', '--threads', '2', '--json'];
+    const out = execFileSync(process.execPath, args, { cwd: REPO, encoding: 'utf8' });
     const report = JSON.parse(out) as {
       startup: { versionMs: number; tenRowsMs: number };
       runs: { rows: number; bytes: number; results: { name: string; seconds: number; mbPerSecond: number; rowsPerSecond: number; peakRssMb: number; ratioToFloor: number }[] }[];
