@@ -31,7 +31,12 @@ export function parseOptions<S extends z.ZodType>(
   options: Record<string, OptionSpec>,
 ): z.infer<S> {
   const result = schema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    const data = result.data as { failOnSkip?: boolean; onError?: string };
+    // Under the default (stop) a bad row already exits 1: the flag would silently do nothing.
+    if (data.failOnSkip === true && data.onError !== 'skip') throw new UsageError('--fail-on-skip needs --on-error skip');
+    return result.data;
+  }
   const issue = result.error.issues[0];
   const key = String(issue.path[0] ?? '');
   const flag = options[key] ? longFlag(options[key]) : key;

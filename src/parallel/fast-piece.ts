@@ -134,16 +134,14 @@ export class FastLane {
     let p = 0;
     for (let r = 0; r < read.rows; r++) {
       for (let c = 0; c < width; c++) {
-        // Room for the widest text this field can give, and a delimiter or LF.
-        const slot = slotOf[c];
-        const need = slot >= 0 ? 32 : fieldEnd[r * width + c] - fieldStart[r * width + c] + 2;
+        // Room for the field, and a delimiter or LF.
+        const need = this.widest(r, c) + 1;
         if (p + need > buffer.length) buffer = this.roomFor(p, need, bytes.length * 2);
         if (c > 0) buffer[p++] = delimiter;
+        const slot = slotOf[c];
         if (slot >= 0) {
           const y = out[r * features + slot];
-          if (y !== y) continue;
-          const text = formatNumber(y, precision);
-          for (let k = 0; k < text.length; k++) buffer[p++] = text.charCodeAt(k);
+          if (y === y) p = putAscii(buffer, p, formatNumber(y, precision));
         } else {
           const end = fieldEnd[r * width + c];
           for (let k = fieldStart[r * width + c]; k < end; k++) buffer[p++] = bytes[k];
@@ -161,17 +159,16 @@ export class FastLane {
     let p = 0;
     for (let r = 0; r < read.rows; r++) {
       for (let c = 0; c < width; c++) {
-        // Room for `{` or `,`, the key, the widest value (quoted, or "null"), and `}` LF.
-        const slot = slotOf[c];
-        const need = keys[c].length + (slot >= 0 ? 32 : fieldEnd[r * width + c] - fieldStart[r * width + c] + 2) + 4;
+        // Room for `{` or `,`, the key, the value (quoted, or null), and `}` LF.
+        const need = keys[c].length + this.widest(r, c) + 5;
         if (p + need > buffer.length) buffer = this.roomFor(p, need, bytes.length * 2);
         buffer[p++] = c === 0 ? OPEN_BRACE : COMMA;
         buffer.set(keys[c], p);
         p += keys[c].length;
+        const slot = slotOf[c];
         if (slot >= 0) {
           const y = out[r * features + slot];
-          const text = y === y ? formatNumber(y, precision) : 'null';
-          for (let k = 0; k < text.length; k++) buffer[p++] = text.charCodeAt(k);
+          p = putAscii(buffer, p, y === y ? formatNumber(y, precision) : 'null');
         } else {
           buffer[p++] = QUOTE;
           const end = fieldEnd[r * width + c];
@@ -190,6 +187,12 @@ export class FastLane {
     return buffer.subarray(0, p);
   }
 
+  /** The most bytes field c of row r can take as text: a number's, or the copied field and two quotes. */
+  private widest(r: number, c: number): number {
+    const width = this.setup.width;
+    return this.setup.slotOf[c] >= 0 ? 32 : this.fieldEnd[r * width + c] - this.fieldStart[r * width + c] + 2;
+  }
+
   /** The output buffer, grown to take `need` more bytes after the first `used`. */
   private roomFor(used: number, need: number, hint: number): Uint8Array {
     const bigger = new Uint8Array(Math.max(hint, (this.output.length + need) * 2));
@@ -205,6 +208,12 @@ export class FastLane {
     this.fieldEnd = enlarged(this.fieldEnd, capacity * width);
     this.capacity = capacity;
   }
+}
+
+/** Writes an ASCII text (a formatted number) at `p`; returns the position after it. */
+function putAscii(buffer: Uint8Array, p: number, text: string): number {
+  for (let k = 0; k < text.length; k++) buffer[p++] = text.charCodeAt(k);
+  return p;
 }
 
 /** The number in a feature field, NaN if it is a missing token, undefined if neither. */

@@ -105,6 +105,12 @@ describe('values read by the documented rule', () => {
 });
 
 describe('options', () => {
+  it('--fail-on-skip without --on-error skip is refused (it would do nothing)', async () => {
+    const r = await runFinorm(['layer', '--fail-on-skip', '-q'], { input: 'a,b\n1,2\n' });
+    expectFailure(r, 2, '--fail-on-skip needs --on-error skip');
+    expect(r.stdout).toBe('');
+  });
+
   const data = tmp.file('ab.csv', 'a,b\n1,2\n3,5\n');
   const cases: [string, string[], string][] = [
     ['stats --json with --csv', ['stats', '--json', '--csv', data], '--json and --csv cannot be used together: choose one output format'],
