@@ -125,24 +125,19 @@ export class FeatureInput {
    * so that a command writes all of them before the error is thrown.
    */
   async *blocks(): AsyncGenerator<DecodedBlock> {
-    const noFeatures = this.selection.features.length === 0;
-    const decodeBlock = (block: RowBlock): DecodedBlock => {
-      if (noFeatures) throw this.noFeatures();
-      const decoded = this.decoder.decode(block);
-      this.rowsKept += decoded.block.records.length;
-      progress.advance(decoded.block.records.length);
-      return decoded;
-    };
-    const all = async function* (this: FeatureInput): AsyncGenerator<RowBlock> {
-      while (this.lookahead.length > 0) yield this.lookahead.shift() as RowBlock;
-      yield* this.table.blocks;
-    }.call(this);
-    for await (const block of all) {
-      const decoded = decodeBlock(block);
-      if (decoded.block.records.length > 0 || decoded.stop === undefined) yield decoded;
-      if (decoded.stop) this.badRows.handle(decoded.stop);
-    }
+    while (this.lookahead.length > 0) yield* this.decodeBlock(this.lookahead.shift() as RowBlock);
+    for await (const block of this.table.blocks) yield* this.decodeBlock(block);
     this.checkExpectedRows();
+  }
+
+  /** One block decoded; under stop, its rows before a bad one, then the bad row's error. */
+  private *decodeBlock(block: RowBlock): Generator<DecodedBlock> {
+    if (this.selection.features.length === 0) throw this.noFeatures();
+    const decoded = this.decoder.decode(block);
+    this.rowsKept += decoded.block.records.length;
+    progress.advance(decoded.block.records.length);
+    if (decoded.block.records.length > 0 || decoded.stop === undefined) yield decoded;
+    if (decoded.stop) this.badRows.handle(decoded.stop);
   }
 
   /** After a second pass: it must have seen as many rows as the first. */

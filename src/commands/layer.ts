@@ -1,7 +1,6 @@
 // finorm layer: layer normalization, each row over its own feature values.
 
-import type { LayerRowStats } from '../core/layer.js';
-import { type RowTransformSpec, buildRowTransform } from '../parallel/row-transform.js';
+import { buildLayerTransform } from '../parallel/row-transform.js';
 import { ExitCode } from '../errors.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { readParamsFile } from '../params/params-file.js';
@@ -70,10 +69,9 @@ export const layerCommand: CommandSpec = {
     const beta = Float64Array.from(names, (name) => byName.get(name)?.beta ?? 0);
     const epsilon = given.has('epsilon') ? o.epsilon : (params?.epsilon ?? o.epsilon);
 
-    const spec: RowTransformSpec = { kind: 'layer', gamma, beta, epsilon, clip: o.clip ?? Infinity };
-    const transform = buildRowTransform(spec, width);
-    const { clipping } = transform;
-    const rowStats = transform.rowStats as LayerRowStats;
+    const spec = { kind: 'layer', gamma, beta, epsilon, clip: o.clip ?? Infinity } as const;
+    const transform = buildLayerTransform(spec, width);
+    const { clipping, rowStats } = transform;
     const writer = await openTableWriter(input, o, o.header);
     const { rowsWritten, inputMoments, outputMoments } = await transformAll(
       input,

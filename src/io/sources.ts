@@ -85,6 +85,10 @@ class SharedStdin {
   private keptBytes = 0;
   /** How many of `kept` the single-threaded reader has had. */
   private delivered = 0;
+  /** Kept chunks not yet delivered when replay was given up: the single-threaded reader's next. */
+  private pendingAfterForget: Buffer[] = [];
+  /** A read that readAhead stopped waiting for: the next reader takes its chunk. */
+  private waiting: Promise<Buffer | undefined> | undefined;
   private ended = false;
 
   /** The single-threaded reader's next chunk. */
@@ -129,9 +133,6 @@ class SharedStdin {
     return this.kept !== undefined && this.keptBytes >= bytes;
   }
 
-  /** A read that readAhead stopped waiting for: the next reader takes its chunk. */
-  private waiting: Promise<Buffer | undefined> | undefined;
-
   /** No replay will be asked for: the kept chunks not yet delivered are all that stays. */
   forget(): void {
     if (this.kept === undefined) return;
@@ -139,8 +140,6 @@ class SharedStdin {
     this.kept = undefined;
     this.pendingAfterForget = pending;
   }
-
-  private pendingAfterForget: Buffer[] = [];
 
   /** Every chunk from the start of stdin, then the rest; the single-threaded reader must not read again. */
   async *replay(): AsyncGenerator<Buffer> {

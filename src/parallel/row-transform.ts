@@ -17,17 +17,21 @@ export interface RowTransform {
   readonly rowStats: LayerRowStats | undefined;
 }
 
-export function buildRowTransform(spec: RowTransformSpec, width: number): RowTransform {
+/** Layer normalization's transform, whose row facts always exist. */
+export function buildLayerTransform(spec: RowTransformSpec & { kind: 'layer' }, width: number): RowTransform & { rowStats: LayerRowStats } {
   const clipping = new Clipping(spec.clip, width);
-  if (spec.kind === 'layer') {
-    const rowStats = new LayerRowStats();
-    const { gamma, beta, epsilon } = spec;
-    return {
-      apply: (values, rows, out) => layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats, clipping),
-      clipping,
-      rowStats,
-    };
-  }
+  const rowStats = new LayerRowStats();
+  const { gamma, beta, epsilon } = spec;
+  return {
+    apply: (values, rows, out) => layerNormalizeRows(values, rows, width, gamma, beta, epsilon, out, rowStats, clipping),
+    clipping,
+    rowStats,
+  };
+}
+
+export function buildRowTransform(spec: RowTransformSpec, width: number): RowTransform {
+  if (spec.kind === 'layer') return buildLayerTransform(spec, width);
+  const clipping = new Clipping(spec.clip, width);
   const { scaling } = spec;
   return {
     apply: (values, rows, out) => batchNormalizeRows(values, rows, width, scaling, out, clipping),
