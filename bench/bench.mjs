@@ -4,10 +4,11 @@
 // Generates a deterministic synthetic table (date, ticker and 16 numeric
 // features from 0.01 to 5e9, about 190 bytes a row) in a temporary directory,
 // runs the built CLI on it the way a user would, and prints for each command
-// its wall time, MB/s, rows/s and the child's peak RSS. A floor measured in
-// the same run (Node reading the file and writing it to /dev/null) gives each
-// command a ratio that can be compared across machines. Nothing is committed:
-// the data is removed at the end.
+// its wall time, MB/s, rows/s and the child's peak RSS. Two baselines measured
+// in the same run give each command ratios that can be compared across
+// machines: a floor (Node reading the file and writing it to /dev/null) and
+// csv-parse → csv-stringify with no math (the CPU-bound yardstick).
+// Nothing is committed: the data is removed at the end.
 
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/finorm.js', import.meta.url));
 const RSS_PROBE = new URL('./rss-probe.mjs', import.meta.url).href;
+const CSV_REFERENCE = fileURLToPath(new URL('./csv-reference.mjs', import.meta.url));
 
 function parseArgs(argv) {
   const args = { rows: 1_000_000, repeat: 1, json: false, memoryCheck: false, only: undefined, threads: undefined };
@@ -124,7 +126,9 @@ function runChild(args, { input, rssFile }) {
 function commandsFor(dir, data, threads) {
   const params = join(dir, 'fit.json');
   const commands = [
-    { name: 'floor (read + write, no parsing)', args: ['-e', 'require("fs").createReadStream(process.argv[1]).pipe(process.stdout)', data] },
+    { name: 'floor (read + write, no parsing)', args: ['-e', 'require("fs").createReadStream(process.argv[1]).pipe(process.stdout)', data], baseline: true },
+    // The "no math at all" pipeline: a CPU-bound yardstick for comparing machines.
+    { name: 'csv-parse → csv-stringify, no math', args: [CSV_REFERENCE, data], baseline: true },
     { name: 'layer', args: [BIN, 'layer', data] },
     { name: 'batch (two passes)', args: [BIN, 'batch', data] },
     { name: 'fit', args: [BIN, 'fit', '-o', params, data] },
@@ -146,7 +150,7 @@ async function measure(rows, options) {
     const bytes = writeDataset(data, rows);
     const results = [];
     for (const command of commandsFor(dir, data, options.threads)) {
-      if (options.only && !command.name.startsWith('floor') && !options.only.some((o) => command.name.startsWith(o))) continue;
+      if (options.only && !command.baseline && !options.only.some((o) => command.name.startsWith(o))) continue;
       let best;
       for (let i = 0; i < options.repeat; i++) {
         const run = await runChild(command.args, { rssFile: join(dir, 'rss') });
@@ -155,7 +159,11 @@ async function measure(rows, options) {
       results.push({ name: command.name, seconds: best.seconds, mbPerSecond: bytes / 1e6 / best.seconds, rowsPerSecond: rows / best.seconds, peakRssMb: best.rss / 1e6 });
     }
     const floor = results[0].seconds;
-    for (const r of results) r.ratioToFloor = r.seconds / floor;
+    const reference = results[1].seconds;
+    for (const r of results) {
+      r.ratioToFloor = r.seconds / floor;
+      r.ratioToCsvParse = r.seconds / reference;
+    }
     return { rows, bytes, results };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -163,7 +171,7 @@ async function measure(rows, options) {
 }
 
 function table(run) {
-  const header = ['command', 'time s', 'MB/s', 'rows/s', 'peak RSS MB', '× floor'];
+  const header = ['command', 'time s', 'MB/s', 'rows/s', 'peak RSS MB', '× floor', '× csv-parse'];
   const lines = run.results.map((r) => [
     r.name,
     r.seconds.toFixed(2),
@@ -171,6 +179,7 @@ function table(run) {
     Math.round(r.rowsPerSecond).toLocaleString('en-US'),
     Number.isNaN(r.peakRssMb) ? '?' : r.peakRssMb.toFixed(0),
     r.ratioToFloor.toFixed(1),
+    r.ratioToCsvParse.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

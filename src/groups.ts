@@ -31,11 +31,7 @@ export class GroupKeys {
 
   /** The record's group as one string (a map key). */
   keyOf(record: readonly Cell[]): string {
-    const { indexes } = this;
-    if (indexes.length === 1) return textOf(record[indexes[0]]);
-    let key = textOf(record[indexes[0]]);
-    for (let i = 1; i < indexes.length; i++) key += KEY_SEPARATOR + textOf(record[indexes[i]]);
-    return key;
+    return groupKey(this.indexes.length, (i) => textOf(record[this.indexes[i]]));
   }
 
   /** The values of the group-by columns behind a key, as written in parameter files. */
@@ -54,8 +50,15 @@ export class GroupKeys {
   }
 }
 
+/** The map key of a group whose `count` columns have the texts `textAt(0..count − 1)`. */
+export function groupKey(count: number, textAt: (i: number) => string): string {
+  let key = textAt(0);
+  for (let i = 1; i < count; i++) key += KEY_SEPARATOR + textAt(i);
+  return key;
+}
+
 /** A group's text: CSV fields as they are; NDJSON numbers as written, null and absent as empty. */
-function textOf(cell: Cell): string {
+export function textOf(cell: Cell): string {
   if (typeof cell === 'string') return cell;
   if (cell === null || cell === undefined) return '';
   if (typeof cell === 'number') return String(cell);

@@ -8,7 +8,7 @@ import { type ColumnScaling, type Clipping, batchNormalizeRow, columnScaling } f
 import type { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
-import { GroupKeys, type GroupFit, fitByGroup, groupFacts } from '../groups.js';
+import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import type { RowBlock } from '../io/read-table.js';
 import type { TableWriter } from '../io/write-table.js';
@@ -48,6 +48,7 @@ import {
   clippingOf,
   ddofOption,
   fitAll,
+  fitGroups,
   generatorName,
   groupByOption,
   refuseTogether,
@@ -309,7 +310,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     let moments: ColumnMoments;
     let groups: Map<string, GroupFit> | undefined;
     let sketches: QuantileSketch[] | undefined;
-    if (keys) ({ all: moments, groups } = await fitByGroup(fitting, keys));
+    if (keys) ({ all: moments, groups } = await fitGroups(fitting, keys, o.threads));
     else if (o.winsorize !== undefined) ({ moments, sketches } = await fitWithSketches(fitting));
     else moments = await fitAll(fitting, { threads: o.threads });
     await spool?.finish();
@@ -346,8 +347,8 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     input.expectRows(fitting.rowsRead);
     let outcome: BatchOutcome;
     if (keys && groups) {
-      const byGroup = new Map([...groups].map(([key, g]) => [key, scalingOf(g.moments, o)]));
-      outcome = await transformEach(input, o, o.epsilon, (block, r) => byGroup.get(keys.keyOf(block.records[r])) ?? global);
+      const scalings = new Map([...groups].map(([key, g]) => [key, scalingOf(g.moments, o)]));
+      outcome = await transformEach(input, o, o.epsilon, { keys, scalings, fallback: global });
       outcome.groups = groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows]));
     } else {
       outcome = await transformEach(input, o, o.epsilon, global);
@@ -379,26 +380,36 @@ export function scalingOf(moments: ColumnMoments, o: { epsilon: number; ddof: 0 
   );
 }
 
+/** Per-group scalings of a two-pass run: every group was seen by the first pass; `fallback` is never needed but by a changed input. */
+interface GroupScalings {
+  keys: GroupKeys;
+  scalings: Map<string, ColumnScaling>;
+  fallback: ColumnScaling;
+}
+
 /**
  * Streams `input` to the output, each row with the scaling `scalingFor` picks
- * for it, or with one scaling for every row (which worker threads can share).
+ * for it, or with one scaling for every row or per group (which worker
+ * threads can share).
  */
 async function transformEach(
   input: FeatureInput,
   o: BatchOptions,
   epsilon: number,
-  scalingFor: ColumnScaling | ((block: RowBlock, row: number, values: Float64Array) => ColumnScaling),
+  scalingFor: ColumnScaling | GroupScalings | ((block: RowBlock, row: number, values: Float64Array) => ColumnScaling),
 ): Promise<BatchOutcome> {
   const width = input.selection.names.length;
   const writer = await openTableWriter(input, o, o.header);
   if (typeof scalingFor !== 'function') {
-    const spec: RowTransformSpec = { kind: 'batch', scaling: scalingFor, clip: o.clip ?? Infinity };
+    const clip = o.clip ?? Infinity;
+    const grouped = 'keys' in scalingFor ? scalingFor : undefined;
+    const spec: RowTransformSpec = grouped
+      ? { kind: 'batch-groups', groupColumns: grouped.keys.indexes, scalings: grouped.scalings, fallback: grouped.fallback, clip }
+      : { kind: 'batch', scaling: scalingFor as ColumnScaling, clip };
     const transform = buildRowTransform(spec, width);
-    const result = await transformAll(input, writer, (values, rows, out) => transform.apply(values, rows, out), summaryWanted(o), {
-      spec,
-      transform,
-      threads: o.threads,
-    });
+    const apply = (values: Float64Array, rows: number, out: Float64Array, block: RowBlock): number =>
+      transform.apply(values, rows, out, grouped && ((r) => grouped.keys.keyOf(block.records[r])));
+    const result = await transformAll(input, writer, apply, summaryWanted(o), { spec, transform, threads: o.threads });
     return { input, ...result, clipping: transform.clipping, epsilon, writer };
   }
   const clipping = clippingOf(o.clip, width);

@@ -11,9 +11,9 @@ import { deliverSummary } from '../report/report.js';
 import { columnSummaries, skippedRows } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { GroupKeys, type GroupFit, fitByGroup, groupFacts } from '../groups.js';
+import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
 import type { ColumnMoments } from '../core/moments.js';
-import { ddofOption, fitAll, generatorName, groupByOption } from './shared.js';
+import { ddofOption, fitAll, fitGroups, generatorName, groupByOption } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -55,7 +55,7 @@ export const fitCommand: CommandSpec = {
     try {
       let moments: ColumnMoments;
       let groups: Map<string, GroupFit> | undefined;
-      if (keys) ({ all: moments, groups } = await fitByGroup(input, keys));
+      if (keys) ({ all: moments, groups } = await fitGroups(input, keys, o.threads));
       else moments = await fitAll(input, { threads: o.threads });
       const { names } = input.selection;
       if (names.length === 0) throw input.noFeatures();

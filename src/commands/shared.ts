@@ -11,6 +11,7 @@ import type { FeatureInput } from '../pipeline.js';
 import type { TableWriter } from '../io/write-table.js';
 import { type ParallelPlan, statisticsInParallel, transformInParallel, workerCount } from '../parallel/parallel-run.js';
 import { summaryDistributions } from '../report/distributions.js';
+import { type GroupFit, type GroupKeys, fitByGroup } from '../groups.js';
 
 /**
  * Streams every block of `input` through `transform` into `writer`, keeping
@@ -104,6 +105,18 @@ export async function fitAll(
     sketches?.input.addRows(values, block.records.length);
   }
   return moments;
+}
+
+/** The fitting pass under --group-by: on worker threads for large files, else fitByGroup. */
+export async function fitGroups(
+  input: FeatureInput,
+  keys: GroupKeys,
+  threads: number | undefined,
+): Promise<{ all: ColumnMoments; groups: Map<string, GroupFit> }> {
+  const workers = await workerCount(input, threads, false);
+  if (workers === 0) return fitByGroup(input, keys);
+  const { moments, groups } = await statisticsInParallel(input, workers, false, keys.indexes);
+  return { all: moments, groups };
 }
 
 /** The error for a result that overflowed float64, located at the offending value. */

@@ -187,6 +187,12 @@ export class FastLane {
     return buffer.subarray(0, p);
   }
 
+  /** The text of copied field c of row r (ASCII: the piece was read as plain). */
+  fieldText(bytes: Buffer, r: number, c: number): string {
+    const width = this.setup.width;
+    return bytes.toString('latin1', this.fieldStart[r * width + c], this.fieldEnd[r * width + c]);
+  }
+
   /** The most bytes field c of row r can take as text: a number's, or the copied field and two quotes. */
   private widest(r: number, c: number): number {
     const width = this.setup.width;

@@ -16,6 +16,7 @@ import { DataError, FinormError, RowError, overflowError } from '../errors.js';
 import { checkSameHeader } from '../io/read-table.js';
 import { formatFromName, replayedStdin, reusedChunksOf, sharedStdin } from '../io/sources.js';
 import type { TableWriter } from '../io/write-table.js';
+import type { GroupFit } from '../groups.js';
 import type { FeatureInput } from '../pipeline.js';
 import { progress } from '../report/progress.js';
 import type { Piece, PieceJob, PieceResult, PieceSetup } from './piece.js';
@@ -104,20 +105,39 @@ export async function transformInParallel(
   return rowsWritten;
 }
 
-/** The moments of every feature column of `input` (and quantile sketches if asked), gathered on `threads` workers. */
+/**
+ * The moments of every feature column of `input`, gathered on `threads`
+ * workers: also quantile sketches if asked, and moments per group (in order of
+ * first appearance) given the group columns.
+ */
 export async function statisticsInParallel(
   input: FeatureInput,
   threads: number,
   withSketches: boolean,
-): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {
+  groupColumns?: number[],
+): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[]; groups: Map<string, GroupFit> }> {
   const width = input.selection.features.length;
   const moments = new ColumnMoments(width);
   const sketches = withSketches ? Array.from({ length: width }, () => new QuantileSketch()) : [];
-  await runPieces(input, { kind: 'statistics', sketches: withSketches }, threads, async (result) => {
+  const groups = new Map<string, GroupFit>();
+  const job: PieceJob = { kind: 'statistics', sketches: withSketches, ...(groupColumns ? { groupColumns } : {}) };
+  await runPieces(input, job, threads, async (result) => {
     if (result.inputMoments) moments.merge(ColumnMoments.fromState(result.inputMoments));
     result.sketches?.forEach((state, j) => sketches[j].merge(QuantileSketch.fromState(state)));
+    const parts = result.groups;
+    if (parts === undefined) return;
+    const packed = ColumnMoments.fromState(parts.moments);
+    parts.keys.forEach((key, g) => {
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { moments: new ColumnMoments(width), rows: 0 };
+        groups.set(key, group);
+      }
+      group.rows += parts.rows[g];
+      for (let j = 0; j < width; j++) group.moments.mergeColumn(j, packed, g * width + j);
+    });
   });
-  return { moments, sketches };
+  return { moments, sketches, groups };
 }
 
 /** Where each source stands while its pieces are handled in order. */

@@ -13,6 +13,7 @@ import { CsvTokenizer } from '../io/csv-tokenizer.js';
 import { FeatureDecoder } from '../io/features.js';
 import { parseDecimal } from '../io/numbers.js';
 import { DelimitedRecords } from '../io/read-table.js';
+import { groupKey, textOf } from '../groups.js';
 import { notUtf8 } from '../io/sources.js';
 import type { Format } from '../io/sources.js';
 import { type WriterOptions, rendererFor } from '../io/write-table.js';
@@ -23,8 +24,8 @@ import { type RowTransformSpec, buildRowTransform } from './row-transform.js';
 export type PieceJob =
   /** Transform and render the rows; `summarize` keeps input and output moments. */
   | { kind: 'transform'; transform: RowTransformSpec; writer: WriterOptions; summarize: boolean }
-  /** Only the input's moments (fit), and quantile sketches too (stats). */
-  | { kind: 'statistics'; sketches: boolean };
+  /** Only the input's moments (fit), and quantile sketches too (stats), and per group with `groupColumns`. */
+  | { kind: 'statistics'; sketches: boolean; groupColumns?: number[] };
 
 /** Everything a worker needs to know, sent once. */
 export interface PieceSetup {
@@ -78,6 +79,11 @@ export interface PieceResult {
   inputMoments?: ColumnMomentsState;
   outputMoments?: ColumnMomentsState;
   sketches?: QuantileSketchState[];
+  /**
+   * Per group, in order of first appearance: its key and rows, and its
+   * moments as columns g·width … g·width + width − 1 of one set (one message, few arrays).
+   */
+  groups?: { keys: string[]; rows: number[]; moments: ColumnMomentsState };
   clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState };
 }
@@ -95,6 +101,8 @@ interface ReadRows {
   render(out: Float64Array, rows: number, output: OutputBytes): void;
   /** Line and column of the value at `index` in `values`. */
   locate(index: number): InputLocation;
+  /** Row r's group key (the texts of the group columns). */
+  groupOf(row: number): string;
 }
 
 /** A piece's output, UTF-8, grown as blocks of rows are rendered; one per worker, reused. */
@@ -140,6 +148,7 @@ class PieceWork {
   private readonly inputMoments: ColumnMoments;
   private readonly outputMoments: ColumnMoments | undefined;
   private readonly sketches: QuantileSketch[] | undefined;
+  private readonly groups: Map<string, { rows: number; moments: ColumnMoments }> | undefined;
   rows = 0;
 
   constructor(
@@ -152,6 +161,7 @@ class PieceWork {
     this.inputMoments = new ColumnMoments(width);
     this.outputMoments = job.kind === 'transform' && job.summarize ? new ColumnMoments(width) : undefined;
     this.sketches = job.kind === 'statistics' && job.sketches ? Array.from({ length: width }, () => new QuantileSketch()) : undefined;
+    this.groups = job.kind === 'statistics' && job.groupColumns ? new Map() : undefined;
   }
 
   /** Takes a block of rows; returns where a result overflowed, if one did. */
@@ -160,7 +170,7 @@ class PieceWork {
     const width = this.width;
     if (this.transform) {
       const out = new Float64Array(rows * width);
-      const overflow = this.transform.apply(values, rows, out);
+      const overflow = this.transform.apply(values, rows, out, read.groupOf);
       if (overflow >= 0) {
         // The rows before the one that overflowed are written, as on one thread.
         const before = Math.floor(overflow / width);
@@ -179,9 +189,24 @@ class PieceWork {
           for (let j = 0; j < width; j++) this.sketches[j].add(values[base + j]);
         }
       }
+      if (this.groups) this.addToGroups(read, this.groups);
     }
     this.rows += rows;
     return undefined;
+  }
+
+  private addToGroups(read: ReadRows, groups: Map<string, { rows: number; moments: ColumnMoments }>): void {
+    const width = this.width;
+    for (let r = 0, base = 0; r < read.rows; r++, base += width) {
+      const key = read.groupOf(r);
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { rows: 0, moments: new ColumnMoments(width) };
+        groups.set(key, group);
+      }
+      group.rows++;
+      for (let j = 0; j < width; j++) group.moments.add(j, read.values[base + j]);
+    }
   }
 
   finish(result: PieceResult): void {
@@ -190,6 +215,14 @@ class PieceWork {
     if (this.job.kind === 'statistics' || this.outputMoments) result.inputMoments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
     if (this.sketches) result.sketches = this.sketches.map((sketch) => sketch.state());
+    if (this.groups) {
+      const groups = [...this.groups];
+      const packed = new ColumnMoments(groups.length * this.width);
+      groups.forEach(([, group], g) => {
+        for (let j = 0; j < this.width; j++) packed.mergeColumn(g * this.width + j, group.moments, j);
+      });
+      result.groups = { keys: groups.map(([key]) => key), rows: groups.map(([, g]) => g.rows), moments: packed.state() };
+    }
     if (this.transform) {
       result.clipped = this.transform.clipping.counts;
       if (this.transform.rowStats) result.rowStats = rowStatsOf(this.transform.rowStats);
@@ -209,6 +242,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
   const renderer = job.kind === 'transform' ? rendererFor(job.writer) : undefined;
   const fastLane = useFastLane ? fastLaneOf(setup, na) : undefined;
   const output = new OutputBytes();
+  const groupColumns = job.kind === 'statistics' ? (job.groupColumns ?? []) : job.transform.kind === 'batch-groups' ? job.transform.groupColumns : [];
 
   /**
    * The general path: everything the single-threaded reader accepts or
@@ -232,6 +266,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
           values,
           render: (out, rows, output) => output.appendText(renderer?.rows(rows === kept.records.length ? kept.records : kept.records.slice(0, rows), out) ?? ''),
           locate: (index) => ({ file: piece.source, line: kept.lines[Math.floor(index / width)], column: setup.names[index % width] }),
+          groupOf: (row) => groupKey(groupColumns.length, (i) => textOf(kept.records[row][groupColumns[i]])),
         });
         if (overflow) {
           result.failure = { kind: 'overflow', location: overflow };
@@ -255,7 +290,8 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
 
   /** The fast lane: the whole piece at once, or FastLaneDeclined. */
   const readFast = (piece: Piece, lane: FastLane, work: PieceWork): void => {
-    const read: PlainRows | undefined = lane.read(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength));
+    const bytes = Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.byteLength);
+    const read: PlainRows | undefined = lane.read(bytes);
     if (read === undefined) throw new FastLaneDeclined();
     work.add({
       rows: read.rows,
@@ -270,6 +306,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
       locate: () => {
         throw new FastLaneDeclined();
       },
+      groupOf: (row) => groupKey(groupColumns.length, (i) => lane.fieldText(bytes, row, groupColumns[i])),
     });
   };
 

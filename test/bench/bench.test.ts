@@ -12,7 +12,7 @@ describe('bench/bench.mjs', () => {
     const out = execFileSync(process.execPath, args, { cwd: REPO, encoding: 'utf8' });
     const report = JSON.parse(out) as {
       startup: { versionMs: number; tenRowsMs: number };
-      runs: { rows: number; bytes: number; results: { name: string; seconds: number; mbPerSecond: number; rowsPerSecond: number; peakRssMb: number; ratioToFloor: number }[] }[];
+      runs: { rows: number; bytes: number; results: { name: string; seconds: number; mbPerSecond: number; rowsPerSecond: number; peakRssMb: number; ratioToFloor: number; ratioToCsvParse: number }[] }[];
     };
     const [run] = report.runs;
     expect(run.rows).toBe(2000);
@@ -20,6 +20,7 @@ describe('bench/bench.mjs', () => {
     expect(run.bytes / run.rows).toBeGreaterThan(120);
     expect(run.results.map((r) => r.name)).toEqual([
       'floor (read + write, no parsing)',
+      'csv-parse → csv-stringify, no math',
       'layer',
       'batch (two passes)',
       'fit',

@@ -140,6 +140,20 @@ describe('--threads', () => {
     expectSame(await both(['batch', '-q', '--params', `${FIXTURES}params/sp500-fit.json`, `${FIXTURES}sp500-financials.csv`]));
   });
 
+  it('--group-by: the fit per group and the two passes of batch', async () => {
+    const grouped = await both(['batch', '-q', '--group-by', 'ticker', '-c', 'open,close,volume,mkt_cap', plain, gz]);
+    expectSameTable(grouped);
+    expectSameTable(await both(['batch', '-q', '-g', 'ticker,date', '-c', 'open,close'], readFileSync(plain)));
+    const [a, b] = (await both(['fit', '-g', 'ticker', '-c', 'open,close', plain])).map((run) => JSON.parse(run.stdout));
+    // The same groups in the same order (first appearance), with the same statistics to rounding.
+    expect(b.groups.map((g: { key: string[] }) => g.key)).toEqual(a.groups.map((g: { key: string[] }) => g.key));
+    expect(a.groups.length).toBe(7);
+    const numbers = (fit: unknown): number[] => JSON.stringify(fit).match(/-?\d+(\.\d+)?(e[-+]?\d+)?/g)?.map(Number) ?? [];
+    const [x, y] = [numbers(a), numbers(b)];
+    expect(y.length).toBe(x.length);
+    x.forEach((value, i) => expect(Math.abs(y[i] - value)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value))));
+  });
+
   it('the summary and the --stats file are the same', async () => {
     const stats1 = `${dir}/stats1.json`;
     const stats2 = `${dir}/stats2.json`;
