@@ -31,7 +31,9 @@ export class GroupKeys {
 
   /** The record's group as one string (a map key). */
   keyOf(record: readonly Cell[]): string {
-    return groupKey(this.indexes.length, (i) => textOf(record[this.indexes[i]]));
+    const { indexes } = this;
+    if (indexes.length === 1) return textOf(record[indexes[0]]);
+    return groupKey(indexes.length, (i) => textOf(record[indexes[i]]));
   }
 
   /** The values of the group-by columns behind a key, as written in parameter files. */

@@ -402,13 +402,14 @@ async function transformEach(
   const writer = await openTableWriter(input, o, o.header);
   if (typeof scalingFor !== 'function') {
     const clip = o.clip ?? Infinity;
-    const grouped = 'keys' in scalingFor ? scalingFor : undefined;
-    const spec: RowTransformSpec = grouped
-      ? { kind: 'batch-groups', groupColumns: grouped.keys.indexes, scalings: grouped.scalings, fallback: grouped.fallback, clip }
-      : { kind: 'batch', scaling: scalingFor as ColumnScaling, clip };
+    const keys = 'keys' in scalingFor ? scalingFor.keys : undefined;
+    const spec: RowTransformSpec =
+      'keys' in scalingFor
+        ? { kind: 'batch-groups', groupColumns: scalingFor.keys.indexes, scalings: scalingFor.scalings, fallback: scalingFor.fallback, clip }
+        : { kind: 'batch', scaling: scalingFor, clip };
     const transform = buildRowTransform(spec, width);
     const apply = (values: Float64Array, rows: number, out: Float64Array, block: RowBlock): number =>
-      transform.apply(values, rows, out, grouped && ((r) => grouped.keys.keyOf(block.records[r])));
+      transform.apply(values, rows, out, keys && ((r) => keys.keyOf(block.records[r])));
     const result = await transformAll(input, writer, apply, summaryWanted(o), { spec, transform, threads: o.threads });
     return { input, ...result, clipping: transform.clipping, epsilon, writer };
   }

@@ -53,7 +53,7 @@ export interface Table {
   close(): Promise<void>;
 }
 
-export type SourceEvent = { kind: 'header'; columns: string[]; format: Format; delimiter: string } | { kind: 'rows'; block: RowBlock };
+type SourceEvent = { kind: 'header'; columns: string[]; format: Format; delimiter: string } | { kind: 'rows'; block: RowBlock };
 
 /** Opens the sources and reads the header; the records follow in `blocks`. */
 export async function readTable(sources: readonly Source[], options: ReadOptions): Promise<Table> {

@@ -1,7 +1,7 @@
 // Finds where CSV/TSV records end in raw bytes, so that the input can be cut
-// into pieces that each tokenize on their own (in a worker thread) into the
-// same records, with the same line numbers once rebased, as tokenizing the
-// whole input in one go.
+// into pieces that each tokenize on their own (in a worker thread, starting
+// at the piece's first line) into the same records, with the same line
+// numbers, as tokenizing the whole input in one go.
 //
 // It follows CsvTokenizer's states byte by byte, but only far enough to know
 // where records end: an LF outside quotes (or after a closing quote), or the
@@ -27,7 +27,7 @@ const enum Scan {
 export class RecordSplitter {
   private readonly delimiter: number;
   private state = Scan.FieldStart;
-  /** Offset just past the last record end found by scan(), or 0 if none since forget(). */
+  /** Offset just past the last record end that scan() found; the caller sets it to 0 when it cuts there. */
   lastEnd = 0;
 
   /** `delimiter`: one ASCII character. */

@@ -178,7 +178,7 @@ export const sharedStdin = new SharedStdin();
  * The raw chunks of a source, gunzipped when the file name ends in `.gz` or
  * the bytes start with the gzip magic number.
  */
-export async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
+async function* bytesOf(source: Source, tap?: ByteTap): AsyncGenerator<Buffer> {
   yield* gunzipped(source.path === undefined ? stdinChunks(tap) : fileChunks(source.path));
 }
 

@@ -65,7 +65,7 @@ export function createTableWriter(sink: OutputSink, options: WriterOptions): Tab
   };
 }
 
-export interface Renderer {
+interface Renderer {
   /** The header line (CSV/TSV), or ''. */
   start(): string;
   rows(records: Cell[][], values: Float64Array): string;

@@ -1,7 +1,8 @@
-// The multi-threaded path for large files: the main thread reads the files
-// and cuts them into pieces of whole records; worker threads tokenize and
-// decode each piece, then normalize and render it (layer; batch with known
-// statistics) or gather its statistics (fit, stats, batch's first pass); the
+// The multi-threaded path for large inputs: the main thread reads the files
+// (or stdin) and cuts them into pieces of whole records; worker threads
+// tokenize and decode each piece, then normalize and render it (layer, batch
+// with known statistics, per group too) or gather its statistics (fit, stats,
+// batch's first pass, per group too); the
 // main thread takes the results in input order, writes them, and merges the
 // statistics. Output, errors and the summary are those of the
 // single-threaded path: each piece knows the line it starts on, bad rows reach
@@ -56,7 +57,7 @@ async function decideWorkers(input: FeatureInput, requested: number | undefined,
       // stdin: its format is the table's if it comes first; the size is known by reading ahead.
       if (input.spooled || (i > 0 && input.settings.format === undefined)) return 0;
       if (!(await sharedStdin.readAhead(requested === undefined ? MIN_PARALLEL_BYTES : 0, STDIN_WAIT_MS))) return 0;
-      bytes += MIN_PARALLEL_BYTES;
+      bytes += MIN_PARALLEL_BYTES; // at least: it was read ahead
       continue;
     }
     if ((input.settings.format ?? formatFromName(source.path)) !== format) return 0;

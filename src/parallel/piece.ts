@@ -7,7 +7,7 @@
 import type { LayerRowStats } from '../core/layer.js';
 import { ColumnMoments, type ColumnMomentsState } from '../core/moments.js';
 import { QuantileSketch, type QuantileSketchState } from '../core/quantiles.js';
-import { DataError, FinormError, type InputLocation, RowError } from '../errors.js';
+import { FinormError, type InputLocation, RowError } from '../errors.js';
 import { BadRowPolicy, type OnError } from '../io/bad-rows.js';
 import { CsvTokenizer } from '../io/csv-tokenizer.js';
 import { FeatureDecoder } from '../io/features.js';
@@ -246,7 +246,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
 
   /**
    * The general path: everything the single-threaded reader accepts or
-   * rejects, block by block. Returns the failure that ended the piece, if any.
+   * rejects, block by block. A failure that ends the piece goes in `result`.
    */
   const readGeneral = (piece: Piece, result: PieceResult, work: PieceWork, badRows: BadRowPolicy): void => {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !piece.atStart }).decode(piece.bytes);
@@ -266,7 +266,10 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
           values,
           render: (out, rows, output) => output.appendText(renderer?.rows(rows === kept.records.length ? kept.records : kept.records.slice(0, rows), out) ?? ''),
           locate: (index) => ({ file: piece.source, line: kept.lines[Math.floor(index / width)], column: setup.names[index % width] }),
-          groupOf: (row) => groupKey(groupColumns.length, (i) => textOf(kept.records[row][groupColumns[i]])),
+          groupOf: (row) =>
+            groupColumns.length === 1
+              ? textOf(kept.records[row][groupColumns[0]])
+              : groupKey(groupColumns.length, (i) => textOf(kept.records[row][groupColumns[i]])),
         });
         if (overflow) {
           result.failure = { kind: 'overflow', location: overflow };
@@ -306,7 +309,10 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
       locate: () => {
         throw new FastLaneDeclined();
       },
-      groupOf: (row) => groupKey(groupColumns.length, (i) => lane.fieldText(bytes, row, groupColumns[i])),
+      groupOf: (row) =>
+        groupColumns.length === 1
+          ? lane.fieldText(bytes, row, groupColumns[0])
+          : groupKey(groupColumns.length, (i) => lane.fieldText(bytes, row, groupColumns[i])),
     });
   };
 
@@ -387,6 +393,6 @@ function failureOf(error: unknown, source: string): PieceFailure {
   if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
     return { kind: 'data', message: notUtf8(source).message };
   }
-  if (error instanceof DataError || error instanceof FinormError) return { kind: 'data', message: error.message };
+  if (error instanceof FinormError) return { kind: 'data', message: error.message };
   return { kind: 'crash', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
 }

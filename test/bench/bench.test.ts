@@ -33,6 +33,9 @@ describe('bench/bench.mjs', () => {
     for (const r of run.results) {
       expect(r.seconds, r.name).toBeGreaterThan(0);
       expect(r.rowsPerSecond, r.name).toBeCloseTo(2000 / r.seconds, 6);
+      // Both baselines are measured in the same run: floor first, csv-parse second.
+      expect(r.ratioToFloor, r.name).toBeCloseTo(r.seconds / run.results[0].seconds, 6);
+      expect(r.ratioToCsvParse, r.name).toBeCloseTo(r.seconds / run.results[1].seconds, 6);
       expect(r.peakRssMb, r.name).toBeGreaterThan(10);
     }
     expect(report.startup.versionMs).toBeGreaterThan(0);
