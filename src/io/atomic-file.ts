@@ -42,10 +42,10 @@ export class AtomicFile {
     return new AtomicFile(path, tempPath, handle);
   }
 
-  /** Writes text; resolves when the stream has room for more (back-pressure). */
-  async write(text: string | Uint8Array): Promise<void> {
+  /** Writes text; resolves when the stream has room for more (back-pressure); `written` as OutputSink's. */
+  async write(text: string | Uint8Array, written?: () => void): Promise<void> {
     this.check();
-    if (!this.stream.write(text)) {
+    if (!this.stream.write(text, written)) {
       await drained(this.stream);
       this.check();
     }

@@ -8,8 +8,12 @@ import { drained } from './drain.js';
 import type { Source } from './sources.js';
 
 export interface OutputSink {
-  /** Resolves when the sink can take more (back-pressure). */
-  write(text: string | Uint8Array): Promise<void>;
+  /**
+   * Resolves when the sink can take more (back-pressure). `written`, if
+   * given, is called once the sink no longer holds the bytes (they have gone
+   * to the system, or failed to), so that their buffer can be used again.
+   */
+  write(text: string | Uint8Array, written?: () => void): Promise<void>;
   /** Success: flush (and for a file, rename it into place). */
   commit(): Promise<void>;
   /** Failure: discard what a file sink has written. */
@@ -64,9 +68,9 @@ class DeviceSink implements OutputSink {
     }
   }
 
-  async write(text: string | Uint8Array): Promise<void> {
+  async write(text: string | Uint8Array, written?: () => void): Promise<void> {
     this.check();
-    if (!this.stream.write(text)) await drained(this.stream);
+    if (!this.stream.write(text, written)) await drained(this.stream);
     this.check();
   }
 
@@ -100,9 +104,9 @@ class StdoutSink implements OutputSink {
     });
   }
 
-  async write(text: string | Uint8Array): Promise<void> {
+  async write(text: string | Uint8Array, written?: () => void): Promise<void> {
     this.check();
-    if (process.stdout.write(text)) return;
+    if (process.stdout.write(text, written)) return;
     await drained(process.stdout);
     this.check();
   }

@@ -24,8 +24,11 @@ export interface TableWriter {
   readonly options: WriterOptions;
   /** Writes a block's records; `values` holds the features, row-major (NaN = missing). */
   write(block: RowBlock, values: Float64Array): Promise<void>;
-  /** Writes rows rendered elsewhere (by a worker thread, with rendererFor) as UTF-8 bytes. */
-  writeRendered(bytes: Uint8Array): Promise<void>;
+  /**
+   * Writes rows rendered elsewhere (by a worker thread, with rendererFor) as
+   * UTF-8 bytes; `written` is called once the bytes are no longer needed.
+   */
+  writeRendered(bytes: Uint8Array, written: () => void): Promise<void>;
   /** Flushes and commits the output. */
   close(): Promise<void>;
   abort(): Promise<void>;
@@ -45,13 +48,14 @@ export function createTableWriter(sink: OutputSink, options: WriterOptions): Tab
       text += render.rows(block.records, values);
       if (text !== '') await sink.write(text);
     },
-    async writeRendered(bytes) {
+    async writeRendered(bytes, written) {
       if (!started) {
         started = true;
         const text = render.start();
         if (text !== '') await sink.write(text);
       }
-      if (bytes.length > 0) await sink.write(bytes);
+      if (bytes.length > 0) await sink.write(bytes, written);
+      else written();
     },
     async close() {
       if (!started) {

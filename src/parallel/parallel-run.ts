@@ -89,7 +89,7 @@ export async function transformInParallel(
 ): Promise<number> {
   let rowsWritten = 0;
   const job: PieceJob = { kind: 'transform', transform: plan.spec, writer: writer.options, summarize: moments !== undefined };
-  await runPieces(input, job, threads, async (result) => {
+  await runPieces(input, job, threads, async (result, recycle) => {
     if (moments && result.inputMoments && result.outputMoments) {
       moments.input.merge(ColumnMoments.fromState(result.inputMoments));
       moments.output.merge(ColumnMoments.fromState(result.outputMoments));
@@ -101,7 +101,9 @@ export async function transformInParallel(
       plan.transform.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
     }
     rowsWritten += result.rows;
-    await writer.writeRendered(result.output);
+    const { output } = result;
+    // Once written, the output's buffer goes round again (to hold a piece or an output).
+    await writer.writeRendered(output, () => recycle(output.buffer as ArrayBuffer));
   });
   return rowsWritten;
 }
@@ -152,7 +154,12 @@ interface SourceState {
  * do `job` on its pieces, and gives `use` each result in input order, after
  * the checks every result needs (header, bad rows, failures).
  */
-async function runPieces(input: FeatureInput, job: PieceJob, threads: number, use: (result: PieceResult) => Promise<void>): Promise<void> {
+async function runPieces(
+  input: FeatureInput,
+  job: PieceJob,
+  threads: number,
+  use: (result: PieceResult, recycle: (buffer: ArrayBuffer) => void) => Promise<void>,
+): Promise<void> {
   const { table, selection } = input;
   const setup: PieceSetup = {
     format: table.format,
@@ -169,13 +176,16 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
   // The single-threaded reader that found the header and features is done with.
   await input.table.close();
   const pool = new WorkerPool(setup, threads);
-  const buffers = new PieceBuffers(threads * 2 + 2);
+  // Enough for the pieces in flight, their outputs and what is being written.
+  const buffers = new PieceBuffers(threads * 4 + 4);
+  const recycle = (buffer: ArrayBuffer): void => buffers.give(buffer);
   const inFlight: { result: Promise<PieceResult>; source: SourceState }[] = [];
   const firstName = table.headerSource;
   let nextId = 0;
 
   const handle = async (result: PieceResult, source: SourceState): Promise<void> => {
     buffers.give(result.input);
+    if (result.spare !== undefined) buffers.give(result.spare);
     if (result.header !== undefined) {
       checkSameHeader(table.columns, result.header, source.name, firstName);
       source.headerSeen = true;
@@ -189,7 +199,7 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
     input.rowsKept += result.rows;
     progress.advance(result.rows);
     // The rows before a failure are used (written) first, as on one thread.
-    await use(result);
+    await use(result, recycle);
     const { failure } = result;
     switch (failure?.kind) {
       case undefined:
@@ -218,6 +228,7 @@ async function runPieces(input: FeatureInput, job: PieceJob, threads: number, us
       const chunks = source.path === undefined ? replayedStdin() : reusedChunksOf({ ...source, path: source.path });
       for await (const { bytes, firstLine } of piecesOf(chunks, table.delimiter, PIECE_BYTES, buffers)) {
         const piece: Piece = { id: nextId++, source: source.name, bytes, firstLine, atStart, expectHeader: !state.headerSeen };
+        if (job.kind === 'transform') piece.spare = buffers.takeBiggest();
         atStart = false;
         const result = pool.process(piece);
         // A worker that dies rejects every piece it holds: those are handled in turn, or dropped.

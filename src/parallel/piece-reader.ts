@@ -5,21 +5,40 @@
 
 import { RecordSplitter } from '../io/record-splitter.js';
 
-/** ArrayBuffers that workers have handed back, ready to hold the next pieces. */
+/**
+ * ArrayBuffers that have come back from the workers (pieces read, outputs
+ * written), ready to hold the next pieces and outputs. Buffers that go round
+ * cost nothing; buffers dropped on the main thread would wait for its rare
+ * collections, tens of megabytes of them.
+ */
 export class PieceBuffers {
   private readonly free: ArrayBuffer[] = [];
 
   constructor(private readonly keep: number) {}
 
-  /** A buffer of at least `bytes` bytes. */
+  // Among equals, the one given back last: its memory is the likeliest to be in cache.
+
+  /** A buffer of at least `bytes` bytes: the smallest that fits, so the big ones stay for outputs. */
   take(bytes: number): Uint8Array {
-    const i = this.free.findIndex((buffer) => buffer.byteLength >= bytes);
-    if (i >= 0) return new Uint8Array(this.free.splice(i, 1)[0]);
+    let best = -1;
+    this.free.forEach((buffer, i) => {
+      if (buffer.byteLength >= bytes && (best < 0 || buffer.byteLength <= this.free[best].byteLength)) best = i;
+    });
+    if (best >= 0) return new Uint8Array(this.free.splice(best, 1)[0]);
     return new Uint8Array(new ArrayBuffer(bytes));
   }
 
+  /** The biggest buffer there is, for a worker to put an output in; undefined if none. */
+  takeBiggest(): ArrayBuffer | undefined {
+    let best = -1;
+    this.free.forEach((buffer, i) => {
+      if (best < 0 || buffer.byteLength >= this.free[best].byteLength) best = i;
+    });
+    return best >= 0 ? this.free.splice(best, 1)[0] : undefined;
+  }
+
   give(buffer: ArrayBuffer): void {
-    if (this.free.length < this.keep) this.free.push(buffer);
+    if (this.free.length < this.keep && buffer.byteLength > 0) this.free.push(buffer);
   }
 }
 

@@ -41,14 +41,16 @@ export class WorkerPool {
     }
   }
 
-  /** Hands `piece` to the least busy worker; its bytes move there without a copy. */
+  /** Hands `piece` to the least busy worker; its bytes (and spare buffer) move there without a copy. */
   process(piece: Piece): Promise<PieceResult> {
     if (this.failure) return Promise.reject(this.failure);
     let best = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.waiting[i].length < this.waiting[best].length) best = i;
     return new Promise((resolve, reject) => {
       this.waiting[best].push({ resolve, reject });
-      this.workers[best].postMessage(piece, [piece.bytes.buffer as ArrayBuffer]);
+      const transfer = [piece.bytes.buffer as ArrayBuffer];
+      if (piece.spare !== undefined) transfer.push(piece.spare);
+      this.workers[best].postMessage(piece, transfer);
     });
   }
 

@@ -9,8 +9,9 @@ if (port === null) throw new Error('worker.js runs as a worker thread');
 const processPiece = pieceProcessor(workerData as PieceSetup);
 port.on('message', (piece: Piece) => {
   const result = processPiece(piece);
-  // The output's bytes move to the main thread without a copy, and the input's buffer goes back.
+  // The output's bytes move to the main thread without a copy; the input's buffer (and an unused spare) go back.
   const transfer = [result.input];
+  if (result.spare !== undefined) transfer.push(result.spare);
   if (result.output.length > 0) transfer.push(result.output.buffer as ArrayBuffer);
   port.postMessage(result, transfer);
 });

@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runFinorm, type RunResult } from '../support/cli.js';
@@ -37,6 +37,21 @@ function table(seed: number, rows: number, options: { crlf?: boolean; bom?: bool
     if (r % 41 === 0) lines.push('');
   }
   return (options.bom ? '\ufeff' : '') + lines.join(eol) + eol;
+}
+
+/** The text of a named pipe, read 4 KiB at a time with a pause after each read. */
+function slowlyRead(fifo: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const stream = createReadStream(fifo, { highWaterMark: 4096 });
+    stream.on('data', (part) => {
+      parts.push(part as Buffer);
+      stream.pause();
+      setTimeout(() => stream.resume(), 1);
+    });
+    stream.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    stream.on('error', reject);
+  });
 }
 
 /** `finorm <command> --threads 1 ...` and `--threads 2`, the latter in pieces of ~300 bytes. */
@@ -99,6 +114,25 @@ describe('--threads', () => {
       expect(result[0].stdout.split('\n').length).toBeGreaterThan(200);
       expectSame(result);
     }
+  });
+
+  it('output to a file or a slowly read pipe gets the same bytes: an output buffer is filled again only once written', async () => {
+    // Both are written asynchronously: a buffer handed back to a worker before its write completed would corrupt the output.
+    const big = file('big.csv', table(5, 4000));
+    const one = await runFinorm(['layer', '-q', '--threads', '1', big]);
+    expect(one.stdout.length).toBeGreaterThan(400_000);
+    const env = { FINORM_PIECE_BYTES: '2000' };
+    const out = `${dir}/big-out.csv`;
+    const toFile = await runFinorm(['layer', '-q', '--threads', '2', '-o', out, big], { env });
+    expect(toFile.code, toFile.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(one.stdout);
+    // A reader that takes its time keeps writes pending (`-o` names an existing FIFO: written in place).
+    const fifo = `${dir}/slow-out`;
+    execFileSync('mkfifo', [fifo]);
+    const read = slowlyRead(fifo);
+    const toPipe = await runFinorm(['layer', '-q', '--threads', '2', '-o', fifo, big], { env });
+    expect(toPipe.code, toPipe.stderr).toBe(0);
+    expect(await read).toBe(one.stdout);
   });
 
   it('stdin: plain, gzip, next to a file, and spooled for the two passes of batch', async () => {
