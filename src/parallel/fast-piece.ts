@@ -7,6 +7,7 @@
 // lanes write the same bytes.
 
 import { formatNumber, parseDecimal } from '../io/numbers.js';
+import type { OutputBytes } from './output-bytes.js';
 
 const LF = 10;
 const CR = 13;
@@ -50,7 +51,6 @@ export class FastLane {
   /** Where each copied field of each row starts and ends in the piece. */
   private fieldStart = new Int32Array(0);
   private fieldEnd = new Int32Array(0);
-  private output: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly setup: FastLaneSetup) {}
 
@@ -118,25 +118,27 @@ export class FastLane {
   }
 
   /**
-   * Writes the rows back, features from `out`: as CSV/TSV with the copied
-   * fields as they were, or as NDJSON with them as JSON strings. Returns
-   * undefined if a copied field needs JSON escapes (the general path writes
-   * it). The bytes are valid until the next call.
+   * Writes the rows back, features from `out`, at the end of `output`: as
+   * CSV/TSV with the copied fields as they were, or as NDJSON with them as
+   * JSON strings. Returns false if a copied field needs JSON escapes (the
+   * general path writes it).
    */
-  write(bytes: Uint8Array, read: PlainRows, out: Float64Array): Uint8Array | undefined {
-    return this.setup.jsonKeys ? this.writeJson(bytes, read, out, this.setup.jsonKeys) : this.writeDelimited(bytes, read, out);
+  write(bytes: Uint8Array, read: PlainRows, out: Float64Array, output: OutputBytes): boolean {
+    if (this.setup.jsonKeys) return this.writeJson(bytes, read, out, this.setup.jsonKeys, output);
+    this.writeDelimited(bytes, read, out, output);
+    return true;
   }
 
-  private writeDelimited(bytes: Uint8Array, read: PlainRows, out: Float64Array): Uint8Array {
+  private writeDelimited(bytes: Uint8Array, read: PlainRows, out: Float64Array, output: OutputBytes): void {
     const { delimiter, width, slotOf, features, precision } = this.setup;
     const { fieldStart, fieldEnd } = this;
-    let buffer = this.output;
-    let p = 0;
+    let buffer = output.buffer;
+    let p = output.length;
     for (let r = 0; r < read.rows; r++) {
       for (let c = 0; c < width; c++) {
         // Room for the field, and a delimiter or LF.
         const need = this.widest(r, c) + 1;
-        if (p + need > buffer.length) buffer = this.roomFor(p, need, bytes.length * 2);
+        if (p + need > buffer.length) buffer = this.roomFor(output, p, need, bytes.length);
         if (c > 0) buffer[p++] = delimiter;
         const slot = slotOf[c];
         if (slot >= 0) {
@@ -149,19 +151,19 @@ export class FastLane {
       }
       buffer[p++] = LF;
     }
-    return buffer.subarray(0, p);
+    output.length = p;
   }
 
-  private writeJson(bytes: Uint8Array, read: PlainRows, out: Float64Array, keys: Uint8Array[]): Uint8Array | undefined {
+  private writeJson(bytes: Uint8Array, read: PlainRows, out: Float64Array, keys: Uint8Array[], output: OutputBytes): boolean {
     const { width, slotOf, features, precision } = this.setup;
     const { fieldStart, fieldEnd } = this;
-    let buffer = this.output;
-    let p = 0;
+    let buffer = output.buffer;
+    let p = output.length;
     for (let r = 0; r < read.rows; r++) {
       for (let c = 0; c < width; c++) {
         // Room for `{` or `,`, the key, the value (quoted, or null), and `}` LF.
         const need = keys[c].length + this.widest(r, c) + 5;
-        if (p + need > buffer.length) buffer = this.roomFor(p, need, bytes.length * 2);
+        if (p + need > buffer.length) buffer = this.roomFor(output, p, need, bytes.length * 2);
         buffer[p++] = c === 0 ? OPEN_BRACE : COMMA;
         buffer.set(keys[c], p);
         p += keys[c].length;
@@ -175,7 +177,7 @@ export class FastLane {
           for (let k = fieldStart[r * width + c]; k < end; k++) {
             const b = bytes[k];
             // A backslash or a control character needs an escape.
-            if (b < 32 || b === BACKSLASH) return undefined;
+            if (b < 32 || b === BACKSLASH) return false;
             buffer[p++] = b;
           }
           buffer[p++] = QUOTE;
@@ -184,7 +186,8 @@ export class FastLane {
       buffer[p++] = CLOSE_BRACE;
       buffer[p++] = LF;
     }
-    return buffer.subarray(0, p);
+    output.length = p;
+    return true;
   }
 
   /** The text of copied field c of row r (ASCII: the piece was read as plain). */
@@ -199,12 +202,14 @@ export class FastLane {
     return this.setup.slotOf[c] >= 0 ? 32 : this.fieldEnd[r * width + c] - this.fieldStart[r * width + c] + 2;
   }
 
-  /** The output buffer, grown to take `need` more bytes after the first `used`. */
-  private roomFor(used: number, need: number, hint: number): Uint8Array {
-    const bigger = new Uint8Array(Math.max(hint, (this.output.length + need) * 2));
-    bigger.set(this.output.subarray(0, used));
-    this.output = bigger;
-    return bigger;
+  /**
+   * Room for `need` more bytes after the first `used` of the output; a
+   * growing output takes `ahead` bytes more at once (about what the rest of
+   * the piece will need), not one field's worth at a time.
+   */
+  private roomFor(output: OutputBytes, used: number, need: number, ahead: number): Uint8Array {
+    output.length = used;
+    return output.reserve(Math.max(need, ahead));
   }
 
   private grow(capacity: number): void {

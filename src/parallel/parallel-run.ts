@@ -27,8 +27,12 @@ import { WorkerPool } from './worker-pool.js';
 
 /** Below this much input, starting worker threads costs more than it saves. */
 const MIN_PARALLEL_BYTES = 4_000_000;
-/** Pieces of about this size go to the workers (FINORM_PIECE_BYTES overrides it, for tests). */
-const PIECE_BYTES = Number(process.env.FINORM_PIECE_BYTES) || 1 << 20;
+/**
+ * Pieces of about this size go to the workers (FINORM_PIECE_BYTES overrides
+ * it, for tests): measured as fast as 1 MB, with every buffer that holds a
+ * piece or its output half as big.
+ */
+const PIECE_BYTES = Number(process.env.FINORM_PIECE_BYTES) || 1 << 19;
 const MAX_DEFAULT_THREADS = 4;
 /** How long stdin may take to show that it holds MIN_PARALLEL_BYTES (a piped file does in a few ms). */
 const STDIN_WAIT_MS = 200;
@@ -175,7 +179,8 @@ async function runPieces(
   };
   // The single-threaded reader that found the header and features is done with.
   await input.table.close();
-  const pool = new WorkerPool(setup, threads);
+  // A piece this much bigger than usual holds a record of megabytes: the main thread takes it.
+  const pool = new WorkerPool(setup, threads, 8 * PIECE_BYTES);
   // Enough for the pieces in flight, their outputs and what is being written.
   const buffers = new PieceBuffers(threads * 4 + 4);
   const recycle = (buffer: ArrayBuffer): void => buffers.give(buffer);

@@ -49,8 +49,9 @@ export interface SourcePiece {
 }
 
 /**
- * The pieces of one source: each holds whole records and, but for the last,
- * at least `pieceBytes` bytes. The caller takes ownership of each piece's buffer.
+ * The pieces of one source: each holds whole records, those that end within
+ * its first `pieceBytes` bytes (or the one record that starts there, if it is
+ * longer). The caller takes ownership of each piece's buffer.
  */
 export async function* piecesOf(
   chunks: AsyncIterable<Uint8Array>,
@@ -60,8 +61,8 @@ export async function* piecesOf(
 ): AsyncGenerator<SourcePiece> {
   let firstLine = 1;
   const splitter = new RecordSplitter(delimiter);
-  // Room for a piece and the chunk that completes it (chunks are at most 256 KiB).
-  const capacity = pieceBytes + (1 << 18) + (1 << 16);
+  // Room for a piece and the start of the record that follows it.
+  const capacity = pieceBytes + (1 << 16);
   let buffer = buffers.take(capacity);
   let filled = 0;
   for await (const chunk of chunks) {
@@ -72,7 +73,10 @@ export async function* piecesOf(
         bigger.set(buffer.subarray(0, filled));
         buffer = bigger;
       }
-      const n = Math.min(chunk.length - offset, buffer.length - filled);
+      // Up to the piece's size, so that pieces (and every buffer that holds one) stay that small;
+      // past it (a record longer than a piece), a piece's size at a time until the record ends.
+      const room = Math.min(buffer.length - filled, filled < pieceBytes ? pieceBytes - filled : pieceBytes);
+      const n = Math.min(chunk.length - offset, room);
       buffer.set(chunk.subarray(offset, offset + n), filled);
       splitter.scan(buffer, filled, filled + n);
       filled += n;

@@ -18,6 +18,7 @@ import { notUtf8 } from '../io/sources.js';
 import type { Format } from '../io/sources.js';
 import { type WriterOptions, rendererFor } from '../io/write-table.js';
 import { FastLane, type PlainRows } from './fast-piece.js';
+import { OutputBytes } from './output-bytes.js';
 import { type RowTransformSpec, buildRowTransform } from './row-transform.js';
 
 /** What the workers make of the rows. */
@@ -109,55 +110,6 @@ interface ReadRows {
   groupOf(row: number): string;
 }
 
-/** A piece's output, UTF-8, grown as blocks of rows are rendered; one per worker, reused. */
-class OutputBytes {
-  private buffer = new Uint8Array(0);
-  private length = 0;
-  private readonly encoder = new TextEncoder();
-
-  appendText(text: string): void {
-    this.reserve(text.length * 3);
-    this.length += this.encoder.encodeInto(text, this.buffer.subarray(this.length)).written;
-  }
-
-  appendBytes(bytes: Uint8Array): void {
-    this.reserve(bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
-  }
-
-  clear(): void {
-    this.length = 0;
-  }
-
-  /**
-   * The bytes, in an array of their own that can move to the main thread:
-   * in the holder's spare buffer if they fit (it is used up then), else in a new buffer with
-   * some room to spare for later pieces. Empties this for the next piece.
-   */
-  take(holder: { spare?: ArrayBuffer }): Uint8Array {
-    const length = this.length;
-    this.length = 0;
-    if (length === 0) return EMPTY;
-    let target: Uint8Array;
-    if (holder.spare !== undefined && holder.spare.byteLength >= length) {
-      target = new Uint8Array(holder.spare, 0, length);
-      holder.spare = undefined;
-    } else {
-      target = new Uint8Array(new ArrayBuffer(length + (length >> 2)), 0, length);
-    }
-    target.set(this.buffer.subarray(0, length));
-    return target;
-  }
-
-  private reserve(bytes: number): void {
-    if (this.length + bytes <= this.buffer.length) return;
-    const bigger = new Uint8Array(Math.max(this.length + bytes, this.buffer.length * 2, 1 << 16));
-    bigger.set(this.buffer.subarray(0, this.length));
-    this.buffer = bigger;
-  }
-}
-
 /**
  * One array for a block's transformed values, kept from block to block and
  * piece to piece: an array per block outlives a few young-generation
@@ -245,7 +197,7 @@ class PieceWork {
 
   finish(result: PieceResult): void {
     result.rows = this.rows;
-    result.output = this.output.take(result);
+    result.output = this.output.take();
     if (this.job.kind === 'statistics' || this.outputMoments) result.inputMoments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
     if (this.sketches) result.sketches = this.sketches.map((sketch) => sketch.state());
@@ -336,9 +288,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
       values: read.values,
       render: (out, rows, output) => {
         if (rows !== read.rows) throw new FastLaneDeclined();
-        const bytes = lane.write(piece.bytes, read, out);
-        if (bytes === undefined) throw new FastLaneDeclined();
-        output.appendBytes(bytes);
+        if (!lane.write(piece.bytes, read, out, output)) throw new FastLaneDeclined();
       },
       // The fast lane keeps no line numbers: the general path reads the piece again and finds the place.
       locate: () => {
@@ -351,11 +301,11 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
     });
   };
 
-  const run = (piece: Piece, lane: FastLane | undefined): PieceResult => {
+  const run = (piece: Piece, lane: FastLane | undefined, spare: ArrayBuffer | undefined): PieceResult => {
     const result: PieceResult = {
       id: piece.id,
       input: piece.bytes.buffer as ArrayBuffer,
-      spare: piece.spare,
+      spare,
       rows: 0,
       output: EMPTY,
       skippedExamples: [],
@@ -379,14 +329,16 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
   };
 
   return (piece) => {
+    // The output goes into the piece's spare buffer if it brought one; one it does not need goes back.
+    const spare = output.start(piece.spare);
     if (fastLane && !piece.expectHeader) {
       try {
-        return run(piece, fastLane);
+        return run(piece, fastLane, spare);
       } catch (error) {
         if (!(error instanceof FastLaneDeclined)) throw error;
       }
     }
-    return run(piece, undefined);
+    return run(piece, undefined, spare);
   };
 }
 

@@ -1,16 +1,30 @@
 // A few worker threads that process pieces of input; answers come back in
-// the order the pieces were given to each worker.
+// the order the pieces were given to each worker. A piece far bigger than
+// the others (a record of many megabytes) is processed on the main thread.
 
+import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import type { Piece, PieceResult, PieceSetup } from './piece.js';
+import { type Piece, type PieceResult, type PieceSetup, pieceProcessor } from './piece.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
-// A worker holds one piece (about a megabyte of text) and what it renders at a
-// time: a small young generation (measured: 4 MB against the default) keeps
-// the process's peak memory down at no cost in speed. The old generation keeps
-// the default limit, so that a record of many megabytes fits as it does on one thread.
+// A worker holds one piece (half a megabyte of text) and what it renders at a
+// time. Small heap limits keep the process's peak memory down at no cost in
+// speed (measured on `layer`, 1M rows: 137 → 114 MB for the old generation's
+// limit): a small young generation, and an old generation of a few times what
+// a worker keeps (its code, a piece's state, and the setup: a per-group
+// transform holds every group's statistics). V8 collects in proportion to
+// its limit, so this is what keeps a worker from growing, not a ceiling it nears.
 const WORKER_YOUNG_GENERATION_MB = 4;
+const WORKER_OLD_GENERATION_MB = 24;
+
+/**
+ * The old generation a worker is given: the base, and room for its copy of
+ * the setup (a few times its serialized size, for the objects it becomes).
+ */
+export function workerOldGenerationMb(setup: PieceSetup): number {
+  return WORKER_OLD_GENERATION_MB + Math.ceil((4 * serialize(setup).length) / (1 << 20));
+}
 
 interface Waiting {
   resolve: (result: PieceResult) => void;
@@ -20,13 +34,23 @@ interface Waiting {
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly waiting: Waiting[][] = [];
+  private processHere: ((piece: Piece) => PieceResult) | undefined;
   private failure: Error | undefined;
 
-  constructor(setup: PieceSetup, size: number) {
+  /**
+   * `size` workers for `setup`. A piece of more than `largePiece` bytes is
+   * processed on the main thread, whose heap has no such limit.
+   */
+  constructor(
+    private readonly setup: PieceSetup,
+    size: number,
+    private readonly largePiece: number,
+  ) {
+    const maxOldGenerationSizeMb = workerOldGenerationMb(setup);
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, {
         workerData: setup,
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb },
         stdout: false,
         stderr: false,
       });
@@ -41,9 +65,20 @@ export class WorkerPool {
     }
   }
 
-  /** Hands `piece` to the least busy worker; its bytes (and spare buffer) move there without a copy. */
+  /**
+   * Hands `piece` to the least busy worker, its bytes (and spare buffer)
+   * moving there without a copy; or, if it is large, processes it here and now.
+   */
   process(piece: Piece): Promise<PieceResult> {
     if (this.failure) return Promise.reject(this.failure);
+    if (piece.bytes.length > this.largePiece) {
+      this.processHere ??= pieceProcessor(this.setup);
+      try {
+        return Promise.resolve(this.processHere(piece));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     let best = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.waiting[i].length < this.waiting[best].length) best = i;
     return new Promise((resolve, reject) => {

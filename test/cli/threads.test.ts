@@ -135,6 +135,23 @@ describe('--threads', () => {
     expect(await read).toBe(one.stdout);
   });
 
+  it('a record far longer than a piece is processed on the main thread, in its place', async () => {
+    // Pieces of 300 bytes: a piece above 2400 bytes (8 pieces' worth) stays on the main thread.
+    const rowsOf = (seed: number): string => table(seed, 100).replace(/^[^\n]*\n/, '');
+    const long = file(
+      'long.csv',
+      table(6, 100) +
+        `2024-02-01,T9,"${'Very long name, '.repeat(400)}",1.5,2.5,100,3e9\n` +
+        rowsOf(7) +
+        `2024-02-02,T9,"${'x'.repeat(9000)}",1.5,2.5,100,3e9\n` +
+        rowsOf(8),
+    );
+    const [one, two] = await both(['layer', '-q', long]);
+    expectSame([one, two]);
+    expect(one.stdout).toContain('x'.repeat(9000));
+    expectSameTable(await both(['batch', '-q', '-g', 'ticker', long]));
+  });
+
   it('stdin: plain, gzip, next to a file, and spooled for the two passes of batch', async () => {
     const text = readFileSync(plain);
     expectSame(await both(['layer', '-q'], text));

@@ -47,9 +47,10 @@ describe('piecesOf', () => {
     expect(pieces.map((p) => p.firstLine)).toEqual([1, 2, 4, 6, 7, 8]);
   });
 
-  it('cuts at the last record end read once it has the minimum size, and returns the rest at the end', async () => {
+  it('cuts at the last record end within the piece size, whatever the chunks, and returns the rest at the end', async () => {
     const text = 'a\n1\n2\n3\n4';
-    expect((await cut(text, ',', 5)).map((p) => new TextDecoder().decode(p.bytes))).toEqual(['a\n1\n2\n3\n', '4']);
+    // 'a\n1\n2' is 5 bytes: the piece ends after 'a\n1\n', and '2' starts the next one.
+    expect((await cut(text, ',', 5)).map((p) => new TextDecoder().decode(p.bytes))).toEqual(['a\n1\n', '2\n3\n', '4']);
     const byteByByte = (await cut(text, ',', 5, [1, 2, 3, 4, 5, 6, 7, 8])).map((p) => new TextDecoder().decode(p.bytes));
     expect(byteByByte).toEqual(['a\n1\n', '2\n3\n', '4']);
   });
