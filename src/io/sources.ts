@@ -252,25 +252,116 @@ export async function* reusedChunksOf(source: Source & { path: string }): AsyncG
   }
 }
 
+/** Where a source stops being UTF-8: the physical line if known, and the byte found there. */
+export interface Utf8Problem {
+  line?: number;
+  byte?: number;
+}
+
 /** The error for a source whose bytes are not UTF-8. */
-export function notUtf8(name: string): DataError {
-  return new DataError(`${name}: not valid UTF-8 text (if it is Latin-1, convert it first: iconv -f latin1 -t utf-8)`);
+export function notUtf8(name: string, problem: Utf8Problem = {}): DataError {
+  const where = problem.line === undefined ? name : `${name}:${problem.line}`;
+  const byte = problem.byte === undefined ? '' : ` (byte 0x${problem.byte.toString(16).toUpperCase().padStart(2, '0')})`;
+  return new DataError(`${where}: not valid UTF-8 text${byte}; if it is Latin-1, convert it first: iconv -f latin1 -t utf-8`);
+}
+
+/** TextDecoder's error for bytes that are not UTF-8 (it does not say where). */
+export function isEncodingError(error: unknown): boolean {
+  return error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+}
+
+/**
+ * The offset in `bytes` of the first byte that does not belong to a valid
+ * UTF-8 sequence (overlong forms, surrogates and code points above U+10FFFF
+ * are invalid, as for TextDecoder), or −1. A sequence cut short by the end
+ * is invalid only if `final`; if `continued`, up to three continuation bytes
+ * at the start are taken to end a sequence begun before `bytes`.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array, final: boolean, continued = false): number {
+  const n = bytes.length;
+  let i = 0;
+  while (continued && i < 3 && i < n && (bytes[i] & 0xc0) === 0x80) i++;
+  while (i < n) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // The sequence's length, and the range its second byte must fall in.
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) low = 0xa0;
+      if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) low = 0x90;
+      if (b === 0xf4) high = 0x8f;
+    } else return i;
+    for (let k = 1; k < length; k++) {
+      if (i + k >= n) return final ? i : -1;
+      const c = bytes[i + k];
+      if (k === 1 ? c < low || c > high : (c & 0xc0) !== 0x80) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+function countLineFeeds(bytes: Uint8Array, end: number): number {
+  let count = 0;
+  for (let i = bytes.indexOf(10); i >= 0 && i < end; i = bytes.indexOf(10, i + 1)) count++;
+  return count;
+}
+
+/** Where `bytes`, which start on physical line `firstLine`, stop being UTF-8. */
+export function utf8ProblemIn(bytes: Uint8Array, firstLine: number): Utf8Problem {
+  const at = firstInvalidUtf8(bytes, true);
+  if (at < 0) return {};
+  return { line: firstLine + countLineFeeds(bytes, at), byte: bytes[at] };
+}
+
+/**
+ * Where a source stops being UTF-8, given the bytes read before the chunk
+ * that failed and that chunk: a file is read again to count its lines up to
+ * there (only on this error path); stdin cannot be, so its line is not given.
+ */
+async function utf8ProblemAt(source: Source, before: number, chunk: Uint8Array | undefined): Promise<Utf8Problem> {
+  const inChunk = chunk === undefined ? -1 : firstInvalidUtf8(chunk, false, before > 0);
+  const byte = chunk !== undefined && inChunk >= 0 ? chunk[inChunk] : undefined;
+  if (source.path === undefined) return { byte };
+  const offset = before + Math.max(inChunk, 0);
+  let lines = 0;
+  let seen = 0;
+  for await (const part of bytesOf(source)) {
+    lines += countLineFeeds(part, Math.min(part.length, offset - seen));
+    seen += part.length;
+    if (seen >= offset) break;
+  }
+  return { line: lines + 1, byte };
 }
 
 /** The text of a source, decoded as UTF-8 (a leading byte-order mark is dropped). */
 export async function* textOf(source: Source, tap?: ByteTap): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Bytes decoded before the current chunk, and that chunk: to say where a decoding error is.
+  let before = 0;
+  let current: Uint8Array | undefined;
   try {
     for await (const chunk of bytesOf(source, tap)) {
+      current = chunk;
       const text = decoder.decode(chunk, { stream: true });
+      before += chunk.length;
+      current = undefined;
       if (text !== '') yield text;
     }
     const rest = decoder.decode();
     if (rest !== '') yield rest;
   } catch (error) {
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-      throw notUtf8(source.name);
-    }
+    if (isEncodingError(error)) throw notUtf8(source.name, await utf8ProblemAt(source, before, current).catch(() => ({})));
     throw ioErrorFrom(error, 'read', source.name);
   }
 }

@@ -14,7 +14,7 @@ import { FeatureDecoder } from '../io/features.js';
 import { parseDecimal } from '../io/numbers.js';
 import { DelimitedRecords } from '../io/read-table.js';
 import { groupKey, textOf } from '../groups.js';
-import { notUtf8 } from '../io/sources.js';
+import { isEncodingError, notUtf8, utf8ProblemIn } from '../io/sources.js';
 import type { Format } from '../io/sources.js';
 import { type WriterOptions, rendererFor } from '../io/write-table.js';
 import { FastLane, type PlainRows } from './fast-piece.js';
@@ -236,7 +236,13 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
    * rejects, block by block. A failure that ends the piece goes in `result`.
    */
   const readGeneral = (piece: Piece, result: PieceResult, work: PieceWork, badRows: BadRowPolicy): void => {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !piece.atStart }).decode(piece.bytes);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !piece.atStart }).decode(piece.bytes);
+    } catch (error) {
+      if (isEncodingError(error)) throw notUtf8(piece.source, utf8ProblemIn(piece.bytes, piece.firstLine));
+      throw error;
+    }
     const tokenizer = new CsvTokenizer(setup.delimiter, piece.firstLine);
     const records = new DelimitedRecords(piece.source, setup.format, setup.delimiter, setup.header, piece.expectHeader ? -1 : setup.width);
     const decoder = new FeatureDecoder(setup.features, setup.names, na, badRows, false);
@@ -323,7 +329,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
       result.skippedExamples = badRows.examples.map((error) => ({ detail: error.detail, location: error.location as InputLocation }));
     } catch (error) {
       if (error instanceof FastLaneDeclined) throw error;
-      result.failure = failureOf(error, piece.source);
+      result.failure = failureOf(error);
     }
     return result;
   };
@@ -383,11 +389,8 @@ function rowStatsOf(stats: LayerRowStats): PieceResult['rowStats'] {
   return { zeroVarianceRows: stats.zeroVarianceRows, emptyRows: stats.emptyRows, sigma: stats.sigma.state() };
 }
 
-function failureOf(error: unknown, source: string): PieceFailure {
+function failureOf(error: unknown): PieceFailure {
   if (error instanceof RowError) return { kind: 'row', detail: error.detail, location: error.location as InputLocation };
-  if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-    return { kind: 'data', message: notUtf8(source).message };
-  }
   if (error instanceof FinormError) return { kind: 'data', message: error.message };
   return { kind: 'crash', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
 }

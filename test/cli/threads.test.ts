@@ -300,4 +300,14 @@ describe('--threads', () => {
     expect(result[0].stderr).toMatch(/unterminated quoted field \(the quote opened on line 3\d\d/);
     expectSame(result, 1);
   });
+
+  it('text that is not UTF-8 is reported with its line and byte, whatever piece it falls in', async () => {
+    const latin1 = Buffer.from('2024-02-01,T1,Soci\xe9t\xe9 G\xe9n\xe9rale,1,2,3,4\n', 'latin1');
+    const bad = file('latin1.csv', Buffer.concat([Buffer.from(table(7, 300)), latin1, Buffer.from(table(8, 20).replace(/^[^\n]*\n/, ''))]));
+    const result = await both(['layer', '-q', bad]);
+    const line = table(7, 300).split('\n').length;
+    expect(result[0].stderr).toBe(`finorm: ${bad}:${line}: not valid UTF-8 text (byte 0xE9); if it is Latin-1, convert it first: iconv -f latin1 -t utf-8\n`);
+    expect(result[1].stderr).toBe(result[0].stderr);
+    expect(result[1].code).toBe(result[0].code);
+  });
 });

@@ -139,7 +139,14 @@ describe('readTable', () => {
     const latin1 = Buffer.from('name,price\nSoci\xe9t\xe9 G\xe9n\xe9rale,12\n', 'latin1');
     const error = await read([tmp.file('latin1.csv', latin1)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
-    expect((error as Error).message).toMatch(/latin1\.csv: not valid UTF-8.*iconv/);
+    expect((error as Error).message).toMatch(/latin1\.csv:2: not valid UTF-8 text \(byte 0xE9\); .*iconv/);
+  });
+
+  it('names the line of the first byte that is not UTF-8, far into a file, and the byte', async () => {
+    const good = Array.from({ length: 30_000 }, (_, i) => `Société ${i},${i}`).join('\n');
+    const bytes = Buffer.concat([Buffer.from(`n,i\n${good}\n`), Buffer.from([0x41, 0xc3, 0x28]), Buffer.from(',1\n')]);
+    const error = await read([tmp.file('bad-late.csv', bytes)]).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/bad-late\.csv:30002: not valid UTF-8 text \(byte 0xC3\)/);
   });
 
   it('reads UTF-8 split across chunk boundaries', async () => {
