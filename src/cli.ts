@@ -11,6 +11,7 @@ import { progress } from './report/progress.js';
 import { configureReporting } from './report/report.js';
 import { packageVersion } from './version.js';
 import { stat } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 
 /**
  * Each command's module, imported only when needed: a run loads its own
@@ -98,7 +99,19 @@ function commanderOption(spec: OptionSpec): Option {
 }
 
 /** Runs finorm with the given arguments (without `node` and the script path); exits the process. */
+/**
+ * V8 lets the old generation grow to several times its live size before a
+ * full collection, a factor it picks itself (up to 4). Streaming leaves little
+ * alive, so a fixed factor of 1.5 keeps the process small: `layer --threads 1`
+ * on 1M rows peaks at 111 MB instead of 151 MB, for 5–9% more CPU time on one
+ * thread (more full collections); with worker threads (capped heaps of their
+ * own) it changes neither. 125,000 groups held in memory run as fast as
+ * before. The factor is read at each collection, so it takes effect when set here.
+ */
+const HEAP_GROWING_PERCENT = 50;
+
 export async function main(argv: string[]): Promise<void> {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   process.on('SIGINT', () => stop(ExitCode.interrupted));
   process.on('SIGTERM', () => stop(ExitCode.terminated));
   // Help, completion scripts and the like are written straight to stdout: a

@@ -112,9 +112,7 @@ interface ReadRows {
 
 /**
  * One array for a block's transformed values, kept from block to block and
- * piece to piece: an array per block outlives a few young-generation
- * collections while the block is rendered, and would then wait for a full
- * collection in the old generation (measured: 20 MB of such arrays per worker).
+ * piece to piece rather than a new one per block for the collector to find.
  */
 class ScratchValues {
   private array = new Float64Array(0);

@@ -10,11 +10,12 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 // A worker holds one piece (half a megabyte of text) and what it renders at a
 // time. Small heap limits keep the process's peak memory down at no cost in
-// speed (measured on `layer`, 1M rows: 137 → 114 MB for the old generation's
-// limit): a small young generation, and an old generation of a few times what
-// a worker keeps (its code, a piece's state, and the setup: a per-group
-// transform holds every group's statistics). V8 collects in proportion to
-// its limit, so this is what keeps a worker from growing, not a ceiling it nears.
+// speed: a small young generation, and an old generation of a few times what
+// a worker keeps (its code and a piece's state, about 5 MB, and the setup: a
+// per-group transform holds every group's statistics). V8 collects in
+// proportion to the limit, so the limit keeps a worker small rather than
+// being a ceiling it nears (`layer`, 1M rows: 137 → 123 MB for the process;
+// 16 MB gave 114 MB, but less room for a piece of long records).
 const WORKER_YOUNG_GENERATION_MB = 4;
 const WORKER_OLD_GENERATION_MB = 24;
 
