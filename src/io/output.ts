@@ -11,7 +11,8 @@ export interface OutputSink {
   /**
    * Resolves when the sink can take more (back-pressure). `written`, if
    * given, is called once the sink no longer holds the bytes (they have gone
-   * to the system, or failed to), so that their buffer can be used again.
+   * to the system, or failed to), so that their buffer can be used again; if
+   * the write is refused at once (the sink has already failed), never.
    */
   write(text: string | Uint8Array, written?: () => void): Promise<void>;
   /** Success: flush (and for a file, rename it into place). */

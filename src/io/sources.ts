@@ -325,43 +325,56 @@ export function utf8ProblemIn(bytes: Uint8Array, firstLine: number): Utf8Problem
 }
 
 /**
- * Where a source stops being UTF-8, given the bytes read before the chunk
- * that failed and that chunk: a file is read again to count its lines up to
- * there (only on this error path); stdin cannot be, so its line is not given.
+ * Where a regular file stops being UTF-8: read again from its start (only on
+ * this error path), so that a sequence cut by a chunk boundary is judged whole.
  */
-async function utf8ProblemAt(source: Source, before: number, chunk: Uint8Array | undefined): Promise<Utf8Problem> {
-  const inChunk = chunk === undefined ? -1 : firstInvalidUtf8(chunk, false, before > 0);
-  const byte = chunk !== undefined && inChunk >= 0 ? chunk[inChunk] : undefined;
-  if (source.path === undefined) return { byte };
-  const offset = before + Math.max(inChunk, 0);
-  let lines = 0;
-  let seen = 0;
+async function utf8ProblemInFile(source: Source): Promise<Utf8Problem> {
+  let line = 1;
+  let carried = new Uint8Array(0);
   for await (const part of bytesOf(source)) {
-    lines += countLineFeeds(part, Math.min(part.length, offset - seen));
-    seen += part.length;
-    if (seen >= offset) break;
+    const bytes = carried.length === 0 ? part : Buffer.concat([carried, part]);
+    const at = firstInvalidUtf8(bytes, false);
+    if (at >= 0) return { line: line + countLineFeeds(bytes, at), byte: bytes[at] };
+    // A sequence cut short by the end of the part (at most 3 bytes) is judged with the next part.
+    const cut = firstInvalidUtf8(bytes, true);
+    const kept = cut < 0 ? bytes.length : cut;
+    line += countLineFeeds(bytes, kept);
+    carried = bytes.slice(kept);
   }
-  return { line: lines + 1, byte };
+  return carried.length > 0 ? { line, byte: carried[0] } : {};
+}
+
+/**
+ * Where a source stops being UTF-8, given the chunk that failed (undefined at
+ * the end of the input). A regular file is read again to find the line; stdin
+ * or a pipe cannot be, so only the byte is given, as the chunk shows it.
+ */
+async function utf8ProblemAt(source: Source, chunk: Uint8Array | undefined, continued: boolean): Promise<Utf8Problem> {
+  const inChunk = chunk === undefined ? -1 : firstInvalidUtf8(chunk, false, continued);
+  const byte = chunk !== undefined && inChunk >= 0 ? chunk[inChunk] : undefined;
+  const regular = source.path !== undefined && (await fs.stat(source.path).catch(() => undefined))?.isFile();
+  if (!regular) return { byte };
+  return utf8ProblemInFile(source).catch(() => ({ byte }));
 }
 
 /** The text of a source, decoded as UTF-8 (a leading byte-order mark is dropped). */
 export async function* textOf(source: Source, tap?: ByteTap): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  // Bytes decoded before the current chunk, and that chunk: to say where a decoding error is.
-  let before = 0;
+  // The chunk being decoded, and whether one came before it: to say where a decoding error is.
   let current: Uint8Array | undefined;
+  let continued = false;
   try {
     for await (const chunk of bytesOf(source, tap)) {
       current = chunk;
       const text = decoder.decode(chunk, { stream: true });
-      before += chunk.length;
       current = undefined;
+      continued = true;
       if (text !== '') yield text;
     }
     const rest = decoder.decode();
     if (rest !== '') yield rest;
   } catch (error) {
-    if (isEncodingError(error)) throw notUtf8(source.name, await utf8ProblemAt(source, before, current).catch(() => ({})));
+    if (isEncodingError(error)) throw notUtf8(source.name, await utf8ProblemAt(source, current, continued));
     throw ioErrorFrom(error, 'read', source.name);
   }
 }

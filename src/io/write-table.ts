@@ -26,7 +26,7 @@ export interface TableWriter {
   write(block: RowBlock, values: Float64Array): Promise<void>;
   /**
    * Writes rows rendered elsewhere (by a worker thread, with rendererFor) as
-   * UTF-8 bytes; `written` is called once the bytes are no longer needed.
+   * UTF-8 bytes; `written` is called once the bytes are no longer needed (as OutputSink.write's).
    */
   writeRendered(bytes: Uint8Array, written: () => void): Promise<void>;
   /** Flushes and commits the output. */

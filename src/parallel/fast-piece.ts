@@ -204,8 +204,8 @@ export class FastLane {
 
   /**
    * Room for `need` more bytes after the first `used` of the output; a
-   * growing output takes `ahead` bytes more at once (about what the rest of
-   * the piece will need), not one field's worth at a time.
+   * growing output takes `ahead` bytes more at once (a piece's worth),
+   * not one field's worth at a time.
    */
   private roomFor(output: OutputBytes, used: number, need: number, ahead: number): Uint8Array {
     output.length = used;

@@ -20,7 +20,7 @@ import type { TableWriter } from '../io/write-table.js';
 import type { GroupFit } from '../groups.js';
 import type { FeatureInput } from '../pipeline.js';
 import { progress } from '../report/progress.js';
-import type { Piece, PieceJob, PieceResult, PieceSetup } from './piece.js';
+import type { Piece, PieceJob, PieceResult, PieceSetup, ProcessorTotals } from './piece.js';
 import { PieceBuffers, piecesOf } from './piece-reader.js';
 import type { RowTransform, RowTransformSpec } from './row-transform.js';
 import { WorkerPool } from './worker-pool.js';
@@ -130,7 +130,6 @@ export async function statisticsInParallel(
   const job: PieceJob = { kind: 'statistics', sketches: withSketches, ...(groupColumns ? { groupColumns } : {}) };
   await runPieces(input, job, threads, async (result) => {
     if (result.inputMoments) moments.merge(ColumnMoments.fromState(result.inputMoments));
-    result.sketches?.forEach((state, j) => sketches[j].merge(QuantileSketch.fromState(state)));
     const parts = result.groups;
     if (parts === undefined) return;
     const packed = ColumnMoments.fromState(parts.moments);
@@ -143,7 +142,7 @@ export async function statisticsInParallel(
       group.rows += parts.rows[g];
       for (let j = 0; j < width; j++) group.moments.mergeColumn(j, packed, g * width + j);
     });
-  });
+  }, withSketches ? (totals) => totals.sketches?.forEach((state, j) => sketches[j].merge(QuantileSketch.fromState(state))) : undefined);
   return { moments, sketches, groups };
 }
 
@@ -156,13 +155,15 @@ interface SourceState {
 /**
  * Reads every source of `input` again from its start, has `threads` workers
  * do `job` on its pieces, and gives `use` each result in input order, after
- * the checks every result needs (header, bad rows, failures).
+ * the checks every result needs (header, bad rows, failures); then, if
+ * asked, gives `useTotals` what each thread gathered over its pieces.
  */
 async function runPieces(
   input: FeatureInput,
   job: PieceJob,
   threads: number,
   use: (result: PieceResult, recycle: (buffer: ArrayBuffer) => void) => Promise<void>,
+  useTotals?: (totals: ProcessorTotals) => void,
 ): Promise<void> {
   const { table, selection } = input;
   const setup: PieceSetup = {
@@ -179,10 +180,11 @@ async function runPieces(
   };
   // The single-threaded reader that found the header and features is done with.
   await input.table.close();
-  // A piece this much bigger than usual holds a record of megabytes: the main thread takes it.
-  const pool = new WorkerPool(setup, threads, 8 * PIECE_BYTES);
-  // Enough for the pieces in flight, their outputs and what is being written.
-  const buffers = new PieceBuffers(threads * 4 + 4);
+  // A piece bigger than two holds a record longer than a piece: the main thread takes it.
+  const pool = new WorkerPool(setup, threads, 2 * PIECE_BYTES);
+  // Enough for the pieces in flight, their outputs and what is being written; none
+  // kept that a long record made big.
+  const buffers = new PieceBuffers(threads * 4 + 4, 8 * PIECE_BYTES);
   const recycle = (buffer: ArrayBuffer): void => buffers.give(buffer);
   const inFlight: { result: Promise<PieceResult>; source: SourceState }[] = [];
   const firstName = table.headerSource;
@@ -245,6 +247,7 @@ async function runPieces(
       }
     }
     while (inFlight.length > 0) await settleOldest();
+    if (useTotals) for (const totals of await pool.totals()) useTotals(totals);
   } catch (error) {
     throw workerFailure(error);
   } finally {

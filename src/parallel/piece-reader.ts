@@ -14,11 +14,17 @@ import { RecordSplitter } from '../io/record-splitter.js';
 export class PieceBuffers {
   private readonly free: ArrayBuffer[] = [];
 
-  constructor(private readonly keep: number) {}
+  /** At most `keep` buffers are kept, none bigger than `largest` bytes. */
+  constructor(
+    private readonly keep: number,
+    private readonly largest: number,
+  ) {}
 
-  // Among equals, the one given back last: its memory is the likeliest to be in cache.
-
-  /** A buffer of at least `bytes` bytes: the smallest that fits, so the big ones stay for outputs. */
+  /**
+   * A buffer of at least `bytes` bytes: the smallest that fits, so the big
+   * ones stay for outputs; among equals, the one given back last (its memory
+   * is the likeliest to be in cache).
+   */
   take(bytes: number): Uint8Array {
     let best = -1;
     this.free.forEach((buffer, i) => {
@@ -38,7 +44,7 @@ export class PieceBuffers {
   }
 
   give(buffer: ArrayBuffer): void {
-    if (this.free.length < this.keep && buffer.byteLength > 0) this.free.push(buffer);
+    if (this.free.length < this.keep && buffer.byteLength > 0 && buffer.byteLength <= this.largest) this.free.push(buffer);
   }
 }
 
@@ -49,9 +55,11 @@ export interface SourcePiece {
 }
 
 /**
- * The pieces of one source: each holds whole records, those that end within
- * its first `pieceBytes` bytes (or the one record that starts there, if it is
- * longer). The caller takes ownership of each piece's buffer.
+ * The pieces of one source: each holds the whole records that end within its
+ * first `pieceBytes` bytes; if none does (a record longer than that), those
+ * that end within the first multiple of `pieceBytes` that holds a record end.
+ * Where a piece ends depends only on the bytes, not on how they arrive. The
+ * caller takes ownership of each piece's buffer.
  */
 export async function* piecesOf(
   chunks: AsyncIterable<Uint8Array>,
@@ -61,7 +69,7 @@ export async function* piecesOf(
 ): AsyncGenerator<SourcePiece> {
   let firstLine = 1;
   const splitter = new RecordSplitter(delimiter);
-  // Room for a piece and the start of the record that follows it.
+  // A piece, and some room so that the carried start of the next record rarely needs a bigger buffer.
   const capacity = pieceBytes + (1 << 16);
   let buffer = buffers.take(capacity);
   let filled = 0;
@@ -73,16 +81,16 @@ export async function* piecesOf(
         bigger.set(buffer.subarray(0, filled));
         buffer = bigger;
       }
-      // Up to the piece's size, so that pieces (and every buffer that holds one) stay that small;
-      // past it (a record longer than a piece), a piece's size at a time until the record ends.
-      const room = Math.min(buffer.length - filled, filled < pieceBytes ? pieceBytes - filled : pieceBytes);
+      // Up to the next multiple of the piece's size, where alone a piece may end (so that pieces,
+      // and every buffer that holds one, stay that small, and end where the bytes say).
+      const room = Math.min(buffer.length - filled, pieceBytes - (filled % pieceBytes));
       const n = Math.min(chunk.length - offset, room);
       buffer.set(chunk.subarray(offset, offset + n), filled);
       splitter.scan(buffer, filled, filled + n);
       filled += n;
       offset += n;
       const end = splitter.lastEnd;
-      if (filled >= pieceBytes && end > 0) {
+      if (filled % pieceBytes === 0 && end > 0) {
         const next = buffers.take(Math.max(capacity, (filled - end) * 2));
         next.set(buffer.subarray(end, filled));
         const piece = buffer.subarray(0, end);

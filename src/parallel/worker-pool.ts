@@ -4,38 +4,42 @@
 
 import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { type Piece, type PieceResult, type PieceSetup, pieceProcessor } from './piece.js';
+import { type Piece, type PieceProcessor, type PieceResult, type PieceSetup, type ProcessorTotals, pieceProcessor } from './piece.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 // A worker holds one piece (half a megabyte of text) and what it renders at a
 // time. Small heap limits keep the process's peak memory down at no cost in
-// speed: a small young generation, and an old generation of a few times what
-// a worker keeps (its code and a piece's state, about 5 MB, and the setup: a
-// per-group transform holds every group's statistics). V8 collects in
-// proportion to the limit, so the limit keeps a worker small rather than
-// being a ceiling it nears (`layer`, 1M rows: 137 → 123 MB for the process;
-// 16 MB gave 114 MB, but less room for a piece of long records).
+// speed: a small young generation and, where what a worker keeps is bounded,
+// an old generation of a few times that (its code and a piece's state, about
+// 5 MB; the setup; a sketch per column). V8 collects in proportion to the
+// limit, so the limit keeps a worker small rather than being a ceiling it
+// nears (`layer`, 1M rows: 137 → 123 MB for the process). Per-group work has
+// no such limit: a piece can hold as many groups as rows, and a per-group
+// transform holds every group's statistics.
 const WORKER_YOUNG_GENERATION_MB = 4;
 const WORKER_OLD_GENERATION_MB = 24;
+/** Room for a column's quantile sketch and its state (a few hundred buckets), generously. */
+const SKETCH_BYTES = 1 << 13;
 
-/**
- * The old generation a worker is given: the base, and room for its copy of
- * the setup (a few times its serialized size, for the objects it becomes).
- */
-export function workerOldGenerationMb(setup: PieceSetup): number {
-  return WORKER_OLD_GENERATION_MB + Math.ceil((4 * serialize(setup).length) / (1 << 20));
+/** The old generation a worker is given, or undefined for V8's default. */
+function workerOldGenerationMb(setup: PieceSetup): number | undefined {
+  const { job } = setup;
+  if (job.kind === 'statistics' ? job.groupColumns !== undefined : job.transform.kind === 'batch-groups') return undefined;
+  const sketches = job.kind === 'statistics' && job.sketches ? setup.features.length * SKETCH_BYTES : 0;
+  return WORKER_OLD_GENERATION_MB + Math.ceil((4 * serialize(setup).length + sketches) / (1 << 20));
 }
 
+/** A request sent to a worker and not yet answered: a piece, or 'totals'. */
 interface Waiting {
-  resolve: (result: PieceResult) => void;
+  resolve: (answer: PieceResult & ProcessorTotals) => void;
   reject: (error: Error) => void;
 }
 
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly waiting: Waiting[][] = [];
-  private processHere: ((piece: Piece) => PieceResult) | undefined;
+  private processHere: PieceProcessor | undefined;
   private failure: Error | undefined;
 
   /**
@@ -51,12 +55,15 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, {
         workerData: setup,
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb },
+        resourceLimits: {
+          maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+          ...(maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb }),
+        },
         stdout: false,
         stderr: false,
       });
       const queue: Waiting[] = [];
-      worker.on('message', (result: PieceResult) => queue.shift()?.resolve(result));
+      worker.on('message', (answer: PieceResult & ProcessorTotals) => queue.shift()?.resolve(answer));
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
         if (queue.length > 0) this.fail(new Error(`a worker thread stopped (exit code ${code})`));
@@ -75,7 +82,7 @@ export class WorkerPool {
     if (piece.bytes.length > this.largePiece) {
       this.processHere ??= pieceProcessor(this.setup);
       try {
-        return Promise.resolve(this.processHere(piece));
+        return Promise.resolve(this.processHere.process(piece));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -88,6 +95,20 @@ export class WorkerPool {
       if (piece.spare !== undefined) transfer.push(piece.spare);
       this.workers[best].postMessage(piece, transfer);
     });
+  }
+
+  /** What each thread gathered over its pieces (asked once all pieces are answered). */
+  async totals(): Promise<ProcessorTotals[]> {
+    const answers = this.workers.map(
+      (worker, i) =>
+        new Promise<ProcessorTotals>((resolve, reject) => {
+          if (this.failure) return reject(this.failure);
+          this.waiting[i].push({ resolve, reject });
+          worker.postMessage('totals');
+        }),
+    );
+    const here = this.processHere ? [this.processHere.totals()] : [];
+    return [...(await Promise.all(answers)), ...here];
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,19 @@
 // Entry point of a worker thread: receives its setup once, then pieces of
-// input, and answers each with its rendered output and statistics.
+// input, answering each with its rendered output and statistics; and at the
+// end 'totals', answered with what it gathered over all its pieces.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Piece, type PieceSetup, pieceProcessor } from './piece.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker.js runs as a worker thread');
-const processPiece = pieceProcessor(workerData as PieceSetup);
-port.on('message', (piece: Piece) => {
-  const result = processPiece(piece);
+const processor = pieceProcessor(workerData as PieceSetup);
+port.on('message', (message: Piece | 'totals') => {
+  if (message === 'totals') {
+    port.postMessage(processor.totals());
+    return;
+  }
+  const result = processor.process(message);
   // The output's bytes move to the main thread without a copy; the input's buffer (and an unused spare) go back.
   const transfer = [result.input];
   if (result.spare !== undefined) transfer.push(result.spare);

@@ -147,9 +147,21 @@ export function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
   return where === '' ? message : `${where}: ${message}`;
 }
 
-/** The parameter file as text: two-space indented JSON, numbers in shortest exact form. */
+/**
+ * The parameter file as text: two-space indented JSON, numbers in shortest
+ * exact form. A file beyond the longest string Node can hold (about 512 MB:
+ * hundreds of thousands of groups) is refused with a readable message.
+ */
 export function formatParams(params: ParamsFile): string {
-  return JSON.stringify(params, null, 2) + '\n';
+  try {
+    return JSON.stringify(params, null, 2) + '\n';
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const groups = params.groups === undefined ? '' : `${params.groups.length.toLocaleString('en-US')} groups of `;
+    throw new DataError(
+      `the parameters (${groups}${params.columns.length} columns) are too large for one JSON file (over about 512 MB); group by fewer or coarser columns`,
+    );
+  }
 }
 
 /** Reads a parameter file, or `-` for stdin. */

@@ -302,12 +302,33 @@ describe('--threads', () => {
   });
 
   it('text that is not UTF-8 is reported with its line and byte, whatever piece it falls in', async () => {
+    // Far enough in (240 KB) that a worker's piece, not the reader that finds the header, meets it.
     const latin1 = Buffer.from('2024-02-01,T1,Soci\xe9t\xe9 G\xe9n\xe9rale,1,2,3,4\n', 'latin1');
-    const bad = file('latin1.csv', Buffer.concat([Buffer.from(table(7, 300)), latin1, Buffer.from(table(8, 20).replace(/^[^\n]*\n/, ''))]));
+    const bad = file('latin1.csv', Buffer.concat([Buffer.from(table(7, 4000)), latin1, Buffer.from(table(8, 20).replace(/^[^\n]*\n/, ''))]));
     const result = await both(['layer', '-q', bad]);
-    const line = table(7, 300).split('\n').length;
+    const line = table(7, 4000).split('\n').length;
     expect(result[0].stderr).toBe(`finorm: ${bad}:${line}: not valid UTF-8 text (byte 0xE9); if it is Latin-1, convert it first: iconv -f latin1 -t utf-8\n`);
     expect(result[1].stderr).toBe(result[0].stderr);
     expect(result[1].code).toBe(result[0].code);
+    // A named pipe cannot be read again to count lines: the byte alone, and no hang.
+    const fifo = `${dir}/latin1-pipe.csv`;
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `cat "${bad}" > "${fifo}"`]);
+    const written = new Promise((resolve) => writer.on('close', resolve));
+    const viaFifo = await runFinorm(['layer', '-q', fifo]);
+    await written;
+    expect(viaFifo.code).toBe(result[0].code);
+    expect(viaFifo.stderr).toBe(`finorm: ${fifo}: not valid UTF-8 text (byte 0xE9); if it is Latin-1, convert it first: iconv -f latin1 -t utf-8\n`);
+  });
+
+  it('a record of megabytes stays on the main thread, beyond a worker heap', async () => {
+    // 12 MB of text outside Latin-1 in one field: decoded, copied and rendered, more than a worker's old generation takes.
+    const name = '€ Société '.repeat(1_000_000);
+    const big = file('big-record.csv', `${table(9, 50)}2024-03-01,T9,"${name}",1.5,2.5,100,3e9\n${table(10, 50).replace(/^[^\n]*\n/, '')}`);
+    const one = await runFinorm(['layer', '-q', '--threads', '1', big]);
+    const two = await runFinorm(['layer', '-q', '--threads', '2', big]);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout === one.stdout).toBe(true);
+    expect(one.stdout.length).toBeGreaterThan(10_000_000);
   });
 });

@@ -149,6 +149,13 @@ describe('readTable', () => {
     expect((error as Error).message).toMatch(/bad-late\.csv:30002: not valid UTF-8 text \(byte 0xC3\)/);
   });
 
+  it('finds a byte that is not UTF-8 at the end of a read chunk (64 KiB), where the next must complete it', async () => {
+    const head = 'n,i\n' + 'x,1\n'.repeat(16383);
+    const bytes = Buffer.concat([Buffer.from(head.slice(0, 65535)), Buffer.from([0xe9]), Buffer.from(',2\ny,3\n')]);
+    const error = await read([tmp.file('bad-at-boundary.csv', bytes)]).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/bad-at-boundary\.csv:16384: not valid UTF-8 text \(byte 0xE9\)/);
+  });
+
   it('reads UTF-8 split across chunk boundaries', async () => {
     const name = 'Société Générale €';
     const rows = Array.from({ length: 60_000 }, (_, i) => `${name},${i}`).join('\n');

@@ -17,7 +17,7 @@ async function cut(text: string, delimiter: string, pieceBytes: number, cuts: nu
     yield bytes.subarray(start);
   }
   const pieces: SourcePiece[] = [];
-  for await (const piece of piecesOf(chunks(), delimiter, pieceBytes, new PieceBuffers(2))) {
+  for await (const piece of piecesOf(chunks(), delimiter, pieceBytes, new PieceBuffers(2, Infinity))) {
     pieces.push({ bytes: Uint8Array.from(piece.bytes), firstLine: piece.firstLine });
   }
   return pieces;
@@ -55,6 +55,18 @@ describe('piecesOf', () => {
     expect(byteByByte).toEqual(['a\n1\n', '2\n3\n', '4']);
   });
 
+  it('keeps buffers that come back for reuse, the smallest that fits first, but none too big', () => {
+    const buffers = new PieceBuffers(3, 1000);
+    const [a, b, huge] = [new ArrayBuffer(100), new ArrayBuffer(500), new ArrayBuffer(5000)];
+    buffers.give(b);
+    buffers.give(a);
+    buffers.give(huge);
+    expect(buffers.take(50).buffer).toBe(a);
+    expect(buffers.takeBiggest()).toBe(b);
+    expect(buffers.takeBiggest()).toBeUndefined();
+    expect(buffers.take(2000).buffer.byteLength).toBe(2000);
+  });
+
   it('grows its buffer for a record longer than a piece', async () => {
     const long = 'x'.repeat(5000);
     const pieces = await cut(`h\n${long}\n1\n`, ',', 16, [100, 4000]);
@@ -72,6 +84,8 @@ describe('piecesOf', () => {
           const pieces = await cut(text, delimiter, pieceBytes, cuts);
           expect(Buffer.concat(pieces.map((p) => p.bytes)).toString('utf8')).toBe(text);
           expect(tokenizePieces(pieces, delimiter)).toEqual(tokenizeCsv(text, delimiter));
+          // Where pieces end depends on the bytes alone, not on how they arrived.
+          expect(pieces).toEqual(await cut(text, delimiter, pieceBytes));
         },
       ),
       { numRuns: 3000 },

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { columnScaling } from '../../src/core/batch.js';
 import { QuantileSketch } from '../../src/core/quantiles.js';
-import { type Piece, type PieceJob, type PieceResult, type PieceSetup, pieceProcessor } from '../../src/parallel/piece.js';
+import { type Piece, type PieceJob, type PieceResult, type PieceSetup, type ProcessorTotals, pieceProcessor } from '../../src/parallel/piece.js';
 import type { RowTransformSpec } from '../../src/parallel/row-transform.js';
 
 // Columns: date, ticker, then three features.
@@ -43,11 +43,11 @@ function pieceOf(text: string, firstLine = 7): Piece {
   return { id: 0, source: 'in.csv', bytes: new Uint8Array(Buffer.from(text, 'utf8')), firstLine, atStart: false, expectHeader: false };
 }
 
-/** The parts of a result that must not depend on the lane. */
-function comparable(result: PieceResult): unknown {
-  const { input: _input, output, sketches, ...rest } = result;
+/** The parts of a result, and of the totals after it, that must not depend on the lane. */
+function comparable(result: PieceResult, totals: ProcessorTotals): unknown {
+  const { input: _input, output, ...rest } = result;
   // A sketch by what it answers (its bucket arrays may be allocated differently).
-  const quantiles = sketches?.map((state) => [0, 0.1, 0.5, 0.9, 1].map((q) => QuantileSketch.fromState(state).quantile(q)));
+  const quantiles = totals.sketches?.map((state) => [0, 0.1, 0.5, 0.9, 1].map((q) => QuantileSketch.fromState(state).quantile(q)));
   return { ...rest, quantiles, output: Buffer.from(output).toString('utf8') };
 }
 
@@ -84,11 +84,12 @@ describe('worker pieces', () => {
     ];
     for (const job of jobs) {
       for (const onError of ['skip', 'stop'] as const) {
-        const fast = pieceProcessor(setupFor(job, { onError }));
-        const general = pieceProcessor(setupFor(job, { onError }), { fastLane: false });
         fc.assert(
           fc.property(document, (text) => {
-            expect(comparable(fast(pieceOf(text)))).toEqual(comparable(general(pieceOf(text))));
+            // Fresh processors: the totals (sketches) gather every piece a processor handles.
+            const fast = pieceProcessor(setupFor(job, { onError }));
+            const general = pieceProcessor(setupFor(job, { onError }), { fastLane: false });
+            expect(comparable(fast.process(pieceOf(text)), fast.totals())).toEqual(comparable(general.process(pieceOf(text)), general.totals()));
           }),
           { numRuns: 500 },
         );
@@ -97,7 +98,7 @@ describe('worker pieces', () => {
   });
 
   it('reads a plain piece through the fast lane into the expected text', () => {
-    const processPiece = pieceProcessor(setupFor(transformJob(batch, false)));
+    const processPiece = pieceProcessor(setupFor(transformJob(batch, false))).process;
     // (x − mean)/√(var + ε): 110 → 10/√400.00001, 0.01 → 0.01/√0.00011, 5e9 → 0
     const result = processPiece(pieceOf('2024-01-02,AAPL,110,0.01,5000000000\n'));
     const [date, ticker, a, b, c] = Buffer.from(result.output).toString('utf8').trimEnd().split(',');
@@ -108,7 +109,7 @@ describe('worker pieces', () => {
   });
 
   it('locates bad rows on the source line where the piece says it starts', () => {
-    const processPiece = pieceProcessor(setupFor(transformJob(layer), { onError: 'skip' }));
+    const processPiece = pieceProcessor(setupFor(transformJob(layer), { onError: 'skip' })).process;
     const result = processPiece(pieceOf('2024-01-02,A,1,2,3\n\n2024-01-03,B,1,x,3\n2024-01-04,C,1,2\n', 40));
     expect(result.rows).toBe(1);
     expect(result.skippedCount).toBe(2);
@@ -116,5 +117,26 @@ describe('worker pieces', () => {
       [42, 'ret'],
       [43, null],
     ]);
+  });
+
+  it('names the source line and byte of text that is not UTF-8', () => {
+    const processPiece = pieceProcessor(setupFor(transformJob(layer))).process;
+    const bytes = Buffer.concat([Buffer.from('2024-01-02,A,1,2,3\n2024-01-03,"B\nC",1,2,3\n2024-01-04,'), Buffer.from([0xe9]), Buffer.from(',1,2,3\n')]);
+    const result = processPiece({ ...pieceOf(''), bytes: new Uint8Array(bytes), firstLine: 40 });
+    expect(result.failure).toEqual({
+      kind: 'data',
+      message: 'in.csv:43: not valid UTF-8 text (byte 0xE9); if it is Latin-1, convert it first: iconv -f latin1 -t utf-8',
+    });
+  });
+
+  it('gathers quantile sketches over all the pieces it handles, given once at the end', () => {
+    const processor = pieceProcessor(setupFor({ kind: 'statistics', sketches: true }));
+    const first = processor.process(pieceOf('2024-01-02,A,1,2,3\n2024-01-03,B,4,5,6\n'));
+    processor.process(pieceOf('2024-01-04,C,7,,9\n', 9));
+    expect(first).not.toHaveProperty('sketches');
+    const sketches = (processor.totals().sketches ?? []).map((state) => QuantileSketch.fromState(state));
+    expect(sketches.map((sketch) => sketch.count)).toEqual([3, 2, 3]);
+    expect(sketches[2].quantile(0)).toBe(3);
+    expect(sketches[2].quantile(1)).toBe(9);
   });
 });

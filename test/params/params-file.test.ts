@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.js';
-import { parseParams } from '../../src/params/params-file.js';
+import { type ParamsFile, formatParams, parseParams } from '../../src/params/params-file.js';
 
 const valid = {
   format: 'finorm-params',
@@ -46,5 +46,19 @@ describe('parameter files', () => {
     expect(problem(noColumns)).toMatch(/^p\.json: columns: missing/);
     expect(problem({ ...valid, columns: [valid.columns[0], valid.columns[0]] })).toMatch(/column "Price" appears twice/);
     expect(problem({ ...valid, ddof: 2 })).toMatch(/^p\.json: ddof: /);
+  });
+
+  it('refuses, readably, parameters too large for one string', () => {
+    // What JSON.stringify throws past V8's longest string, without building 512 MB here.
+    const tooLong = { toJSON: () => { throw new RangeError('Invalid string length'); } };
+    const params = {
+      format: 'finorm-params',
+      version: 1,
+      columns: [{ name: 'close', mean: 1, variance: 2 }],
+      groupBy: ['ticker'],
+      groups: Array.from({ length: 300_000 }, (_, i) => (i === 299_999 ? tooLong : { key: [`T${i}`], columns: [] })),
+    } as unknown as ParamsFile;
+    expect(() => formatParams(params)).toThrow(DataError);
+    expect(() => formatParams(params)).toThrow(/300,000 groups of 1 columns\) are too large for one JSON file/);
   });
 });
