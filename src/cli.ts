@@ -99,21 +99,18 @@ function commanderOption(spec: OptionSpec): Option {
 }
 
 /**
- * Garbage collection tuned for a streaming command-line run, where
- * throughput counts and pauses do not. V8 lets the old generation grow to
- * several times its live size before a full collection, a factor it picks
- * itself (up to 4); streaming leaves little alive, so a fixed factor of 1.5
- * keeps the process small: `layer --threads 1` on 1M rows peaks at about
- * 120 MB instead of 142–151 MB. The more frequent full collections then run
- * in one go rather than interleaved with the work (incremental marking off):
- * with incremental marking they cost 10–15% on one thread, without it about
- * 4% of CPU time (user+sys, 40 MB, 4 runs each). The flags hold for the whole
- * process, worker threads included; with them neither speed nor memory
- * changed (their heaps are capped, see worker-pool.ts), nor for 125,000
- * groups held in memory. Both flags are read when a collection starts, so
- * they take effect when set here.
+ * V8 lets the old generation grow to several times its live size before a
+ * full collection, a factor it picks itself (up to 4). Streaming leaves little
+ * alive, so a fixed factor of 1.5 keeps the process small: `layer --threads 1`
+ * on 1M rows peaks at about 114 MB instead of 142–151 MB, for about 10% more
+ * time on one thread (more full collections; turning incremental marking off
+ * won that back but let `fit -g` grow to 505 MB instead of 176 MB). The flag
+ * holds for the whole process, worker threads included; with them neither
+ * speed nor memory changed (their heaps are capped, see worker-pool.ts), nor
+ * for 125,000 groups held in memory. The factor is read at each collection,
+ * so it takes effect when set here.
  */
-const GC_FLAGS = '--heap-growing-percent=50 --no-incremental-marking';
+const GC_FLAGS = '--heap-growing-percent=50';
 
 /** Runs finorm with the given arguments (without `node` and the script path); exits the process. */
 export async function main(argv: string[]): Promise<void> {

@@ -10,27 +10,33 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 // A worker holds one piece (half a megabyte of text) and what it renders at a
 // time. Small heap limits keep the process's peak memory down at no cost in
-// speed: a small young generation and, where what a worker keeps is bounded,
-// an old generation of a few times that (its code and a piece's state, about
-// 5 MB; the setup; a sketch per column). V8 collects in proportion to the
-// limit, so the limit keeps a worker small rather than being a ceiling it
-// nears (`layer`, 1M rows: 137 → 123 MB for the process). Per-group work has
-// no such limit: a piece can hold as many groups as rows, and a per-group
-// transform holds every group's statistics.
+// speed: a small young generation, and an old generation of a few times what
+// a worker keeps: its code and a piece's state (about 5 MB), the setup (a
+// per-group transform holds every group's statistics), a quantile sketch per
+// column, a piece's groups. V8 collects in proportion to the limit, so the
+// limit keeps a worker small rather than being a ceiling it nears (`layer`,
+// 1M rows: 137 → 123 MB for the process); without one, a worker grows to
+// hundreds of megabytes before its first full collection.
 const WORKER_YOUNG_GENERATION_MB = 4;
 const WORKER_OLD_GENERATION_MB = 24;
 /** Room for a column's quantile sketch and its state (a few hundred buckets), generously. */
 const SKETCH_BYTES = 1 << 13;
+/** Room for one group's moments in a piece (a Map entry, its key, 8 small arrays), generously. */
+const GROUP_BYTES = 1 << 11;
 
-/** The old generation a worker is given, or undefined for V8's default. */
-function workerOldGenerationMb(setup: PieceSetup): number | undefined {
+/**
+ * The old generation a worker is given. A piece of `pieceBytes` holds at
+ * most pieceBytes / columns rows (each field takes at least its delimiter),
+ * so at most that many groups.
+ */
+function workerOldGenerationMb(setup: PieceSetup, pieceBytes: number): number {
   const { job } = setup;
-  if (job.kind === 'statistics' ? job.groupColumns !== undefined : job.transform.kind === 'batch-groups') return undefined;
-  const sketches = job.kind === 'statistics' && job.sketches ? setup.features.length * SKETCH_BYTES : 0;
-  return WORKER_OLD_GENERATION_MB + Math.ceil((4 * serialize(setup).length + sketches) / (1 << 20));
+  let bytes = 4 * serialize(setup).length;
+  if (job.kind === 'statistics' && job.sketches) bytes += setup.features.length * SKETCH_BYTES;
+  if (job.kind === 'statistics' && job.groupColumns) bytes += Math.ceil(pieceBytes / setup.width) * GROUP_BYTES;
+  return WORKER_OLD_GENERATION_MB + Math.ceil(bytes / (1 << 20));
 }
 
-/** A request sent to a worker and not yet answered: a piece, or 'totals'. */
 interface Waiting {
   resolve: (answer: PieceResult & ProcessorTotals) => void;
   reject: (error: Error) => void;
@@ -51,14 +57,11 @@ export class WorkerPool {
     size: number,
     private readonly largePiece: number,
   ) {
-    const maxOldGenerationSizeMb = workerOldGenerationMb(setup);
+    const maxOldGenerationSizeMb = workerOldGenerationMb(setup, largePiece);
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, {
         workerData: setup,
-        resourceLimits: {
-          maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
-          ...(maxOldGenerationSizeMb === undefined ? {} : { maxOldGenerationSizeMb }),
-        },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb },
         stdout: false,
         stderr: false,
       });

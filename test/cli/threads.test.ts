@@ -5,10 +5,11 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runFinorm, type RunResult } from '../support/cli.js';
+import { slowlyRead } from '../support/fifo.js';
 import { seededRandom } from '../support/random.js';
 import { tempDir } from '../support/temp.js';
 
@@ -37,21 +38,6 @@ function table(seed: number, rows: number, options: { crlf?: boolean; bom?: bool
     if (r % 41 === 0) lines.push('');
   }
   return (options.bom ? '\ufeff' : '') + lines.join(eol) + eol;
-}
-
-/** The text of a named pipe, read 4 KiB at a time with a pause after each read. */
-function slowlyRead(fifo: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    const stream = createReadStream(fifo, { highWaterMark: 4096 });
-    stream.on('data', (part) => {
-      parts.push(part as Buffer);
-      stream.pause();
-      setTimeout(() => stream.resume(), 1);
-    });
-    stream.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    stream.on('error', reject);
-  });
 }
 
 /** `finorm <command> --threads 1 ...` and `--threads 2`, the latter in pieces of ~300 bytes. */
@@ -132,7 +118,7 @@ describe('--threads', () => {
     const read = slowlyRead(fifo);
     const toPipe = await runFinorm(['layer', '-q', '--threads', '2', '-o', fifo, big], { env });
     expect(toPipe.code, toPipe.stderr).toBe(0);
-    expect(await read).toBe(one.stdout);
+    expect((await read).toString('utf8')).toBe(one.stdout);
   });
 
   it('a record far longer than a piece is processed on the main thread, in its place', async () => {

@@ -3,9 +3,10 @@
 // so overwriting their buffer must not change what ends up in the file.
 
 import { execFileSync } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openOutput } from '../../src/io/output.js';
+import { slowlyRead } from '../support/fifo.js';
 import { tempDir } from '../support/temp.js';
 
 const { dir } = tempDir();
@@ -38,17 +39,7 @@ describe('output sinks call `written` only once the bytes are no longer needed',
   it('a named pipe read slowly (written in place, writes wait for the reader)', async () => {
     const fifo = `${dir}/pipe`;
     execFileSync('mkfifo', [fifo]);
-    const read = new Promise<Buffer>((resolve, reject) => {
-      const parts: Buffer[] = [];
-      const stream = createReadStream(fifo, { highWaterMark: 4096 });
-      stream.on('data', (part) => {
-        parts.push(part as Buffer);
-        stream.pause();
-        setTimeout(() => stream.resume(), 1);
-      });
-      stream.on('end', () => resolve(Buffer.concat(parts)));
-      stream.on('error', reject);
-    });
+    const read = slowlyRead(fifo);
     const { expected, calls } = await writeAndOverwrite(fifo, 60, 5000);
     expect(calls).toBe(60);
     expect((await read).equals(expected)).toBe(true);
