@@ -311,7 +311,8 @@ export function firstInvalidUtf8(bytes: Uint8Array, final: boolean, continued = 
   return -1;
 }
 
-function countLineFeeds(bytes: Uint8Array, end: number): number {
+/** Line feeds in the first `end` bytes: how many lines further on the byte at `end` is. */
+export function countLineFeeds(bytes: Uint8Array, end = bytes.length): number {
   let count = 0;
   for (let i = bytes.indexOf(10); i >= 0 && i < end; i = bytes.indexOf(10, i + 1)) count++;
   return count;

@@ -4,6 +4,7 @@
 // once the first few buffers exist.
 
 import { RecordSplitter } from '../io/record-splitter.js';
+import { countLineFeeds } from '../io/sources.js';
 
 /**
  * ArrayBuffers that have come back from the workers (pieces read, outputs
@@ -105,10 +106,4 @@ export async function* piecesOf(
     }
   }
   if (filled > 0) yield { bytes: buffer.subarray(0, filled), firstLine };
-}
-
-function countLineFeeds(bytes: Uint8Array): number {
-  let count = 0;
-  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) count++;
-  return count;
 }

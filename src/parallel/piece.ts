@@ -360,7 +360,7 @@ export function pieceProcessor(setup: PieceSetup, { fastLane: useFastLane = true
     }
     return run(piece, undefined, spare);
   };
-  return { process, totals: () => ({ ...(sketches ? { sketches: sketches.map((sketch) => sketch.state()) } : {}) }) };
+  return { process, totals: () => (sketches ? { sketches: sketches.map((sketch) => sketch.state()) } : {}) };
 }
 
 /** The fast lane gives the piece back to the general path. */

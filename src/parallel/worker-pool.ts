@@ -1,6 +1,6 @@
 // A few worker threads that process pieces of input; answers come back in
-// the order the pieces were given to each worker. A piece far bigger than
-// the others (a record of many megabytes) is processed on the main thread.
+// the order the pieces were given to each worker. A piece more than twice
+// the usual size (a record longer than a piece) is processed on the main thread.
 
 import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
