@@ -102,8 +102,8 @@ describe('--threads', () => {
     }
   });
 
-  it('output to a file or a slowly read pipe gets the same bytes: an output buffer is filled again only once written', async () => {
-    // Both are written asynchronously: a buffer handed back to a worker before its write completed would corrupt the output.
+  it('output to a file or a slowly read pipe gets the same bytes, though both are written asynchronously', async () => {
+    // Output buffers are filled again once written; test/io/output.test.ts checks the sinks say when that is.
     const big = file('big.csv', table(5, 4000));
     const one = await runFinorm(['layer', '-q', '--threads', '1', big]);
     expect(one.stdout.length).toBeGreaterThan(400_000);
@@ -122,7 +122,7 @@ describe('--threads', () => {
   });
 
   it('a record far longer than a piece is processed on the main thread, in its place', async () => {
-    // Pieces of 300 bytes: a piece above 2400 bytes (8 pieces' worth) stays on the main thread.
+    // Pieces of 300 bytes: a piece above 600 bytes (two pieces' worth) stays on the main thread.
     const rowsOf = (seed: number): string => table(seed, 100).replace(/^[^\n]*\n/, '');
     const long = file(
       'long.csv',
