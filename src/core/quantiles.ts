@@ -45,12 +45,24 @@ class BucketStore {
     this.total += count;
   }
 
-  /** Grows the range to include `index`, collapsing the smallest magnitudes past MAX_BUCKETS. */
+  /**
+   * Grows the range to include `index`, collapsing the smallest magnitudes
+   * past MAX_BUCKETS. The range is measured over buckets that hold values,
+   * not the empty slack around them: otherwise slack could collapse real
+   * values, and in a different place for a sketch built in one go than for
+   * merged parts.
+   */
   private extendTo(index: number): void {
-    const oldLow = this.offset;
-    const oldHigh = this.offset + this.counts.length - 1;
+    let first = -1;
+    let last = -1;
+    for (let k = 0; k < this.counts.length; k++) {
+      if (this.counts[k] === 0) continue;
+      if (first < 0) first = k;
+      last = k;
+    }
+    const oldLow = first < 0 ? index : this.offset + first;
     const low = Math.min(index, oldLow);
-    const high = Math.max(index, oldHigh);
+    const high = Math.max(index, first < 0 ? index : this.offset + last);
     const size = Math.min(MAX_BUCKETS, Math.max(high - low + 1 + 64, this.counts.length * 2));
     // Leave the slack on the side that is growing.
     let start = index < oldLow ? high - size + 1 : low;

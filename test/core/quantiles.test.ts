@@ -78,6 +78,22 @@ describe('QuantileSketch', () => {
     );
   });
 
+  it('merges exactly when the values span many decades: empty slack never collapses real buckets', () => {
+    // Found by the property above (seed -1215378127): 9.3e-302 (just above 2^-1000) and 7.8e-245 fit in the kept range,
+    // but the merged sketch used to collapse the smallest ones to make room for empty slack.
+    const values = [0, 9.33263618503219e-302, 0, 9.958904312356967e-302, 6.883728113245627e-245, 7.839385298160393e-245, 0, 0, 0, 9.33263618503219e-302];
+    const whole = new QuantileSketch();
+    const left = new QuantileSketch();
+    const right = new QuantileSketch();
+    values.forEach((x, i) => {
+      whole.add(x);
+      (i < 2 ? left : right).add(x);
+    });
+    left.merge(right);
+    for (const q of QS) expect(left.quantile(q)).toBe(whole.quantile(q));
+    expect(left.quantile(0.75)).not.toBeNaN();
+  });
+
   it('keeps memory bounded over extreme ranges, reporting collapsed quantiles as unknown', () => {
     const s = new QuantileSketch();
     const values = Array.from({ length: 601 }, (_, i) => Math.pow(10, i - 300));
