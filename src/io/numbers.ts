@@ -132,14 +132,4 @@ export function explainNotANumber(text: string): string {
   return 'is not a number';
 }
 
-/**
- * Formats a double for output. Without `precision`: the shortest text that
- * reads back as exactly the same double (JavaScript's Number → String), with
- * −0 written as "-0". With `precision` = N: rounded to N significant digits,
- * then written in the shortest form (no trailing zeros).
- */
-export function formatNumber(value: number, precision?: number): string {
-  if (precision !== undefined) value = Number(value.toPrecision(precision));
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  return String(value);
-}
+export { formatNumber } from './format-number.js';

@@ -6,7 +6,8 @@
 // (piece.ts), which handles everything; a property test checks that both
 // lanes write the same bytes.
 
-import { formatNumber, parseDecimal } from '../io/numbers.js';
+import { roundToPrecision, writeShortest } from '../io/format-number.js';
+import { parseDecimal } from '../io/numbers.js';
 import type { OutputBytes } from './output-bytes.js';
 
 const LF = 10;
@@ -143,7 +144,7 @@ export class FastLane {
         const slot = slotOf[c];
         if (slot >= 0) {
           const y = out[r * features + slot];
-          if (y === y) p = putAscii(buffer, p, formatNumber(y, precision));
+          if (y === y) p = writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, p);
         } else {
           const end = fieldEnd[r * width + c];
           for (let k = fieldStart[r * width + c]; k < end; k++) buffer[p++] = bytes[k];
@@ -170,7 +171,7 @@ export class FastLane {
         const slot = slotOf[c];
         if (slot >= 0) {
           const y = out[r * features + slot];
-          p = putAscii(buffer, p, y === y ? formatNumber(y, precision) : 'null');
+          p = y === y ? writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, p) : putAscii(buffer, p, 'null');
         } else {
           buffer[p++] = QUOTE;
           const end = fieldEnd[r * width + c];
