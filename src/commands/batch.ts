@@ -369,9 +369,10 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
 export function scalingOf(moments: ColumnMoments, o: { epsilon: number; ddof: 0 | 1 }, bounds?: FittedBounds): ColumnScaling {
   const width = moments.width;
   const indexes = Array.from({ length: width }, (_, j) => j);
+  const means = indexes.map((j) => moments.meanParts(j));
   return columnScaling(
-    indexes.map((j) => moments.meanHi[j]),
-    indexes.map((j) => moments.meanLo[j]),
+    means.map(([hi]) => hi),
+    means.map(([, lo]) => lo),
     indexes.map((j) => moments.variance(j, o.ddof)),
     indexes.map(() => 1),
     indexes.map(() => 0),

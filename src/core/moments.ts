@@ -1,14 +1,18 @@
-// Running count, mean, M2 (sum of squared deviations), min and max for a set
-// of columns, updated one value at a time (Welford) and merged pairwise
-// (Chan, Golub & LeVeque). Never Σx² − (Σx)²/n.
+// Count, mean, M2 (sum of squared deviations), min and max of a set of
+// columns, from exact sums: Σx and Σx² of each column are kept exactly, as
+// fixed-point numbers in 32-bit chunks, so that adding values and merging
+// parts commute. The statistics of a file are therefore the same to the last
+// bit however it was cut into pieces and whichever threads added them, and
+// they are (all but) correctly rounded: mean and M2 = Σx² − (Σx)²/n are
+// computed from the exact sums in double-double, or exactly (BigInt) where
+// the subtraction cancels too many digits (prices near 1e9 that move by 1e-3).
+// Never Σx² − (Σx)²/n in doubles.
 //
-// Why double-double: a column of market caps near 1e15 with unit spread has a
-// mean whose rounding error (ulp/2 = 0.0625) is comparable to the spread, and
-// plain Welford compounds that error into the variance. Here the mean and M2
-// are each kept as an unevaluated sum hi + lo of two doubles, and every
-// increment is computed from the deviation x − mean, so rounding errors scale
-// with the spread of the data, not with its magnitude. The result is within a
-// few ulps of the exact (rational) mean and variance even at a 1e15 offset.
+// Layout: accumulator a (2j for Σx of column j, 2j + 1 for its Σx²) holds
+// `stride` chunks in bins[a·stride …], chunk k worth bins[a·stride + k]·2^(32·(low[a] + k)).
+// A chunk is a double holding a signed integer: values add their 32-bit
+// pieces to it, and every 2^20 additions the chunks are carried back into
+// ±2^31, so no chunk ever leaves the doubles' exact range (2^53).
 
 /** Fields of one column, as plain numbers: what a parameter file stores. */
 export interface MomentsSnapshot {
@@ -21,33 +25,56 @@ export interface MomentsSnapshot {
   max: number;
 }
 
-const STATE_ARRAYS = ['count', 'missing', 'meanHi', 'meanLo', 'm2Hi', 'm2Lo', 'min', 'max'] as const;
+/** ColumnMoments as plain data (structured-cloneable): what a worker thread sends back. */
+export interface ColumnMomentsState {
+  width: number;
+  count: Float64Array;
+  missing: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  stride: number;
+  low: Int32Array;
+  bins: Float64Array;
+  pending: number;
+}
 
-export type ColumnMomentsState = { width: number } & Record<(typeof STATE_ARRAYS)[number], Float64Array>;
+const CHUNK = 4294967296; // 2^32
+/** Additions between carries: each adds at most 2^32 to a chunk, so chunks stay below 2^52. */
+const ADDS_BETWEEN_CARRIES = 1 << 20;
+const INITIAL_STRIDE = 8;
+const UNSET = 0x7fffffff;
+const SPLIT = 134217729; // 2^27 + 1
+/** Squares of values beyond these magnitudes would overflow or underflow as doubles: done in BigInt. */
+const SQUARE_MAX = 2 ** 480;
+const SQUARE_MIN = 2 ** -480;
+/** Beyond this cancellation (Σx² over M2), M2 is computed exactly. */
+const CANCELLATION_LIMIT = 2 ** 40;
 
-/** Moments of `width` columns, stored as parallel typed arrays (no object per column). */
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+/** 2^(32·(i − 80)). */
+const CHUNK_SCALE = Float64Array.from({ length: 161 }, (_, i) => 2 ** (32 * (i - 80)));
+
 export class ColumnMoments {
   readonly width: number;
   readonly count: Float64Array;
   /** Values that were missing (NaN), which the moments leave out. */
   readonly missing: Float64Array;
-  readonly meanHi: Float64Array;
-  readonly meanLo: Float64Array;
-  readonly m2Hi: Float64Array;
-  readonly m2Lo: Float64Array;
   readonly min: Float64Array;
   readonly max: Float64Array;
+  private stride = INITIAL_STRIDE;
+  private low: Int32Array;
+  private bins: Float64Array;
+  private pending = 0;
 
   constructor(width: number) {
     this.width = width;
     this.count = new Float64Array(width);
     this.missing = new Float64Array(width);
-    this.meanHi = new Float64Array(width);
-    this.meanLo = new Float64Array(width);
-    this.m2Hi = new Float64Array(width);
-    this.m2Lo = new Float64Array(width);
     this.min = new Float64Array(width).fill(Infinity);
     this.max = new Float64Array(width).fill(-Infinity);
+    this.low = new Int32Array(2 * width).fill(UNSET);
+    this.bins = new Float64Array(2 * width * INITIAL_STRIDE);
   }
 
   /** Adds one value to column j; NaN counts as missing. */
@@ -56,35 +83,25 @@ export class ColumnMoments {
       this.missing[j]++;
       return;
     }
-    const n = ++this.count[j];
+    this.count[j]++;
     if (x < this.min[j]) this.min[j] = x;
     if (x > this.max[j]) this.max[j] = x;
-
-    // delta = x − mean, evaluated from the double-double mean and rounded once.
-    let hi = this.meanHi[j];
-    let lo = this.meanLo[j];
-    let s = x - hi;
-    let bb = s - x;
-    let e = x - (s - bb) - (hi + bb);
-    const delta = s + (e - lo);
-
-    // mean += delta / n, accumulated exactly into hi + lo.
-    const q = delta / n;
-    s = hi + q;
-    bb = s - hi;
-    e = hi - (s - bb) + (q - bb);
-    lo += e;
-    hi = s + lo;
-    lo -= hi - s;
-    this.meanHi[j] = hi;
-    this.meanLo[j] = lo;
-
-    // M2 += delta · (x − new mean), again with the deviation taken from hi + lo.
-    s = x - hi;
-    bb = s - x;
-    e = x - (s - bb) - (hi + bb);
-    const term = delta * (s + (e - lo));
-    addToM2(this, j, term);
+    if (x === 0) return;
+    if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
+    this.addDouble(2 * j, x);
+    const magnitude = x < 0 ? -x : x;
+    if (magnitude < SQUARE_MAX && magnitude > SQUARE_MIN) {
+      // x² = p + e exactly (Dekker).
+      const p = x * x;
+      const t = SPLIT * x;
+      const hi = t - (t - x);
+      const lo = x - hi;
+      const e = hi * hi - p + 2 * hi * lo + lo * lo;
+      this.addDouble(2 * j + 1, p);
+      if (e !== 0) this.addDouble(2 * j + 1, e);
+    } else {
+      this.addBigSquare(2 * j + 1, x);
+    }
   }
 
   /** Adds `rows` rows of a row-major `rows × width` block. */
@@ -95,70 +112,265 @@ export class ColumnMoments {
     }
   }
 
-  /** Merges column `k` of `other` into column `j` of this (Chan et al.'s pairwise update). */
-  mergeColumn(j: number, other: ColumnMoments, k: number): void {
-    this.missing[j] += other.missing[k];
-    const nb = other.count[k];
-    if (nb === 0) return;
-    const na = this.count[j];
-    if (na === 0) {
-      this.count[j] = nb;
-      this.meanHi[j] = other.meanHi[k];
-      this.meanLo[j] = other.meanLo[k];
-      this.m2Hi[j] = other.m2Hi[k];
-      this.m2Lo[j] = other.m2Lo[k];
-      this.min[j] = other.min[k];
-      this.max[j] = other.max[k];
-      return;
+  /** Adds the finite, nonzero double x to accumulator a, exactly. */
+  private addDouble(a: number, x: number): void {
+    bits[0] = x;
+    const lowWord = words[0];
+    const highWord = words[1];
+    const biased = (highWord >>> 20) & 0x7ff;
+    const top = (highWord & 0xfffff) | (biased === 0 ? 0 : 0x100000);
+    // x = ±(top·2^32 + lowWord)·2^exponent
+    const exponent = (biased === 0 ? 1 : biased) - 1075;
+    const chunk = exponent >> 5;
+    const shift = exponent & 31;
+    let c0: number;
+    let c1: number;
+    let c2: number;
+    if (shift === 0) {
+      c0 = lowWord;
+      c1 = top;
+      c2 = 0;
+    } else {
+      c0 = (lowWord << shift) >>> 0;
+      c1 = ((top << shift) | (lowWord >>> (32 - shift))) >>> 0;
+      c2 = top >>> (32 - shift);
     }
-    const n = na + nb;
-    // delta = mean_b − mean_a in double-double, rounded once.
-    const delta = ddDifference(other.meanHi[k], other.meanLo[k], this.meanHi[j], this.meanLo[j]);
-    // mean = mean_a + delta · n_b / n
-    const q = delta * (nb / n);
-    let hi = this.meanHi[j];
-    let lo = this.meanLo[j];
-    const s = hi + q;
-    const bb = s - hi;
-    const e = hi - (s - bb) + (q - bb);
-    lo += e;
-    hi = s + lo;
-    lo -= hi - s;
-    this.meanHi[j] = hi;
-    this.meanLo[j] = lo;
-    // M2 = M2_a + M2_b + delta² · n_a · n_b / n
-    addToM2(this, j, other.m2Hi[k]);
-    addToM2(this, j, other.m2Lo[k]);
-    addToM2(this, j, delta * delta * ((na * nb) / n));
-    this.count[j] = n;
-    if (other.min[k] < this.min[j]) this.min[j] = other.min[k];
-    if (other.max[k] > this.max[j]) this.max[j] = other.max[k];
+    let k = chunk - this.low[a];
+    if (k < 0 || k + 3 >= this.stride) k = this.makeRoom(a, chunk, chunk + 2);
+    const at = a * this.stride + k;
+    const bins = this.bins;
+    if (x < 0) {
+      bins[at] -= c0;
+      bins[at + 1] -= c1;
+      bins[at + 2] -= c2;
+    } else {
+      bins[at] += c0;
+      bins[at + 1] += c1;
+      bins[at + 2] += c2;
+    }
   }
 
-  /** The typed arrays that hold the state: what a worker thread sends back (structured-cloneable). */
+  /** x² for |x| beyond 2^±480, exactly, through BigInt. */
+  private addBigSquare(a: number, x: number): void {
+    const { mantissa, exponent } = decompose(x);
+    this.addBigInt(a, mantissa * mantissa, 2 * exponent);
+  }
+
+  /** Adds n·2^exponent (n a BigInt) to accumulator a, exactly, chunk by chunk. */
+  private addBigInt(a: number, n: bigint, exponent: number): void {
+    if (n === 0n) return;
+    const negative = n < 0n;
+    let magnitude = negative ? -n : n;
+    const chunk = Math.floor(exponent / 32);
+    magnitude <<= BigInt(exponent - chunk * 32);
+    const pieces: number[] = [];
+    while (magnitude > 0n) {
+      pieces.push(Number(magnitude & 0xffffffffn));
+      magnitude >>= 32n;
+    }
+    this.carry();
+    let k = chunk - this.low[a];
+    if (k < 0 || k + pieces.length + 1 >= this.stride) k = this.makeRoom(a, chunk, chunk + pieces.length - 1);
+    const at = a * this.stride + k;
+    pieces.forEach((piece, i) => {
+      this.bins[at + i] += negative ? -piece : piece;
+    });
+    this.pending++;
+  }
+
+  /**
+   * Moves or widens accumulator a's window so that chunks `from` to `to`
+   * fit with a free chunk above them (for carries); returns from's slot.
+   */
+  private makeRoom(a: number, from: number, to: number): number {
+    if (this.low[a] === UNSET) {
+      this.low[a] = from - 1;
+      if (to - from + 3 > this.stride) this.widen(to - from + 3);
+      return 1;
+    }
+    this.carry();
+    const [first, last] = this.occupied(a);
+    const low = Math.min(from, first);
+    const high = Math.max(to, last);
+    if (high - low + 3 > this.stride) this.widen(high - low + 3);
+    // Leave one chunk below and the rest above, where sums grow.
+    const newLow = low - 1;
+    const stride = this.stride;
+    const base = a * stride;
+    const moved = this.bins.slice(base, base + stride);
+    this.bins.fill(0, base, base + stride);
+    const oldLow = this.low[a];
+    for (let k = 0; k < stride; k++) if (moved[k] !== 0) this.bins[base + oldLow + k - newLow] = moved[k];
+    this.low[a] = newLow;
+    return from - newLow;
+  }
+
+  /** The lowest and highest chunk indexes with a nonzero chunk (the window's ends if none). */
+  private occupied(a: number): [number, number] {
+    const base = a * this.stride;
+    let first = -1;
+    let last = -1;
+    for (let k = 0; k < this.stride; k++) {
+      if (this.bins[base + k] === 0) continue;
+      if (first < 0) first = k;
+      last = k;
+    }
+    const low = this.low[a];
+    return first < 0 ? [low + 1, low + 1] : [low + first, low + last];
+  }
+
+  /** Gives every accumulator at least `needed` chunks (doubling), keeping their contents. */
+  private widen(needed: number): void {
+    let stride = this.stride;
+    while (stride < needed) stride *= 2;
+    const bins = new Float64Array(this.low.length * stride);
+    for (let a = 0; a < this.low.length; a++) bins.set(this.bins.subarray(a * this.stride, (a + 1) * this.stride), a * stride);
+    this.bins = bins;
+    this.stride = stride;
+  }
+
+  /** Carries every chunk back into ±2^31 (balanced, so a negative sum does not carry forever). */
+  private carry(): void {
+    this.pending = 0;
+    const { stride, bins } = this;
+    for (let a = 0; a < this.low.length; a++) {
+      const base = a * stride;
+      let carried = 0;
+      for (let k = 0; k < stride; k++) {
+        const v = bins[base + k] + carried;
+        carried = Math.round(v / CHUNK);
+        bins[base + k] = v - carried * CHUNK;
+      }
+      if (carried !== 0) {
+        // Only a sum grown past its window: widen it and put the carry above.
+        this.widen(stride * 2);
+        this.bins[a * this.stride + stride] = carried;
+        return this.carry();
+      }
+    }
+  }
+
+  /** Merges column k of `other` into column j of this, exactly. */
+  mergeColumn(j: number, other: ColumnMoments, k: number): void {
+    other.carry();
+    this.carry();
+    this.mergeCarried(j, other, k);
+  }
+
+  /** Merges every column of `other` (same width) into this. */
+  merge(other: ColumnMoments): void {
+    other.carry();
+    this.carry();
+    for (let j = 0; j < this.width; j++) this.mergeCarried(j, other, j);
+  }
+
+  /** mergeColumn, both sides carried: chunks of at most 2^31 each, so one merge adds at most 2^32. */
+  private mergeCarried(j: number, other: ColumnMoments, k: number): void {
+    this.count[j] += other.count[k];
+    this.missing[j] += other.missing[k];
+    if (other.min[k] < this.min[j]) this.min[j] = other.min[k];
+    if (other.max[k] > this.max[j]) this.max[j] = other.max[k];
+    for (const part of [0, 1]) {
+      const from = 2 * k + part;
+      const to = 2 * j + part;
+      if (other.low[from] === UNSET) continue;
+      const base = from * other.stride;
+      for (let c = 0; c < other.stride; c++) {
+        const v = other.bins[base + c];
+        if (v === 0) continue;
+        const chunk = other.low[from] + c;
+        let slot = chunk - this.low[to];
+        if (this.low[to] === UNSET || slot < 0 || slot + 1 >= this.stride) slot = this.makeRoom(to, chunk, chunk);
+        this.bins[to * this.stride + slot] += v;
+      }
+    }
+    // A carry is due before the chunks could next double.
+    this.pending = Math.max(this.pending, ADDS_BETWEEN_CARRIES >> 1);
+  }
+
   state(): ColumnMomentsState {
-    const { width, count, missing, meanHi, meanLo, m2Hi, m2Lo, min, max } = this;
-    return { width, count, missing, meanHi, meanLo, m2Hi, m2Lo, min, max };
+    const { width, count, missing, min, max, stride, low, bins, pending } = this;
+    return { width, count, missing, min, max, stride, low, bins, pending };
   }
 
   /** Moments rebuilt from state(), as received from a worker thread. */
   static fromState(state: ColumnMomentsState): ColumnMoments {
     const moments = new ColumnMoments(state.width);
-    for (const key of STATE_ARRAYS) moments[key].set(state[key]);
+    moments.count.set(state.count);
+    moments.missing.set(state.missing);
+    moments.min.set(state.min);
+    moments.max.set(state.max);
+    moments.stride = state.stride;
+    moments.low = Int32Array.from(state.low);
+    moments.bins = Float64Array.from(state.bins);
+    moments.pending = state.pending;
     return moments;
   }
 
-  /** Merges every column of `other` (same width) into this. */
-  merge(other: ColumnMoments): void {
-    for (let j = 0; j < this.width; j++) this.mergeColumn(j, other, j);
+  /** The mean of column j as a double-double [hi, lo] (hi the mean rounded), [NaN, 0] if empty. */
+  meanParts(j: number): [number, number] {
+    const n = this.count[j];
+    if (n === 0) return [NaN, 0];
+    this.carry();
+    const a = 2 * j;
+    const top = this.topChunk(a);
+    if (top === undefined) return [0, 0];
+    const reference = top - 1;
+    const [sHi, sLo] = this.scaledSum(a, reference);
+    const [hi, lo] = divide(sHi, sLo, n);
+    const scale = chunkScale(reference);
+    return [hi * scale, lo * scale];
   }
 
   mean(j: number): number {
-    return this.count[j] === 0 ? NaN : this.meanHi[j] + this.meanLo[j];
+    return this.meanParts(j)[0];
+  }
+
+  /** M2 of column j as a double-double [hi, lo]: Σx² − (Σx)²/n, 0 if empty. */
+  private m2Parts(j: number): [number, number] {
+    const n = this.count[j];
+    if (n < 2) return [0, 0];
+    this.carry();
+    const top = this.topChunk(2 * j + 1);
+    if (top === undefined) return [0, 0];
+    // Values scaled by 2^(−32r), squares by 2^(−64r), with r chosen so that Σx² scaled is about 2^0 to 2^64.
+    const r = Math.floor(top / 2);
+    const [s2Hi, s2Lo] = this.scaledSum(2 * j + 1, 2 * r);
+    const [s1Hi, s1Lo] = this.scaledSum(2 * j, r);
+    // (s1)²/n in double-double.
+    const p = s1Hi * s1Hi;
+    const t = SPLIT * s1Hi;
+    const h = t - (t - s1Hi);
+    const l = s1Hi - h;
+    const pe = h * h - p + 2 * h * l + l * l + 2 * s1Hi * s1Lo;
+    const [qHi, qLo] = divide(p, pe, n);
+    let [mHi, mLo] = twoSum(s2Hi, -qHi);
+    mLo += s2Lo - qLo;
+    [mHi, mLo] = twoSum(mHi, mLo);
+    if (!(mHi > 0) || s2Hi > CANCELLATION_LIMIT * mHi || !Number.isFinite(s2Hi)) return this.exactM2(j);
+    const scale = chunkScale(2 * r);
+    return [mHi * scale, mLo * scale];
+  }
+
+  /** M2 exactly, (n·Σx² − (Σx)²)/n in BigInt, as a double-double. */
+  private exactM2(j: number): [number, number] {
+    const n = BigInt(this.count[j]);
+    const [s1, e1] = this.bigSum(2 * j);
+    const [s2, e2] = this.bigSum(2 * j + 1);
+    // Both terms at the common exponent e (in bits).
+    const e = Math.min(2 * e1, e2);
+    const q = n * (s2 << BigInt(e2 - e)) - ((s1 * s1) << BigInt(2 * e1 - e));
+    if (q <= 0n) return [0, 0];
+    // q/n with at least 64 bits to spare, then split into two doubles.
+    const extra = Math.max(0, 64 + bitLength(n) - bitLength(q) + 64);
+    const z = (q << BigInt(extra)) / n;
+    const hi = Number(z);
+    const lo = Number(z - BigInt(hi));
+    return [scaleByPowerOfTwo(hi, e - extra), scaleByPowerOfTwo(lo, e - extra)];
   }
 
   m2(j: number): number {
-    return this.m2Hi[j] + this.m2Lo[j];
+    return this.m2Parts(j)[0];
   }
 
   /**
@@ -170,13 +382,8 @@ export class ColumnMoments {
     const n = this.count[j];
     if (n === 0) return NaN;
     if (n <= ddof) return 0;
-    // (hi + lo)/d with the residual of the first division taken exactly
-    // (Dekker's product), so the result is rounded about once, not twice.
-    const d = n - ddof;
-    const hi = this.m2Hi[j];
-    const q = hi / d;
-    const residual = productResidual(hi, q, d) + this.m2Lo[j];
-    return q + residual / d;
+    const [hi, lo] = this.m2Parts(j);
+    return divide(hi, lo, n - ddof)[0];
   }
 
   std(j: number, ddof: number): number {
@@ -184,43 +391,81 @@ export class ColumnMoments {
   }
 
   snapshot(j: number): MomentsSnapshot {
-    return {
-      count: this.count[j],
-      mean: this.meanHi[j],
-      meanLo: this.meanLo[j],
-      m2: this.m2(j),
-      min: this.min[j],
-      max: this.max[j],
-    };
+    const [mean, meanLo] = this.meanParts(j);
+    return { count: this.count[j], mean, meanLo, m2: this.m2(j), min: this.min[j], max: this.max[j] };
   }
 
-  /** Restores column j from a snapshot (a parameter file); the inverse of snapshot(). */
+  /**
+   * Sets column j (empty) to the statistics of a snapshot (a parameter
+   * file): Σx = n·(mean + meanLo) exactly, Σx² = M2 + (Σx)²/n to far below
+   * M2's last bit, so that merging restored files is as exact as the files.
+   */
   restore(j: number, s: MomentsSnapshot): void {
     this.count[j] = s.count;
-    this.meanHi[j] = s.mean + s.meanLo;
-    this.meanLo[j] = s.meanLo - (this.meanHi[j] - s.mean);
-    this.m2Hi[j] = s.m2;
-    this.m2Lo[j] = 0;
     this.min[j] = s.count > 0 ? s.min : Infinity;
     this.max[j] = s.count > 0 ? s.max : -Infinity;
+    if (s.count === 0) return;
+    const parts = [s.mean, s.meanLo].filter((x) => x !== 0).map(decompose);
+    // Σx as one exact rational n·Σ mantissa·2^exponent.
+    const e1 = Math.min(0, ...parts.map((p) => p.exponent));
+    let s1 = 0n;
+    for (const p of parts) s1 += p.mantissa << BigInt(p.exponent - e1);
+    s1 *= BigInt(s.count);
+    this.addBigInt(2 * j, s1, e1);
+    // (Σx)²/n = s1²·2^(2e1)/n, truncated 64 bits below M2's last bit, plus M2.
+    const m2 = s.m2 === 0 ? undefined : decompose(s.m2);
+    const e2 = Math.min(2 * e1, (m2?.exponent ?? 2 * e1) - 64);
+    const n = BigInt(s.count);
+    let s2 = ((s1 * s1) << BigInt(2 * e1 - e2)) / n;
+    if (m2) s2 += m2.mantissa << BigInt(m2.exponent - e2);
+    this.addBigInt(2 * j + 1, s2, e2);
+  }
+
+  /** The highest chunk index holding something (after a carry), or undefined if the sum is 0. */
+  private topChunk(a: number): number | undefined {
+    const base = a * this.stride;
+    for (let k = this.stride - 1; k >= 0; k--) if (this.bins[base + k] !== 0) return this.low[a] + k;
+    return undefined;
+  }
+
+  /** Accumulator a's sum times 2^(−32·reference), as a double-double. */
+  private scaledSum(a: number, reference: number): [number, number] {
+    const base = a * this.stride;
+    const low = this.low[a];
+    let hi = 0;
+    let lo = 0;
+    if (low === UNSET) return [0, 0];
+    for (let k = this.stride - 1; k >= 0; k--) {
+      const v = this.bins[base + k];
+      if (v === 0) continue;
+      const scaled = v * chunkScale(low + k - reference);
+      const [s, e] = twoSum(hi, scaled);
+      hi = s;
+      lo += e;
+    }
+    return twoSum(hi, lo);
+  }
+
+  /** Accumulator a's sum exactly: [n, e] with the sum n·2^e. */
+  private bigSum(a: number): [bigint, number] {
+    const base = a * this.stride;
+    const low = this.low[a];
+    if (low === UNSET) return [0n, 0];
+    let n = 0n;
+    for (let k = this.stride - 1; k >= 0; k--) n = (n << 32n) + BigInt(this.bins[base + k]);
+    return [n, 32 * low];
   }
 }
 
-/** Adds a non-negative term to column j's M2 with a compensated (two-sum) update. */
-function addToM2(m: ColumnMoments, j: number, term: number): void {
-  const hi = m.m2Hi[j];
-  const s = hi + term;
-  const bb = s - hi;
-  const e = hi - (s - bb) + (term - bb);
-  const lo = m.m2Lo[j] + e;
-  const h = s + lo;
-  m.m2Lo[j] = lo - (h - s);
-  m.m2Hi[j] = h;
+function twoSum(a: number, b: number): [number, number] {
+  const s = a + b;
+  const bb = s - a;
+  return [s, a - (s - bb) + (b - bb)];
 }
 
-/** a − q·d exactly (for a quotient q ≈ a/d), by Dekker's split of q and d. */
-function productResidual(a: number, q: number, d: number): number {
-  const SPLIT = 134217729; // 2^27 + 1
+/** (hi + lo)/d as a double-double, the residual of the first division taken exactly (Dekker). */
+function divide(hi: number, lo: number, d: number): [number, number] {
+  const q = hi / d;
   let t = SPLIT * q;
   const qh = t - (t - q);
   const ql = q - qh;
@@ -229,13 +474,41 @@ function productResidual(a: number, q: number, d: number): number {
   const dl = d - dh;
   const p = q * d;
   const e = qh * dh - p + qh * dl + ql * dh + ql * dl;
-  return a - p - e;
+  const residual = hi - p - e + lo;
+  return twoSum(q, residual / d);
 }
 
-/** (aHi + aLo) − (bHi + bLo), rounded once to a double. */
-function ddDifference(aHi: number, aLo: number, bHi: number, bLo: number): number {
-  const s = aHi - bHi;
-  const bb = s - aHi;
-  const e = aHi - (s - bb) + (-bHi - bb);
-  return s + (e + (aLo - bLo));
+/** 2^(32·k), in two factors beyond the table. */
+function chunkScale(k: number): number {
+  if (k >= -80 && k <= 80) return CHUNK_SCALE[k + 80];
+  return 2 ** (16 * k) * 2 ** (16 * k);
 }
+
+function scaleByPowerOfTwo(x: number, exponent: number): number {
+  let result = x;
+  let left = exponent;
+  while (left > 1000) {
+    result *= 2 ** 1000;
+    left -= 1000;
+  }
+  while (left < -1000) {
+    result *= 2 ** -1000;
+    left += 1000;
+  }
+  return result * 2 ** left;
+}
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(16).length * 4;
+}
+
+/** A finite double as mantissa·2^exponent, mantissa a signed BigInt. */
+function decompose(x: number): { mantissa: bigint; exponent: number } {
+  bits[0] = x;
+  const highWord = words[1];
+  const biased = (highWord >>> 20) & 0x7ff;
+  const top = (highWord & 0xfffff) | (biased === 0 ? 0 : 0x100000);
+  const magnitude = (BigInt(top) << 32n) | BigInt(words[0]);
+  return { mantissa: highWord >>> 31 === 1 ? -magnitude : magnitude, exponent: (biased === 0 ? 1 : biased) - 1075 };
+}
+

@@ -11,7 +11,6 @@
 // amortized cost of one more pass over each value.
 
 import type { Clipping } from './batch.js';
-import { ColumnMoments } from './moments.js';
 
 /** What normalization needs from running statistics, per column. */
 export interface RunningStatistics {
@@ -25,33 +24,81 @@ export interface RunningStatistics {
   variance(j: number, ddof: number): number;
 }
 
-/** All rows so far: the double-double Welford moments of the whole-file fit. */
+/**
+ * All rows so far, by Welford's update with the running mean and M2 each
+ * kept as a double-double, so that rounding errors scale with the spread of
+ * a column rather than its level. Sequential by nature (each row is
+ * normalized with the rows before it), so it needs no merge.
+ */
 export class ExpandingStatistics implements RunningStatistics {
-  private readonly moments: ColumnMoments;
+  private readonly counts: Float64Array;
+  private readonly meanHi: Float64Array;
+  private readonly meanLow: Float64Array;
+  private readonly m2Hi: Float64Array;
+  private readonly m2Lo: Float64Array;
 
   constructor(width: number) {
-    this.moments = new ColumnMoments(width);
+    this.counts = new Float64Array(width);
+    this.meanHi = new Float64Array(width);
+    this.meanLow = new Float64Array(width);
+    this.m2Hi = new Float64Array(width);
+    this.m2Lo = new Float64Array(width);
   }
 
   push(values: Float64Array, base: number): void {
-    const m = this.moments;
-    for (let j = 0; j < m.width; j++) m.add(j, values[base + j]);
+    const { counts, meanHi, meanLow, m2Hi, m2Lo } = this;
+    for (let j = 0; j < counts.length; j++) {
+      const x = values[base + j];
+      if (x !== x) continue;
+      const n = ++counts[j];
+      // delta = x − mean, from the double-double mean, rounded once.
+      let hi = meanHi[j];
+      let lo = meanLow[j];
+      let s = x - hi;
+      let bb = s - x;
+      let e = x - (s - bb) - (hi + bb);
+      const delta = s + (e - lo);
+      // mean += delta / n, accumulated into hi + lo.
+      const q = delta / n;
+      s = hi + q;
+      bb = s - hi;
+      e = hi - (s - bb) + (q - bb);
+      lo += e;
+      hi = s + lo;
+      lo -= hi - s;
+      meanHi[j] = hi;
+      meanLow[j] = lo;
+      // M2 += delta · (x − new mean), with a compensated sum.
+      s = x - hi;
+      bb = s - x;
+      e = x - (s - bb) - (hi + bb);
+      const term = delta * (s + (e - lo));
+      const m = m2Hi[j];
+      const sum = m + term;
+      bb = sum - m;
+      const low = m2Lo[j] + (m - (sum - bb) + (term - bb));
+      m2Hi[j] = sum + low;
+      m2Lo[j] = low - (m2Hi[j] - sum);
+    }
   }
 
   count(j: number): number {
-    return this.moments.count[j];
+    return this.counts[j];
   }
 
   mean(j: number): number {
-    return this.moments.meanHi[j];
+    return this.meanHi[j];
   }
 
   meanLo(j: number): number {
-    return this.moments.meanLo[j];
+    return this.meanLow[j];
   }
 
   variance(j: number, ddof: number): number {
-    return this.moments.variance(j, ddof);
+    const n = this.counts[j];
+    if (n === 0) return NaN;
+    if (n <= ddof) return 0;
+    return (this.m2Hi[j] + this.m2Lo[j]) / (n - ddof);
   }
 }
 

@@ -41,8 +41,9 @@ describe('batchNormalizeRows', () => {
     const m = new ColumnMoments(1);
     for (const x of values) m.add(0, x);
     const variance = m.variance(0, 0);
-    const withLo = transform(values, 1, columnScaling([m.meanHi[0]], [m.meanLo[0]], [variance], [1], [0], 1e-5));
-    const withoutLo = transform(values, 1, columnScaling([m.meanHi[0]], [0], [variance], [1], [0], 1e-5));
+    const [meanHi, meanLo] = m.meanParts(0);
+    const withLo = transform(values, 1, columnScaling([meanHi], [meanLo], [variance], [1], [0], 1e-5));
+    const withoutLo = transform(values, 1, columnScaling([meanHi], [0], [variance], [1], [0], 1e-5));
     const mean = exactMean(values);
     const exactVar = exactVariance(values, 0);
     // Within 2 ulps of the result, or of 1/64 for results near 0 (where the

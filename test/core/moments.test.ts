@@ -1,10 +1,12 @@
-// ColumnMoments (Welford with double-double mean and M2; Chan merge) against
-// exact rational statistics, on data where the naive formula fails.
+// ColumnMoments (exact sums Σx and Σx²; mean and M2 from them) against exact
+// rational statistics, on data where the naive formula fails; and the property
+// the exact sums exist for: any order of adding and any split into merged
+// parts give the same bits.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ColumnMoments } from '../../src/core/moments.js';
-import { exactMean, exactVariance, toDouble, ulpDistance } from '../support/exact.js';
+import { exactM2, exactMean, exactVariance, toDouble, ulpDistance } from '../support/exact.js';
 import { seededRandom } from '../support/random.js';
 
 const random = seededRandom;
@@ -122,5 +124,75 @@ describe('ColumnMoments against exact arithmetic', () => {
     expect(copy.mean(0)).toBe(m.mean(0));
     expect(copy.variance(0, 0)).toBe(m.variance(0, 0));
     expect(copy.count[0]).toBe(3);
+  });
+
+  it('gives the same bits for any order of the values and any split into merged parts (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(NaN)), { minLength: 1, maxLength: 300 }),
+        fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.nat(),
+        (raw, offset, cuts, seed) => {
+          const values = raw.map((x) => x + offset);
+          const whole = fit(values);
+          const shuffled = [...values];
+          const next = random(seed);
+          for (let i = shuffled.length - 1; i > 0; i--) {
+            const k = Math.floor(next() * (i + 1));
+            [shuffled[i], shuffled[k]] = [shuffled[k], shuffled[i]];
+          }
+          const bounds = [...new Set(cuts.map((c) => c % shuffled.length))].sort((a, b) => a - b);
+          const parts: ColumnMoments[] = [];
+          let start = 0;
+          for (const b of [...bounds, shuffled.length]) {
+            parts.push(fit(shuffled.slice(start, b)));
+            start = b;
+          }
+          const merged = new ColumnMoments(1);
+          for (const part of parts.reverse()) merged.merge(part);
+          for (const m of [fit(shuffled), merged]) {
+            expect(m.count[0]).toBe(whole.count[0]);
+            expect(m.missing[0]).toBe(whole.missing[0]);
+            expect(m.meanParts(0)).toEqual(whole.meanParts(0));
+            expect(m.m2(0)).toBe(whole.m2(0));
+            expect(m.variance(0, 1)).toBe(whole.variance(0, 1));
+          }
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+
+  it('is (all but) correctly rounded: mean and M2 within 1 ulp of the exact values, across magnitudes', () => {
+    const next = random(11);
+    for (const scale of [1e-300, 1e-150, 1e-20, 1e-4, 1, 1e9, 1e20, 1e150, 1e200, 1e300]) {
+      for (const level of [0, 1, 1e6]) {
+        const values = Array.from({ length: 500 }, () => scale * (level + next() - 0.5));
+        const m = fit(values);
+        const where = `scale ${scale}, level ${level}`;
+        expect(ulpDistance(m.mean(0), toDouble(exactMean(values))), where).toBeLessThanOrEqual(1);
+        expect(ulpDistance(m.m2(0), toDouble(exactM2(values))), where).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('keeps subnormal values exactly', () => {
+    const values = [5e-324, 1e-320, -3e-322, 2.5e-308, 7e-315];
+    const m = fit(values);
+    expect(ulpDistance(m.mean(0), toDouble(exactMean(values)))).toBeLessThanOrEqual(1);
+  });
+
+  it('merges restored snapshots of parts as it merges the parts, to the files\' precision', () => {
+    const next = random(5);
+    const values = Array.from({ length: 3000 }, () => 1e9 + Math.round(next() * 1e6) * 1e-6);
+    const merged = new ColumnMoments(1);
+    for (let i = 0; i < 3; i++) {
+      const restored = new ColumnMoments(1);
+      restored.restore(0, fit(values.slice(i * 1000, (i + 1) * 1000)).snapshot(0));
+      merged.merge(restored);
+    }
+    expect(ulpDistance(merged.mean(0), toDouble(exactMean(values)))).toBeLessThanOrEqual(1);
+    expect(ulpDistance(merged.variance(0, 0), toDouble(exactVariance(values, 0)))).toBeLessThanOrEqual(4);
   });
 });
