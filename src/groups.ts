@@ -3,13 +3,11 @@
 // with the number of groups × features, never with the number of rows.
 
 import { ColumnMoments } from './core/moments.js';
-import type { Cell } from './io/read-table.js';
-import type { FeatureInput } from './pipeline.js';
-import { resolveColumns } from './selection.js';
+import { type Cell, resolveColumns } from './selection.js';
 
 // Joins the values of several group-by columns into one map key; a control
 // character that real ticker or date text does not contain.
-const KEY_SEPARATOR = '\u001f';
+export const KEY_SEPARATOR = '\u001f';
 
 /** The group-by columns of a table, and the group of each record. */
 export class GroupKeys {
@@ -47,9 +45,14 @@ export class GroupKeys {
 
   /** A group for messages: `ticker "AAPL"`. */
   describe(key: string): string {
-    const labels = GroupKeys.labelsOf(key);
-    return this.names.map((name, i) => `${name} ${JSON.stringify(labels[i])}`).join(', ');
+    return describeGroup(this.names, key);
   }
+}
+
+/** A group for messages, from its group-by column names and its key: `ticker "AAPL"`. */
+export function describeGroup(names: readonly string[], key: string): string {
+  const labels = GroupKeys.labelsOf(key);
+  return names.map((name, i) => `${name} ${JSON.stringify(labels[i])}`).join(', ');
 }
 
 /** The map key of a group whose `count` columns have the texts `textAt(0..count − 1)`. */
@@ -71,32 +74,6 @@ export function textOf(cell: Cell): string {
 export interface GroupFit {
   moments: ColumnMoments;
   rows: number;
-}
-
-/** The fitting pass under --group-by: statistics over all rows and per group. */
-export async function fitByGroup(
-  input: FeatureInput,
-  keys: GroupKeys,
-): Promise<{ all: ColumnMoments; groups: Map<string, GroupFit> }> {
-  const width = input.selection.names.length;
-  const all = new ColumnMoments(width);
-  const groups = new Map<string, GroupFit>();
-  for await (const { block, values } of input.blocks()) {
-    const rows = block.records.length;
-    all.addRows(values, rows);
-    for (let r = 0; r < rows; r++) {
-      const key = keys.keyOf(block.records[r]);
-      let group = groups.get(key);
-      if (group === undefined) {
-        group = { moments: new ColumnMoments(width), rows: 0 };
-        groups.set(key, group);
-      }
-      group.rows++;
-      const base = r * width;
-      for (let j = 0; j < width; j++) group.moments.add(j, values[base + j]);
-    }
-  }
-  return { all, groups };
 }
 
 /** The number of groups and the smallest one, for the summary. */

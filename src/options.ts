@@ -7,7 +7,7 @@
 
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
-import { parseDecimal } from './io/numbers.js';
+import { parseDecimal } from './io/decimal.js';
 
 export type OptionGroup = 'Input' | 'Columns' | 'Normalization' | 'Output' | 'Reporting';
 

@@ -1,8 +1,10 @@
 // Which columns are features (normalized) and which pass through unchanged.
 
 import { UsageError } from './errors.js';
-import type { Cell } from './io/read-table.js';
-import { isDecimal } from './io/numbers.js';
+import { parseDecimal } from './io/decimal.js';
+
+/** A cell of the sample features are inferred from: CSV text, or an NDJSON value (undefined = key absent). */
+export type Cell = unknown;
 
 /** How many leading rows decide which columns are numeric when --columns is not given. */
 export const INFERENCE_ROWS = 1000;
@@ -90,7 +92,8 @@ function looksNumeric(sample: readonly Cell[][], column: number, na: ReadonlySet
     }
     if (typeof cell !== 'string') return false;
     if (na.has(cell)) continue;
-    if (jsonCells || !isDecimal(cell) || !Number.isFinite(Number(cell))) return false;
+    // The same grammar the rows are read with: a finite decimal.
+    if (jsonCells || !Number.isFinite(parseDecimal(cell))) return false;
     present++;
   }
   return present > 0;

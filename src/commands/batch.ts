@@ -4,14 +4,12 @@
 // (--window, --expanding; see batch-causal.ts).
 
 import { z } from 'zod';
-import { type ColumnScaling, type Clipping, batchNormalizeRow, columnScaling } from '../core/batch.js';
+import { type ColumnScaling } from '../core/batch.js';
 import type { ColumnMoments } from '../core/moments.js';
-import { QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
+import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
 import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import type { RowBlock } from '../io/read-table.js';
-import type { TableWriter } from '../io/write-table.js';
 import { StdinSpool } from '../io/spool.js';
 import { type Source, STDIN_NAME } from '../io/sources.js';
 import {
@@ -26,7 +24,6 @@ import {
   inputFilesArgument,
   threadsOption,
 } from '../options.js';
-import { type RowTransformSpec, buildRowTransform } from '../parallel/row-transform.js';
 import {
   type FittedBounds,
   groupScalingsFromParams,
@@ -35,25 +32,24 @@ import {
   scalingFromParams,
 } from '../params/fitted.js';
 import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
-import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
+import { Input } from '../pipeline/input.js';
+import type { TransformSpec } from '../pipeline/job.js';
+import { type TransformOutcome, commitLast, gatherStatistics, transformRows } from '../pipeline/passes.js';
+import { scalingOfMoments } from '../pipeline/processor.js';
+import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
 import { type RunSummary, columnSummaries, skippedRows } from '../report/summary.js';
 import { packageVersion } from '../version.js';
-import { runCausal } from './batch-causal.js';
-import { runSortedGroups } from './batch-sorted.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import {
   clipOption,
-  clippingOf,
   ddofOption,
-  fitAll,
-  fitGroups,
+  executionOf,
   generatorName,
   groupByOption,
+  prepareFiles,
   refuseTogether,
-  commitLast,
-  transformAll,
   withClipped,
 } from './shared.js';
 
@@ -134,19 +130,16 @@ const Options = schemaOf(options);
 export type BatchOptions = z.infer<typeof Options>;
 
 /** What a way of running batch hands back for the summary. */
-export interface BatchOutcome {
-  input: FeatureInput;
-  rowsWritten: number;
-  inputMoments: ColumnMoments;
-  outputMoments: ColumnMoments;
-  clipping: Clipping;
+interface BatchOutcome {
+  input: Input;
+  transformed: TransformOutcome;
   epsilon: number;
   /** Bad rows, when counted in an earlier pass than `input`'s. */
   rowsSkipped?: number;
   skipped?: RunSummary['skipped'];
   groups?: RunSummary['groups'];
-  /** The table written so far, committed after the other outputs (commitLast). */
-  writer: TableWriter;
+  /** The passes before the transforming one. */
+  earlierPasses: Execution[];
 }
 
 export const batchCommand: CommandSpec = {
@@ -191,26 +184,20 @@ export const batchCommand: CommandSpec = {
     else if (o.params !== undefined) outcome = await runWithParams(sources, o, given);
     else outcome = await runTwoPass(sources, o);
 
-    const { input } = outcome;
+    const { input, transformed } = outcome;
     const rowsSkipped = outcome.rowsSkipped ?? input.rowsSkipped;
-    await commitLast(outcome.writer, () =>
-      deliverSummary(
-      {
-        command: 'batch',
-        rowsRead: input.rowsRead,
-        rowsWritten: outcome.rowsWritten,
-        rowsSkipped,
-        skipped: outcome.skipped ?? skippedRows(input.badRows),
-        epsilon: outcome.epsilon,
-        columns: withClipped(
-          columnSummaries(input.selection.names, outcome.inputMoments, outcome.outputMoments),
-          outcome.clipping,
-        ),
-        ...(outcome.groups ? { groups: outcome.groups } : {}),
-      },
-        o,
-      ),
-    );
+    const summary: RunSummary = {
+      command: 'batch',
+      rowsRead: input.rowsRead,
+      rowsWritten: transformed.rowsWritten,
+      rowsSkipped,
+      skipped: outcome.skipped ?? skippedRows(input.badRows),
+      epsilon: outcome.epsilon,
+      columns: withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
+      ...(outcome.groups ? { groups: outcome.groups } : {}),
+      execution: executionOf(...outcome.earlierPasses, transformed.execution),
+    };
+    await commitLast(transformed.output, () => deliverSummary(summary, o));
     return rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };
@@ -242,47 +229,75 @@ function checkCombinations(o: BatchOptions, given: ReadonlySet<string>): void {
 
 
 
+/** Causal: each row with its group's statistics up to it (--window, --expanding). One pass, in order. */
+async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutcome> {
+  const minPeriods = o.minPeriods ?? o.window ?? 2;
+  if (o.window !== undefined && minPeriods > o.window) {
+    throw new UsageError(`--min-periods ${minPeriods} can never be reached with --window ${o.window}`);
+  }
+  const input = await Input.open(sources, o);
+  const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.columns) : undefined;
+  const spec: TransformSpec = {
+    kind: 'causal',
+    groups: keys,
+    window: o.window,
+    minPeriods,
+    excludeCurrent: o.excludeCurrent,
+    epsilon: o.epsilon,
+    ddof: o.ddof,
+    clip: o.clip ?? Infinity,
+  };
+  const transformed = await transformRows(input, spec, o, summaryWanted(o));
+  const outcome: BatchOutcome = { input, transformed, epsilon: o.epsilon, earlierPasses: [] };
+  if (keys) outcome.groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
+  return outcome;
+}
+
+/**
+ * --sorted: the rows of each group are together, so one pass suffices: each
+ * group is held until the next starts, then fitted and written. Memory grows
+ * with the largest group, not with the input.
+ */
+async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<BatchOutcome> {
+  const input = await Input.open(sources, o);
+  const keys = GroupKeys.resolve(o.groupBy ?? [], input.columns);
+  const spec: TransformSpec = { kind: 'sorted', groups: keys, epsilon: o.epsilon, ddof: o.ddof, clip: o.clip ?? Infinity };
+  const transformed = await transformRows(input, spec, o, summaryWanted(o));
+  try {
+    if (o.saveParams !== undefined) {
+      const all = transformed.inputMoments;
+      const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
+      const params = paramsFromMoments(input.selection.names, all, settings, undefined, { groups: { groupBy: keys.names, groups: transformed.groups } });
+      await writeFileAtomic(o.saveParams, formatParams(params));
+    }
+  } catch (error) {
+    await transformed.output.abort();
+    throw error;
+  }
+  const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
+  return { input, transformed, epsilon: o.epsilon, earlierPasses: [], ...(groups ? { groups } : {}) };
+}
+
 /** One pass with the statistics of a parameter file (per group if it has groups). */
 async function runWithParams(sources: Source[], o: BatchOptions, given: ReadonlySet<string>): Promise<BatchOutcome> {
   const file = o.params as string;
   const params = await readParamsSource(file);
   const groupBy = groupColumnsOf(params, o, file);
-  const input = await FeatureInput.open(
-    sources,
-    { ...o, groupBy },
-    { names: params.columns.map((c) => c.name), file },
-  );
+  const input = await Input.open(sources, { ...o, groupBy }, { names: params.columns.map((c) => c.name), file });
   const { names } = input.selection;
   const epsilon = !given.has('epsilon') && params.epsilon !== undefined ? params.epsilon : o.epsilon;
   const global = scalingFromParams(params, names, epsilon, file);
-  if (groupBy === undefined) return transformEach(input, o, epsilon, global);
-
-  const keys = GroupKeys.resolve(groupBy, input.table.columns);
-  const byGroup = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? global : undefined);
-  const unfitted = new Map([...byGroup].map(([key, s]) => [key, names.flatMap((_, j) => (Number.isNaN(s.mean[j]) ? [j] : []))]));
-  const rowsByGroup = new Map<string, number>();
-  const width = names.length;
-  const outcome = await transformEach(input, o, epsilon, (block, r, values) => {
-    const key = keys.keyOf(block.records[r]);
-    rowsByGroup.set(key, (rowsByGroup.get(key) ?? 0) + 1);
-    const scaling = byGroup.get(key);
-    if (scaling !== undefined) {
-      for (const j of unfitted.get(key) ?? []) {
-        if (Number.isNaN(values[r * width + j])) continue;
-        throw new DataError(
-          `group ${keys.describe(key)} had no values in this column when ${file} was fitted; use --unseen global to normalize it with the global statistics`,
-          { file: block.source, line: block.lines[r], column: names[j] },
-        );
-      }
-      return scaling;
-    }
-    if (o.unseen === 'global') return global;
-    throw new DataError(
-      `group ${keys.describe(key)} is not in ${file}, which has ${byGroup.size} groups; use --unseen global to normalize unseen groups with its global statistics`,
-      { file: block.source, line: block.lines[r] },
-    );
-  });
-  return { ...outcome, groups: groupFacts(keys, rowsByGroup) };
+  const clip = o.clip ?? Infinity;
+  if (groupBy === undefined) {
+    const transformed = await transformRows(input, { kind: 'batch', scaling: global, clip }, o, summaryWanted(o));
+    return { input, transformed, epsilon, earlierPasses: [] };
+  }
+  const keys = GroupKeys.resolve(groupBy, input.columns);
+  const scalings = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? global : undefined);
+  const spec: TransformSpec = { kind: 'batch-groups', groups: keys, scalings, fallback: o.unseen === 'global' ? global : undefined, paramsFile: file, clip };
+  const transformed = await transformRows(input, spec, o, summaryWanted(o));
+  const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
+  return { input, transformed, epsilon, earlierPasses: [], ...(groups ? { groups } : {}) };
 }
 
 /** The group-by columns of a run with --params: the file's, which --group-by (if given) must repeat. */
@@ -305,30 +320,30 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     const passes = o.winsorize !== undefined ? 3 : 2;
     progress.expectPasses(passes);
     progress.startPhase(`pass 1/${passes}`);
-    const fitting = await FeatureInput.open(sources, o, undefined, spool?.tap);
-    const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.table.columns) : undefined;
-    let moments: ColumnMoments;
-    let groups: Map<string, GroupFit> | undefined;
-    let sketches: QuantileSketch[] | undefined;
-    if (keys) ({ all: moments, groups } = await fitGroups(fitting, keys, o.threads));
-    else if (o.winsorize !== undefined) ({ moments, sketches } = await fitWithSketches(fitting));
-    else moments = await fitAll(fitting, { threads: o.threads });
+    const fitting = await Input.open(sources, o, undefined, spool?.tap);
+    const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.columns) : undefined;
+    const fit = await gatherStatistics(fitting, { threads: o.threads, sketches: o.winsorize !== undefined, ...(keys ? { groups: keys } : {}) });
+    const earlierPasses = [fit.execution];
+    let moments: ColumnMoments = fit.moments;
+    const groups: Map<string, GroupFit> = fit.groups;
     await spool?.finish();
     const { names } = fitting.selection;
     if (fitting.rowsKept > 0) requirePresentValues(names, moments);
 
-    const reopen = (): Promise<FeatureInput> => {
+    const reopen = (): Promise<Input> => {
       const again = sources.map((s): Source => (s.path === undefined ? { path: spool?.path, name: STDIN_NAME } : s));
-      return FeatureInput.open(again, { ...o, columns: undefined, exclude: undefined }, { names, file: 'the first pass' });
+      return Input.open(again, { ...o, columns: undefined, exclude: undefined }, { names, file: 'the first pass' });
     };
     let bounds: FittedBounds | undefined;
-    if (sketches && o.winsorize !== undefined && fitting.rowsKept > 0) {
+    if (o.winsorize !== undefined && fitting.rowsKept > 0) {
       // The statistics of the winsorized values need one more pass.
-      bounds = winsorizingBounds(names, sketches, o.winsorize);
+      bounds = winsorizingBounds(names, fit.sketches, o.winsorize);
       progress.startPhase(`pass 2/${passes}`);
       const clampedInput = await reopen();
       clampedInput.expectRows(fitting.rowsRead);
-      moments = await fitClamped(clampedInput, bounds);
+      const clamped = await gatherStatistics(clampedInput, { threads: o.threads, clamp: { lower: Float64Array.from(bounds.lower), upper: Float64Array.from(bounds.upper) } });
+      moments = clamped.moments;
+      earlierPasses.push(clamped.execution);
     }
 
     const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
@@ -338,104 +353,42 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
         : formatParams(
             paramsFromMoments(names, moments, settings, undefined, {
               bounds,
-              groups: keys && groups ? { groupBy: keys.names, groups } : undefined,
+              groups: keys ? { groupBy: keys.names, groups } : undefined,
             }),
           );
-    const global = scalingOf(moments, o, bounds);
+    const global = scalingOfMoments(moments, o.epsilon, o.ddof, bounds);
     progress.startPhase(`pass ${passes}/${passes}`);
     const input = await reopen();
     input.expectRows(fitting.rowsRead);
-    let outcome: BatchOutcome;
-    if (keys && groups) {
-      const scalings = new Map([...groups].map(([key, g]) => [key, scalingOf(g.moments, o)]));
-      outcome = await transformEach(input, o, o.epsilon, { keys, scalings, fallback: global });
-      outcome.groups = groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows]));
+    const clip = o.clip ?? Infinity;
+    let spec: TransformSpec;
+    if (keys) {
+      const scalings = new Map<string, ColumnScaling>([...groups].map(([key, g]) => [key, scalingOfMoments(g.moments, o.epsilon, o.ddof)]));
+      spec = { kind: 'batch-groups', groups: keys, scalings, fallback: global, paramsFile: 'the first pass', clip };
     } else {
-      outcome = await transformEach(input, o, o.epsilon, global);
+      spec = { kind: 'batch', scaling: global, clip };
     }
+    const transformed = await transformRows(input, spec, o, summaryWanted(o));
     if (saved !== undefined && o.saveParams !== undefined) {
       await writeFileAtomic(o.saveParams, saved).catch(async (error: unknown) => {
-        await outcome.writer.abort();
+        await transformed.output.abort();
         throw error;
       });
     }
-    return { ...outcome, rowsSkipped: fitting.rowsSkipped, skipped: skippedRows(fitting.badRows) };
+    const outcome: BatchOutcome = {
+      input,
+      transformed,
+      epsilon: o.epsilon,
+      rowsSkipped: fitting.rowsSkipped,
+      skipped: skippedRows(fitting.badRows),
+      earlierPasses,
+    };
+    const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;
+    if (facts) outcome.groups = facts;
+    return outcome;
   } finally {
     await spool?.remove();
   }
-}
-
-/** The transform's constants for fitted moments, with γ = 1 and β = 0. */
-export function scalingOf(moments: ColumnMoments, o: { epsilon: number; ddof: 0 | 1 }, bounds?: FittedBounds): ColumnScaling {
-  const width = moments.width;
-  const indexes = Array.from({ length: width }, (_, j) => j);
-  const means = indexes.map((j) => moments.meanParts(j));
-  return columnScaling(
-    means.map(([hi]) => hi),
-    means.map(([, lo]) => lo),
-    indexes.map((j) => moments.variance(j, o.ddof)),
-    indexes.map(() => 1),
-    indexes.map(() => 0),
-    o.epsilon,
-    bounds,
-  );
-}
-
-/** Per-group scalings of a two-pass run: every group was seen by the first pass; `fallback` is never needed but by a changed input. */
-interface GroupScalings {
-  keys: GroupKeys;
-  scalings: Map<string, ColumnScaling>;
-  fallback: ColumnScaling;
-}
-
-/**
- * Streams `input` to the output, each row with the scaling `scalingFor` picks
- * for it, or with one scaling for every row or per group (which worker
- * threads can share).
- */
-async function transformEach(
-  input: FeatureInput,
-  o: BatchOptions,
-  epsilon: number,
-  scalingFor: ColumnScaling | GroupScalings | ((block: RowBlock, row: number, values: Float64Array) => ColumnScaling),
-): Promise<BatchOutcome> {
-  const width = input.selection.names.length;
-  const writer = await openTableWriter(input, o, o.header);
-  if (typeof scalingFor !== 'function') {
-    const clip = o.clip ?? Infinity;
-    const keys = 'keys' in scalingFor ? scalingFor.keys : undefined;
-    const spec: RowTransformSpec =
-      'keys' in scalingFor
-        ? { kind: 'batch-groups', groupColumns: scalingFor.keys.indexes, scalings: scalingFor.scalings, fallback: scalingFor.fallback, clip }
-        : { kind: 'batch', scaling: scalingFor, clip };
-    const transform = buildRowTransform(spec, width);
-    const apply = (values: Float64Array, rows: number, out: Float64Array, block: RowBlock): number =>
-      transform.apply(values, rows, out, keys && ((r) => keys.keyOf(block.records[r])));
-    const result = await transformAll(input, writer, apply, summaryWanted(o), { spec, transform, threads: o.threads });
-    return { input, ...result, clipping: transform.clipping, epsilon, writer };
-  }
-  const clipping = clippingOf(o.clip, width);
-  const result = await transformAll(input, writer, (values, rows, out, block) => {
-    let firstOverflow = -1;
-    for (let r = 0; r < rows; r++) {
-      const overflow = batchNormalizeRow(values, r * width, width, scalingFor(block, r, values), out, clipping);
-      if (firstOverflow < 0) firstOverflow = overflow;
-    }
-    return firstOverflow;
-  }, summaryWanted(o));
-  return { input, ...result, clipping, epsilon, writer };
-}
-
-async function fitWithSketches(input: FeatureInput): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {
-  const width = input.selection.names.length;
-  const sketches = Array.from({ length: width }, () => new QuantileSketch());
-  const visit = (values: Float64Array, rows: number): void => {
-    for (let r = 0, base = 0; r < rows; r++, base += width) {
-      for (let j = 0; j < width; j++) sketches[j].add(values[base + j]);
-    }
-  };
-  const moments = await fitAll(input, { visit });
-  return { moments, sketches };
 }
 
 /** The p and 1 − p quantiles of each column (DDSketch: within RELATIVE_ACCURACY of a true quantile value). */
@@ -449,17 +402,4 @@ function winsorizingBounds(names: readonly string[], sketches: QuantileSketch[],
     );
   }
   return { p, lower, upper };
-}
-
-/** The moments of the values clamped to the winsorizing bounds. */
-function fitClamped(input: FeatureInput, bounds: FittedBounds): Promise<ColumnMoments> {
-  const width = input.selection.names.length;
-  const visit = (values: Float64Array, rows: number): void => {
-    for (let i = 0; i < rows * width; i++) {
-      const j = i % width;
-      if (values[i] < bounds.lower[j]) values[i] = bounds.lower[j];
-      else if (values[i] > bounds.upper[j]) values[i] = bounds.upper[j];
-    }
-  };
-  return fitAll(input, { visit });
 }

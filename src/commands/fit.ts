@@ -2,18 +2,18 @@
 // writes a parameter file with each feature column's statistics.
 
 import { ExitCode } from '../errors.js';
+import { GroupKeys, groupFacts } from '../groups.js';
 import { openOutput } from '../io/output.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { paramsFromMoments, requirePresentValues } from '../params/fitted.js';
 import { formatParams } from '../params/params-file.js';
-import { FeatureInput, prepareFiles } from '../pipeline.js';
+import { Input } from '../pipeline/input.js';
+import { gatherStatistics } from '../pipeline/passes.js';
 import { deliverSummary } from '../report/report.js';
 import { columnSummaries, skippedRows } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
-import type { ColumnMoments } from '../core/moments.js';
-import { ddofOption, fitAll, fitGroups, generatorName, groupByOption } from './shared.js';
+import { ddofOption, executionOf, generatorName, groupByOption, prepareFiles } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -49,14 +49,12 @@ export const fitCommand: CommandSpec = {
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
     ]);
-    const input = await FeatureInput.open(sources, o);
-    const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.table.columns) : undefined;
+    const input = await Input.open(sources, o);
+    const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.columns) : undefined;
     const sink = await openOutput(o.output);
     try {
-      let moments: ColumnMoments;
-      let groups: Map<string, GroupFit> | undefined;
-      if (keys) ({ all: moments, groups } = await fitGroups(input, keys, o.threads));
-      else moments = await fitAll(input, { threads: o.threads });
+      const fit = await gatherStatistics(input, { threads: o.threads, ...(keys ? { groups: keys } : {}) });
+      const { moments, groups } = fit;
       const { names } = input.selection;
       if (names.length === 0) throw input.noFeatures();
       requirePresentValues(names, moments);
@@ -64,7 +62,7 @@ export const fitCommand: CommandSpec = {
         epsilon: o.epsilon,
         ddof: o.ddof,
         generator: generatorName(packageVersion()),
-      }, undefined, { groups: keys && groups ? { groupBy: keys.names, groups } : undefined });
+      }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined });
       await sink.write(formatParams(params));
       await deliverSummary(
         {
@@ -75,7 +73,8 @@ export const fitCommand: CommandSpec = {
           skipped: skippedRows(input.badRows),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
-          ...(keys && groups ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),
+          ...(keys ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),
+          execution: executionOf(fit.execution),
         },
         o,
       );

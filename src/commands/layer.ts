@@ -1,15 +1,15 @@
 // finorm layer: layer normalization, each row over its own feature values.
 
-import { buildLayerTransform } from '../parallel/row-transform.js';
 import { ExitCode } from '../errors.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { readParamsFile } from '../params/params-file.js';
-import { FeatureInput, openTableWriter, prepareFiles } from '../pipeline.js';
+import { Input } from '../pipeline/input.js';
+import { commitLast, transformRows } from '../pipeline/passes.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
 import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
-import { clipOption, commitLast, transformAll, withClipped } from './shared.js';
+import { clipOption, executionOf, prepareFiles, withClipped } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -57,41 +57,25 @@ export const layerCommand: CommandSpec = {
       { option: '--stats', path: o.stats },
     ]);
     const params = o.params !== undefined ? await readParamsFile(o.params) : undefined;
-    const input = await FeatureInput.open(
-      sources,
-      o,
-      params ? { names: params.columns.map((c) => c.name), file: o.params as string } : undefined,
-    );
+    const input = await Input.open(sources, o, params ? { names: params.columns.map((c) => c.name), file: o.params as string } : undefined);
     const { names } = input.selection;
-    const width = names.length;
     const byName = new Map(params?.columns.map((c) => [c.name, c]));
     const gamma = Float64Array.from(names, (name) => byName.get(name)?.gamma ?? 1);
     const beta = Float64Array.from(names, (name) => byName.get(name)?.beta ?? 0);
     const epsilon = given.has('epsilon') ? o.epsilon : (params?.epsilon ?? o.epsilon);
-
-    const spec = { kind: 'layer', gamma, beta, epsilon, clip: o.clip ?? Infinity } as const;
-    const transform = buildLayerTransform(spec, width);
-    const { clipping, rowStats } = transform;
-    const writer = await openTableWriter(input, o, o.header);
-    const { rowsWritten, inputMoments, outputMoments } = await transformAll(
-      input,
-      writer,
-      (values, rows, out) => transform.apply(values, rows, out),
-      summaryWanted(o),
-      { spec, transform, threads: o.threads },
-    );
-
+    const outcome = await transformRows(input, { kind: 'layer', gamma, beta, epsilon, clip: o.clip ?? Infinity }, o, summaryWanted(o));
     const summary = {
       command: 'layer',
       rowsRead: input.rowsRead,
-      rowsWritten,
+      rowsWritten: outcome.rowsWritten,
       rowsSkipped: input.rowsSkipped,
       skipped: skippedRows(input.badRows),
       epsilon,
-      columns: withClipped(columnSummaries(names, inputMoments, outputMoments), clipping),
-      rows: rowFacts(rowStats),
+      columns: withClipped(columnSummaries(names, outcome.inputMoments, outcome.outputMoments), o.clip, outcome.clipped),
+      rows: rowFacts(outcome.rowStats),
+      execution: executionOf(outcome.execution),
     };
-    await commitLast(writer, () => deliverSummary(summary, o));
+    await commitLast(outcome.output, () => deliverSummary(summary, o));
     return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };

@@ -1,21 +1,20 @@
 // finorm stats: summary statistics of the numeric columns, in one pass.
 
 import { z } from 'zod';
-import { ColumnMoments } from '../core/moments.js';
-import { QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
+import { RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { ExitCode } from '../errors.js';
-import { formatNumber } from '../io/numbers.js';
+import { formatNumber } from '../io/format-number.js';
 import { openOutput } from '../io/output.js';
 import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument, threadsOption } from '../options.js';
-import { FeatureInput, prepareFiles } from '../pipeline.js';
+import { Input } from '../pipeline/input.js';
+import { gatherStatistics } from '../pipeline/passes.js';
 import { histogramText, humanNumber, renderTable } from '../report/render.js';
 import { columnSummary, histogramJson } from '../report/summary.js';
 import { styleFor } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
-import { statisticsInParallel, workerCount } from '../parallel/parallel-run.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, refuseTogether } from './shared.js';
+import { ddofOption, prepareFiles, refuseTogether } from './shared.js';
 
 const quantileList = z.string().transform((text, ctx) => {
   const values = text.split(',').map((t) => Number(t.trim()));
@@ -74,7 +73,7 @@ export const statsCommand: CommandSpec = {
     const o = parseOptions(Options, raw, options);
     refuseTogether(given, [['json', 'csv', 'choose one output format']]);
     const sources = await prepareFiles(files, [{ option: '--output', path: o.output }]);
-    const input = await FeatureInput.open(sources, o);
+    const input = await Input.open(sources, o);
     const sink = await openOutput(o.output);
     try {
       const text = await statsText(input, o);
@@ -98,28 +97,11 @@ export const statsCommand: CommandSpec = {
  */
 const MAX_DEFAULT_PARALLEL_COLUMNS = 256;
 
-/** Moments and quantile sketches of every feature column: on worker threads for large files. */
-async function gatherStatistics(input: FeatureInput, threads: number | undefined): Promise<{ moments: ColumnMoments; sketches: QuantileSketch[] }> {
-  const wide = threads === undefined && input.selection.features.length > MAX_DEFAULT_PARALLEL_COLUMNS;
-  const workers = await workerCount(input, wide ? 1 : threads, false);
-  if (workers > 0) return statisticsInParallel(input, workers, true);
-  const width = input.selection.names.length;
-  const moments = new ColumnMoments(width);
-  const sketches = Array.from({ length: width }, () => new QuantileSketch());
-  for await (const { block, values } of input.blocks()) {
-    const rows = block.records.length;
-    moments.addRows(values, rows);
-    for (let r = 0, base = 0; r < rows; r++, base += width) {
-      for (let j = 0; j < width; j++) sketches[j].add(values[base + j]);
-    }
-  }
-  return { moments, sketches };
-}
-
 /** Reads the input and renders its statistics as JSON, CSV or a table. */
-async function statsText(input: FeatureInput, o: z.infer<typeof Options>): Promise<string> {
+async function statsText(input: Input, o: z.infer<typeof Options>): Promise<string> {
   const { names } = input.selection;
-  const { moments, sketches } = await gatherStatistics(input, o.threads);
+  const wide = o.threads === undefined && input.selection.features.length > MAX_DEFAULT_PARALLEL_COLUMNS;
+  const { moments, sketches } = await gatherStatistics(input, { threads: wide ? 1 : o.threads, sketches: true });
   const columns = names.map((name, j) => ({
     name,
     ...columnSummary(moments, j, o.ddof),

@@ -39,8 +39,11 @@ export interface ColumnMomentsState {
 }
 
 const CHUNK = 4294967296; // 2^32
-/** Additions between carries: each adds at most 2^32 to a chunk, so chunks stay below 2^52. */
-const ADDS_BETWEEN_CARRIES = 1 << 20;
+/**
+ * Additions between carries: a value adds at most 2·2^32 to a chunk (x² in
+ * two parts), a merge at most 2^31, so chunks stay below 2^52.
+ */
+const ADDS_BETWEEN_CARRIES = 1 << 19;
 const INITIAL_STRIDE = 8;
 const UNSET = 0x7fffffff;
 const SPLIT = 134217729; // 2^27 + 1
@@ -56,12 +59,12 @@ const words = new Uint32Array(bits.buffer);
 const CHUNK_SCALE = Float64Array.from({ length: 161 }, (_, i) => 2 ** (32 * (i - 80)));
 
 export class ColumnMoments {
-  readonly width: number;
-  readonly count: Float64Array;
+  width: number;
+  count: Float64Array;
   /** Values that were missing (NaN), which the moments leave out. */
-  readonly missing: Float64Array;
-  readonly min: Float64Array;
-  readonly max: Float64Array;
+  missing: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
   private stride = INITIAL_STRIDE;
   private low: Int32Array;
   private bins: Float64Array;
@@ -75,6 +78,34 @@ export class ColumnMoments {
     this.max = new Float64Array(width).fill(-Infinity);
     this.low = new Int32Array(2 * width).fill(UNSET);
     this.bins = new Float64Array(2 * width * INITIAL_STRIDE);
+  }
+
+  /**
+   * Adds columns up to `width` (empty), keeping the others: per-group
+   * moments grow as groups appear. The arrays grow by doubling, so they may
+   * hold more columns than `width`.
+   */
+  grow(width: number): void {
+    if (width <= this.width) return;
+    if (width > this.count.length) {
+      const capacity = Math.max(width, 2 * this.count.length);
+      const extend = (array: Float64Array, fill: number): Float64Array => {
+        const bigger = new Float64Array(capacity).fill(fill);
+        bigger.set(array);
+        return bigger;
+      };
+      this.count = extend(this.count, 0);
+      this.missing = extend(this.missing, 0);
+      this.min = extend(this.min, Infinity);
+      this.max = extend(this.max, -Infinity);
+      const low = new Int32Array(2 * capacity).fill(UNSET);
+      low.set(this.low);
+      this.low = low;
+      const bins = new Float64Array(2 * capacity * this.stride);
+      bins.set(this.bins);
+      this.bins = bins;
+    }
+    this.width = width;
   }
 
   /** Adds one value to column j; NaN counts as missing. */
@@ -168,14 +199,13 @@ export class ColumnMoments {
       pieces.push(Number(magnitude & 0xffffffffn));
       magnitude >>= 32n;
     }
-    this.carry();
+    if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
     let k = chunk - this.low[a];
     if (k < 0 || k + pieces.length + 1 >= this.stride) k = this.makeRoom(a, chunk, chunk + pieces.length - 1);
     const at = a * this.stride + k;
     pieces.forEach((piece, i) => {
       this.bins[at + i] += negative ? -piece : piece;
     });
-    this.pending++;
   }
 
   /**
@@ -188,7 +218,6 @@ export class ColumnMoments {
       if (to - from + 3 > this.stride) this.widen(to - from + 3);
       return 1;
     }
-    this.carry();
     const [first, last] = this.occupied(a);
     const low = Math.min(from, first);
     const high = Math.max(to, last);
@@ -231,6 +260,7 @@ export class ColumnMoments {
 
   /** Carries every chunk back into ±2^31 (balanced, so a negative sum does not carry forever). */
   private carry(): void {
+    if (this.pending === 0) return;
     this.pending = 0;
     const { stride, bins } = this;
     for (let a = 0; a < this.low.length; a++) {
@@ -245,6 +275,7 @@ export class ColumnMoments {
         // Only a sum grown past its window: widen it and put the carry above.
         this.widen(stride * 2);
         this.bins[a * this.stride + stride] = carried;
+        this.pending = 1;
         return this.carry();
       }
     }
@@ -253,24 +284,24 @@ export class ColumnMoments {
   /** Merges column k of `other` into column j of this, exactly. */
   mergeColumn(j: number, other: ColumnMoments, k: number): void {
     other.carry();
-    this.carry();
+    if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
     this.mergeCarried(j, other, k);
   }
 
   /** Merges every column of `other` (same width) into this. */
   merge(other: ColumnMoments): void {
     other.carry();
-    this.carry();
+    if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
     for (let j = 0; j < this.width; j++) this.mergeCarried(j, other, j);
   }
 
-  /** mergeColumn, both sides carried: chunks of at most 2^31 each, so one merge adds at most 2^32. */
+  /** mergeColumn with `other` carried: its chunks are at most 2^31 each. */
   private mergeCarried(j: number, other: ColumnMoments, k: number): void {
     this.count[j] += other.count[k];
     this.missing[j] += other.missing[k];
     if (other.min[k] < this.min[j]) this.min[j] = other.min[k];
     if (other.max[k] > this.max[j]) this.max[j] = other.max[k];
-    for (const part of [0, 1]) {
+    for (let part = 0; part < 2; part++) {
       const from = 2 * k + part;
       const to = 2 * j + part;
       if (other.low[from] === UNSET) continue;
@@ -284,13 +315,26 @@ export class ColumnMoments {
         this.bins[to * this.stride + slot] += v;
       }
     }
-    // A carry is due before the chunks could next double.
-    this.pending = Math.max(this.pending, ADDS_BETWEEN_CARRIES >> 1);
   }
 
   state(): ColumnMomentsState {
-    const { width, count, missing, min, max, stride, low, bins, pending } = this;
-    return { width, count, missing, min, max, stride, low, bins, pending };
+    const { width, stride, pending } = this;
+    if (this.count.length === width) {
+      const { count, missing, min, max, low, bins } = this;
+      return { width, count, missing, min, max, stride, low, bins, pending };
+    }
+    // Grown by doubling: only the columns in use.
+    return {
+      width,
+      count: this.count.slice(0, width),
+      missing: this.missing.slice(0, width),
+      min: this.min.slice(0, width),
+      max: this.max.slice(0, width),
+      stride,
+      low: this.low.slice(0, 2 * width),
+      bins: this.bins.slice(0, 2 * width * stride),
+      pending,
+    };
   }
 
   /** Moments rebuilt from state(), as received from a worker thread. */

@@ -176,3 +176,47 @@ async function canonical(path: string): Promise<string> {
     return resolve(path);
   }
 }
+
+/**
+ * A table's output: the header, written with the first rows (or at the end
+ * if there are none), then rendered rows as they come.
+ */
+export class TableOutput {
+  private started = false;
+
+  private constructor(
+    private readonly sink: OutputSink,
+    private readonly header: Uint8Array,
+  ) {}
+
+  /** Opens stdout (no path) or an atomic file; `header` is the header line's bytes (may be empty). */
+  static async open(path: string | undefined, header: Uint8Array): Promise<TableOutput> {
+    return new TableOutput(await openOutput(path), header);
+  }
+
+  /** Writes rendered rows; `written` is called once their buffer may be used again (as OutputSink.write's). */
+  async write(bytes: Uint8Array, written: () => void): Promise<void> {
+    if (bytes.length === 0) {
+      written();
+      return;
+    }
+    await this.start();
+    await this.sink.write(bytes, written);
+  }
+
+  private async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (this.header.length > 0) await this.sink.write(this.header);
+  }
+
+  /** Flushes and commits the output. */
+  async close(): Promise<void> {
+    await this.start();
+    await this.sink.commit();
+  }
+
+  abort(): Promise<void> {
+    return this.sink.abort();
+  }
+}

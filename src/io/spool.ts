@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ioErrorFrom } from '../errors.js';
 import { drained } from './drain.js';
-import type { ByteTap } from './sources.js';
+import type { ByteTap } from './byte-stream.js';
 import { registerTempFile, unregisterTempFile } from './temp-files.js';
 
 export class StdinSpool {

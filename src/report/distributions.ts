@@ -1,30 +1,19 @@
-// The summary's --histogram: every feature value the transform loop sees goes
-// into a quantile sketch per column (constant memory, so the run still
-// streams), the input's and the output's apart, and the summary draws one
-// histogram of each at the end.
+// The summary's --histogram: every feature value a pass sees goes into a
+// quantile sketch per column (constant memory, so the run still streams),
+// the input's and the output's apart, and the summary draws one histogram of
+// each at the end.
 //
-// Process-wide, like the progress line: the loops that see the values
-// (commands/shared.ts) and the summary that draws them (report.ts) are far
-// apart, and the commands in between need not carry the sketches. cli.ts
-// switches it on once per run; nothing is sketched unless it is on.
+// Process-wide, like the progress line: the passes that gather the sketches
+// (pipeline/passes.ts) and the summary that draws them (report.ts) are far
+// apart, and the commands in between need not carry them. cli.ts switches it
+// on once per run; nothing is sketched unless it is on.
 
 import { QuantileSketch } from '../core/quantiles.js';
 import { type Histogram, histogram } from './histogram.js';
 
 /** One sketch per feature column, fed row-major blocks of values (NaN = missing). */
 export class ColumnSketches {
-  readonly sketches: QuantileSketch[];
-
-  constructor(width: number) {
-    this.sketches = Array.from({ length: width }, () => new QuantileSketch());
-  }
-
-  addRows(values: Float64Array, rows: number): void {
-    const width = this.sketches.length;
-    for (let r = 0, base = 0; r < rows; r++, base += width) {
-      for (let j = 0; j < width; j++) this.sketches[j].add(values[base + j]);
-    }
-  }
+  constructor(readonly sketches: QuantileSketch[]) {}
 
   /** Column j's histogram, undefined when it has no value. */
   histogramOf(j: number): Histogram | undefined {
@@ -52,16 +41,20 @@ class SummaryDistributions {
     this.output = undefined;
   }
 
+  /** Whether a pass should gather sketches of what it sees. */
+  get enabled(): boolean {
+    return this.wanted;
+  }
+
   /**
-   * Sketches for one pass over the input (and its output, if it writes one),
-   * or undefined when no histogram is wanted. A later pass replaces an
-   * earlier one: batch's transforming pass sees the same input as its fit.
+   * The sketches of one pass over the input (and of its output, if it writes
+   * one). A later pass replaces an earlier one: batch's transforming pass
+   * sees the same input as its fit.
    */
-  track(width: number, withOutput: boolean): { input: ColumnSketches; output?: ColumnSketches } | undefined {
-    if (!this.wanted) return undefined;
-    this.input = new ColumnSketches(width);
-    this.output = withOutput ? new ColumnSketches(width) : undefined;
-    return { input: this.input, ...(this.output ? { output: this.output } : {}) };
+  record(input: QuantileSketch[], output?: QuantileSketch[]): void {
+    if (!this.wanted) return;
+    this.input = new ColumnSketches(input);
+    this.output = output ? new ColumnSketches(output) : undefined;
   }
 
   /** The histograms of `width` columns, or undefined when nothing was sketched. */

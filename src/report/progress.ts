@@ -6,7 +6,7 @@
 // line rewritten with \r at most ten times a second, and the check per block
 // is two comparisons (measured: no difference in `npm run bench`).
 
-import { bytesReadSoFar } from '../io/sources.js';
+import { bytesReadSoFar } from '../io/byte-stream.js';
 
 export interface ProgressSettings {
   quiet: boolean;

@@ -34,6 +34,12 @@ export interface RunSummary {
   }[];
   /** --group-by: how many groups, and the smallest (its group-by values and row count). */
   groups?: { count: number; smallest: { name: string; rows: number } };
+  /** How the run was carried out: threads that processed pieces (1 = the main thread alone), pieces, and each pass over the input. */
+  execution?: {
+    threads: number;
+    pieces: number;
+    passes: { workers: number; pieces: number; piecesPerWorker: number[]; piecesOnMainThread: number }[];
+  };
   /** `layer` only: facts about the rows. */
   rows?: {
     zeroVariance: number;

@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { firstInvalidUtf8, utf8ProblemIn } from '../../src/io/sources.js';
+import { firstInvalidUtf8 } from '../../src/io/sources.js';
 
 function decodes(bytes: Uint8Array): boolean {
   try {
@@ -51,14 +51,7 @@ describe('firstInvalidUtf8', () => {
     expect(at([0xf4, 0x90, 0x80, 0x80])).toBe(0); // U+110000
     expect(at([0xf0, 0x9f, 0x98, 0x80])).toBe(-1); // U+1F600
     expect(at([0x61, 0xe2, 0x82])).toBe(1); // cut at the end of the input...
-    expect(at([0x61, 0xe2, 0x82], false)).toBe(-1); // ...or of a chunk, where the rest may follow
-    expect(firstInvalidUtf8(Uint8Array.from([0x82, 0xac, 0x61]), false, true)).toBe(-1); // the end of a sequence begun in the chunk before
-    expect(at([0x82, 0xac, 0x61], false)).toBe(0); // ...but not at the start of the input
-  });
-
-  it('gives the physical line and the byte', () => {
-    const bytes = Buffer.concat([Buffer.from('a,b\n"x\ny",1\n2,'), Buffer.from([0xe9]), Buffer.from('\n')]);
-    expect(utf8ProblemIn(bytes, 10)).toEqual({ line: 13, byte: 0xe9 });
-    expect(utf8ProblemIn(Buffer.from('fine\n'), 1)).toEqual({});
+    expect(at([0x61, 0xe2, 0x82], false)).toBe(-1); // ...or not, if more may follow
+    expect(at([0x82, 0xac, 0x61], false)).toBe(0); // a continuation byte cannot start a sequence
   });
 });

@@ -4,38 +4,55 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NdjsonTokenizer } from '../../src/io/ndjson-tokenizer.js';
+import { NdjsonRecords, parseLine, readNdjson } from '../../src/io/ndjson.js';
 import { runFinorm } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = tempDir();
 
-describe('NdjsonTokenizer against JSON.parse', () => {
-  it('reads random objects, split into random chunks, like JSON.parse line by line', () => {
-    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.constant(null), fc.boolean(), fc.integer());
+describe('the NDJSON reader against JSON.parse', () => {
+  const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.constant(null), fc.boolean(), fc.integer());
+
+  it('parses random objects like JSON.parse', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), value, { maxKeys: 5 }), (object) => {
+        expect(parseLine(JSON.stringify(object))).toEqual({ object: JSON.parse(JSON.stringify(object)) });
+      }),
+      { seed: 10, numRuns: 1000 },
+    );
+  });
+
+  it('reads random lines, in pieces cut at random line ends, like JSON.parse line by line', () => {
+    const keys = ['date', 'x', 'y'];
     fc.assert(
       fc.property(
-        fc.array(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), value, { maxKeys: 5 }), { minLength: 1, maxLength: 10 }),
-        fc.array(fc.constantFrom('\n', '\r\n', '\n\n'), { minLength: 10, maxLength: 10 }),
-        fc.array(fc.nat(400), { maxLength: 5 }),
+        fc.array(fc.record({ date: fc.string(), x: value, y: value }, { requiredKeys: ['date'] }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.constantFrom('\n', '\r\n', '\n\n', '\n \t\n'), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.nat(10), { maxLength: 4 }),
         (objects, endings, cuts) => {
-          const text = objects.map((o, i) => JSON.stringify(o) + endings[i]).join('');
+          const text = JSON.stringify({ date: '', x: 0, y: 0 }) + '\n' + objects.map((o, i) => JSON.stringify(o) + endings[i]).join('');
+          const bytes = new TextEncoder().encode(text);
+          const lineEnds = [...bytes.keys()].filter((i) => bytes[i] === 10).map((i) => i + 1);
+          const bounds = [...new Set(cuts.map((c) => lineEnds[c % lineEnds.length]))].sort((a, b) => a - b);
           const got: unknown[] = [];
-          const tokenizer = new NdjsonTokenizer();
-          const onObject = (object: unknown, _line: number, error: string | undefined) => {
-            expect(error).toBeUndefined();
-            got.push(object);
-          };
+          const records = new NdjsonRecords(keys);
           let start = 0;
-          for (const cut of [...cuts].sort((a, b) => a - b)) {
-            const end = Math.min(cut, text.length);
+          let line = 1;
+          for (const end of [...bounds, bytes.length]) {
             if (end <= start) continue;
-            tokenizer.push(text.slice(start, end), onObject);
+            readNdjson(bytes, start, end, line, records);
+            for (let r = 0; r < records.count; r++) {
+              expect(records.errors.get(r)).toBeUndefined();
+              got.push(records.cells.slice(r * 3, r * 3 + 3));
+            }
+            line += bytes.subarray(start, end).filter((b) => b === 10).length;
             start = end;
           }
-          tokenizer.push(text.slice(start), onObject);
-          tokenizer.end(onObject);
-          const want = text.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+          const want = text
+            .split(/\r?\n/)
+            .filter((l) => l.trim() !== '')
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+            .map((o) => keys.map((k) => o[k]));
           expect(got).toEqual(want);
         },
       ),

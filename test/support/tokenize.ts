@@ -1,8 +1,11 @@
-// Test helpers: run finorm's tokenizers over whole strings, optionally cut
-// into arbitrary chunks, and run csv-parse (the reference) the same way.
+// Test helpers: run finorm's CSV engine over whole strings, the bytes
+// delivered in chunks cut at given offsets and cut into pieces where the
+// engine finds record ends (as the pipeline does), and run csv-parse (the
+// reference) the same way.
 
 import { parse } from 'csv-parse/sync';
-import { CsvTokenizer } from '../../src/io/csv-tokenizer.js';
+import { CsvRecordEnds, CsvRecords, fieldText, tokenizeCsv as tokenizePiece } from '../../src/io/csv.js';
+import { countLineFeeds } from '../../src/io/pieces.js';
 
 export interface TokenizedRecord {
   fields: string[];
@@ -10,21 +13,40 @@ export interface TokenizedRecord {
   error?: string;
 }
 
-/** Tokenizes `text` fed in pieces cut at `cuts` (offsets), as a stream would deliver it. */
+/**
+ * Tokenizes `text`: its bytes arrive in chunks cut at `cuts` (offsets);
+ * a piece ends at the last record end of each chunk (where CsvRecordEnds
+ * says), and each piece is read on its own, starting on its own line.
+ */
 export function tokenizeCsv(text: string, delimiter = ',', cuts: number[] = []): TokenizedRecord[] {
-  const tokenizer = new CsvTokenizer(delimiter);
-  const out: TokenizedRecord[] = [];
-  const onRecord = (fields: string[], line: number, error: string | undefined): void => {
-    out.push(error === undefined ? { fields, line } : { fields, line, error });
-  };
+  const bytes = new TextEncoder().encode(text);
+  const ends = new CsvRecordEnds(delimiter.charCodeAt(0));
+  const pieces: [number, number][] = [];
   let start = 0;
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    if (cut <= start || cut >= text.length) continue;
-    tokenizer.push(text.slice(start, cut), onRecord);
-    start = cut;
+  let from = 0;
+  for (const cut of [...cuts.filter((c) => c > 0 && c < bytes.length), bytes.length].sort((a, b) => a - b)) {
+    if (cut <= from) continue;
+    const end = ends.scan(bytes, from, cut);
+    from = cut;
+    if (end > start) {
+      pieces.push([start, end]);
+      start = end;
+    }
   }
-  tokenizer.push(text.slice(start), onRecord);
-  tokenizer.end(onRecord);
+  if (start < bytes.length) pieces.push([start, bytes.length]);
+  const out: TokenizedRecord[] = [];
+  const records = new CsvRecords();
+  let line = 1;
+  for (const [s, e] of pieces) {
+    const piece = bytes.subarray(s, e);
+    tokenizePiece(piece, 0, piece.length, delimiter.charCodeAt(0), line, records);
+    for (let r = 0; r < records.count; r++) {
+      const fields = Array.from({ length: records.width(r) }, (_, f) => fieldText(piece, records, records.firstField[r] + f));
+      const error = records.errors.get(r);
+      out.push(error === undefined ? { fields, line: records.line[r] } : { fields, line: records.line[r], error });
+    }
+    line += countLineFeeds(piece);
+  }
   return out;
 }
 

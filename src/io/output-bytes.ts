@@ -1,6 +1,6 @@
 // A piece's output as UTF-8 bytes, written straight into the buffer that
-// will carry it to the main thread: a written output's buffer that came back
-// with the piece (its "spare"), grown only if the output does not fit.
+// carries it to the writer: a written output's buffer that came back with the
+// piece (its "spare") when there is one, grown only if the output outgrows it.
 
 const EMPTY = new Uint8Array(0);
 const SMALLEST = 1 << 16;
@@ -10,19 +10,13 @@ export class OutputBytes {
   buffer: Uint8Array = EMPTY;
   /** Bytes written so far. */
   length = 0;
-  private readonly encoder = new TextEncoder();
 
-  /** Starts a piece's output, in `spare` if one came with it; returns the spare if it is not needed. */
+  /** Starts a piece's output, in `spare` if it is bigger than the buffer at hand; returns the spare if it is not used. */
   start(spare: ArrayBuffer | undefined): ArrayBuffer | undefined {
     this.length = 0;
     if (spare === undefined || spare.byteLength <= this.buffer.length) return spare;
     this.buffer = new Uint8Array(spare);
     return undefined;
-  }
-
-  /** Forgets what was written (the piece is read again another way). */
-  clear(): void {
-    this.length = 0;
   }
 
   /** Makes room for `bytes` more bytes; returns the buffer to write them into, at `length`. */
@@ -35,14 +29,9 @@ export class OutputBytes {
     return this.buffer;
   }
 
-  appendText(text: string): void {
-    this.reserve(text.length * 3);
-    this.length += this.encoder.encodeInto(text, this.buffer.subarray(this.length)).written;
-  }
-
   /**
-   * The bytes written, as a view on the whole buffer, which moves to the
-   * main thread with them; the next piece starts with no buffer of its own.
+   * The bytes written, as a view on the whole buffer, which goes to the
+   * writer with them; the next output starts with no buffer of its own.
    */
   take(): Uint8Array {
     if (this.length === 0) return EMPTY;

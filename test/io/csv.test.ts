@@ -4,7 +4,7 @@ import { referenceCsv, tokenizeCsv } from '../support/tokenize.js';
 
 const fieldsOf = (text: string, delimiter = ','): string[][] => tokenizeCsv(text, delimiter).map((r) => r.fields);
 
-describe('CsvTokenizer', () => {
+describe('the CSV engine (tokenizeCsv, cut where CsvRecordEnds says)', () => {
   it('reads plain records with LF, CRLF, and no final newline', () => {
     expect(fieldsOf('a,b\n1,2\r\n3,4')).toEqual([['a', 'b'], ['1', '2'], ['3', '4']]);
   });
@@ -98,7 +98,7 @@ const csvDocument = (delimiter: string) =>
       rows.map((row, i) => row.join(delimiter) + (i < rows.length - 1 || finalNewline ? endings[i] : '')).join(''),
     );
 
-describe('CsvTokenizer against csv-parse', () => {
+describe('the CSV engine against csv-parse', () => {
   for (const delimiter of [',', '\t', ';']) {
     it(`reads random documents like csv-parse (delimiter ${JSON.stringify(delimiter)})`, () => {
       fc.assert(
@@ -127,6 +127,17 @@ describe('CsvTokenizer against csv-parse', () => {
         if (reference) expect(ours.map((r) => r.fields)).toEqual(reference);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('cutting into pieces', () => {
+  it('gives the same records, lines and errors for any cuts, malformed text included (property)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ab,;"\r\n é]{0,40}$/), fc.array(fc.nat(60), { maxLength: 6 }), fc.constantFrom(',', ';'), (text, cuts, delimiter) => {
+        expect(tokenizeCsv(text, delimiter, cuts)).toEqual(tokenizeCsv(text, delimiter));
+      }),
+      { numRuns: 5000, seed: 14 },
     );
   });
 });

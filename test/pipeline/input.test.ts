@@ -1,39 +1,85 @@
+// Opening the input (header, format, sniffing, gzip, several files) and
+// reading it piece by piece into records, as every pass does; bad rows and
+// text that is not UTF-8 through a real pass (gatherStatistics).
+
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DataError, RowError } from '../../src/errors.js';
 import { BadRowPolicy } from '../../src/io/bad-rows.js';
-import { type ReadOptions, readTable } from '../../src/io/read-table.js';
+import { CsvRecords, fieldText, tokenizeCsv } from '../../src/io/csv.js';
+import { NdjsonRecords, readNdjson } from '../../src/io/ndjson.js';
 import { type Format, sourcesFrom } from '../../src/io/sources.js';
+import { Input, type InputSettings } from '../../src/pipeline/input.js';
+import { gatherStatistics } from '../../src/pipeline/passes.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = tempDir();
 
-async function read(files: string[], options: Partial<ReadOptions> = {}) {
+interface ReadOptions {
+  format?: Format;
+  delimiter?: string;
+  header?: boolean;
+  badRows?: BadRowPolicy;
+}
+
+function settingsOf(options: ReadOptions): InputSettings {
+  return {
+    format: options.format,
+    delimiter: options.delimiter,
+    header: options.header ?? true,
+    na: new Set(['', 'NA']),
+    onError: options.badRows?.mode ?? 'stop',
+  };
+}
+
+/** Every record of the input, its cells as text (CSV) or JSON values (NDJSON), with its line and source. */
+async function read(files: string[], options: ReadOptions = {}) {
   const badRows = options.badRows ?? new BadRowPolicy('stop');
-  const table = await readTable(sourcesFrom(files), {
-    format: undefined,
-    delimiter: undefined,
-    header: true,
-    badRows,
-    ...options,
-  });
+  const input = await Input.open(sourcesFrom(files), settingsOf(options));
   const records: unknown[][] = [];
   const lines: number[] = [];
   const sources: string[] = [];
-  for await (const block of table.blocks) {
-    // Unreadable rows come in place, with their error: apply the policy in line order, as decoding does.
-    block.records.forEach((record, r) => {
-      const error = block.errors?.[r];
-      if (error !== undefined) return badRows.handle(error);
-      records.push(record);
-      lines.push(block.lines[r]);
-      sources.push(block.source);
-    });
+  const width = input.columns.length;
+  for await (const piece of input.pieces()) {
+    if (input.format === 'ndjson') {
+      const json = new NdjsonRecords(input.columns);
+      readNdjson(piece.bytes, 0, piece.bytes.length, piece.firstLine, json);
+      for (let r = 0; r < json.count; r++) {
+        const error = json.errors.get(r);
+        if (error !== undefined) {
+          badRows.handle(new RowError(error, { file: piece.source, line: json.line[r] }));
+          continue;
+        }
+        records.push(json.cells.slice(r * width, (r + 1) * width));
+        lines.push(json.line[r]);
+        sources.push(piece.source);
+      }
+      continue;
+    }
+    const csv = new CsvRecords();
+    tokenizeCsv(piece.bytes, 0, piece.bytes.length, input.delimiter.charCodeAt(0), piece.firstLine, csv);
+    for (let r = 0; r < csv.count; r++) {
+      const error = csv.errors.get(r) ?? (csv.width(r) !== width ? `expected ${width} fields (as in the header), found ${csv.width(r)}` : undefined);
+      if (error !== undefined) {
+        badRows.handle(new RowError(error, { file: piece.source, line: csv.line[r] }));
+        continue;
+      }
+      records.push(Array.from({ length: width }, (_, c) => fieldText(piece.bytes, csv, csv.firstField[r] + c)));
+      lines.push(csv.line[r]);
+      sources.push(piece.source);
+    }
   }
-  return { columns: table.columns, format: table.format as Format, delimiter: table.delimiter, records, lines, sources, badRows };
+  return { columns: input.columns, format: input.format, delimiter: input.delimiter, records, lines, sources, badRows };
 }
 
-describe('readTable', () => {
+/** A real pass (statistics of the numeric columns) over the input: its bad rows, or the error that stopped it. */
+async function pass(files: string[], options: ReadOptions = {}) {
+  const input = await Input.open(sourcesFrom(files), settingsOf(options));
+  await gatherStatistics(input, { threads: 1 });
+  return input;
+}
+
+describe('Input', () => {
   it('reads CSV with a BOM, quotes and CRLF', async () => {
     const path = tmp.file('bom.csv', '\ufeffSymbol,Name,Price\r\nAAPL,"Apple, Inc.",309.35\r\nBXP,"BXP ""REIT""",67.67\r\n');
     const t = await read([path]);
@@ -114,20 +160,21 @@ describe('readTable', () => {
 
   it('stops at a row with the wrong number of fields, or skips it under --on-error skip', async () => {
     const path = tmp.file('ragged.csv', 'a,b\n1,2\n3\n4,5,6\n7,8\n');
-    await expect(read([path])).rejects.toThrow(/ragged\.csv:3: expected 2 fields \(as in the header\), found 1/);
-    const t = await read([path], { badRows: new BadRowPolicy('skip') });
-    expect(t.records).toEqual([['1', '2'], ['7', '8']]);
+    await expect(pass([path])).rejects.toThrow(/ragged\.csv:3: expected 2 fields \(as in the header\), found 1/);
+    const t = await pass([path], { badRows: new BadRowPolicy('skip') });
+    expect(t.rowsKept).toBe(2);
     expect(t.badRows.skipped).toBe(2);
     expect(t.badRows.examples.map((e) => e.location?.line)).toEqual([3, 4]);
   });
 
   it('treats NDJSON lines that are not objects, and unknown keys, as bad rows', async () => {
     const path = tmp.file('bad.ndjson', '{"a":1}\n[1]\n{"a":2,"b":3}\nnot json\n{"a":4}\n');
-    const error = await read([path]).catch((e: unknown) => e);
+    const error = await pass([path]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RowError);
     expect(String((error as Error).message)).toMatch(/bad\.ndjson:2: expected a JSON object per line, got an array/);
-    const t = await read([path], { badRows: new BadRowPolicy('skip') });
-    expect(t.records).toEqual([[1], [4]]);
+    const records = await read([path], { badRows: new BadRowPolicy('skip') });
+    expect(records.records).toEqual([[1], [4]]);
+    const t = await pass([path], { badRows: new BadRowPolicy('skip') });
     expect(t.badRows.examples.map((e) => [e.location?.line, e.detail.slice(0, 24)])).toEqual([
       [2, 'expected a JSON object p'],
       [3, 'key "b" is not among the'],
@@ -137,7 +184,7 @@ describe('readTable', () => {
 
   it('rejects text that is not UTF-8', async () => {
     const latin1 = Buffer.from('name,price\nSoci\xe9t\xe9 G\xe9n\xe9rale,12\n', 'latin1');
-    const error = await read([tmp.file('latin1.csv', latin1)]).catch((e: unknown) => e);
+    const error = await pass([tmp.file('latin1.csv', latin1)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
     expect((error as Error).message).toMatch(/latin1\.csv:2: not valid UTF-8 text \(byte 0xE9\); .*iconv/);
   });
@@ -145,14 +192,14 @@ describe('readTable', () => {
   it('names the line of the first byte that is not UTF-8, far into a file, and the byte', async () => {
     const good = Array.from({ length: 30_000 }, (_, i) => `Société ${i},${i}`).join('\n');
     const bytes = Buffer.concat([Buffer.from(`n,i\n${good}\n`), Buffer.from([0x41, 0xc3, 0x28]), Buffer.from(',1\n')]);
-    const error = await read([tmp.file('bad-late.csv', bytes)]).catch((e: unknown) => e);
+    const error = await pass([tmp.file('bad-late.csv', bytes)]).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/bad-late\.csv:30002: not valid UTF-8 text \(byte 0xC3\)/);
   });
 
   it('finds a byte that is not UTF-8 at the end of a read chunk (64 KiB), where the next must complete it', async () => {
     const head = 'n,i\n' + 'x,1\n'.repeat(16383);
     const bytes = Buffer.concat([Buffer.from(head.slice(0, 65535)), Buffer.from([0xe9]), Buffer.from(',2\ny,3\n')]);
-    const error = await read([tmp.file('bad-at-boundary.csv', bytes)]).catch((e: unknown) => e);
+    const error = await pass([tmp.file('bad-at-boundary.csv', bytes)]).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/bad-at-boundary\.csv:16384: not valid UTF-8 text \(byte 0xE9\)/);
   });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { explainNotANumber, formatNumber, isDecimal, parseDecimal } from '../../src/io/numbers.js';
+import { explainNotANumber, isDecimal, parseDecimal } from '../../src/io/decimal.js';
+import { formatNumber } from '../../src/io/format-number.js';
 
 describe('parseDecimal', () => {
   it('reads random decimal texts exactly as Number() does (fast path and fallback)', () => {

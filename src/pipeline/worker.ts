@@ -1,9 +1,10 @@
-// Entry point of a worker thread: receives its setup once, then pieces of
-// input, answering each with its rendered output and statistics; and at the
-// end 'totals', answered with what it gathered over all its pieces.
+// Entry point of a worker thread: receives its setup once, then pieces,
+// answering each with its result; at the end 'totals', answered with what it
+// gathered over all its pieces.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Piece, type PieceSetup, pieceProcessor } from './piece.js';
+import type { Piece, PieceSetup } from './job.js';
+import { pieceProcessor } from './processor.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker.js runs as a worker thread');
@@ -14,7 +15,7 @@ port.on('message', (message: Piece | 'totals') => {
     return;
   }
   const result = processor.process(message);
-  // The output's bytes move to the main thread without a copy; the input's buffer (and an unused spare) go back.
+  // The output's bytes move to the main thread without a copy; the piece's buffer (and an unused spare) go back.
   const transfer = [result.input];
   if (result.spare !== undefined) transfer.push(result.spare);
   if (result.output.length > 0) transfer.push(result.output.buffer as ArrayBuffer);

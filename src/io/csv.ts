@@ -1,0 +1,359 @@
+// CSV/TSV records in bytes (RFC 4180), as field offsets: nothing is copied
+// and no string is made. The grammar, in one place:
+//
+// - Fields are separated by a one-byte delimiter; records end at LF or CRLF
+//   (both may appear in one file). A CR not followed by LF is data.
+// - A field that starts with a quote runs to the matching quote; inside it,
+//   `""` is a quote, and delimiters and line breaks are data.
+// - A quote inside an unquoted field, or anything but a delimiter or line end
+//   after a closing quote, makes the record malformed; so does the end of the
+//   input inside quotes. A malformed record runs to the end of its physical
+//   line, and is reported with its error so the caller can stop or skip it.
+// - Blank lines are no records.
+//
+// Two readers share this grammar: tokenizeCsv reads every field of whole
+// records (a piece, in a worker or in-process), and CsvRecordEnds finds where
+// records end in a stream of bytes, to cut it into such pieces, jumping from
+// quote to quote so that bytes without quotes cost one native search.
+// csv-parse (bom, skip_empty_lines, record_delimiter [CRLF, LF]) reads every
+// well-formed input the same way; a property test checks that.
+
+export const QUOTE = 34;
+export const LF = 10;
+export const CR = 13;
+
+/** The field was quoted: its content is between the quotes. */
+export const FIELD_QUOTED = 1;
+/** A quoted field holding `""`: its content must be unescaped. */
+export const FIELD_ESCAPED = 2;
+/** An unquoted field holding a CR (data): writing it back needs quotes. */
+export const FIELD_BARE_CR = 4;
+
+/** The records of a piece as offsets into its bytes; arrays are reused from piece to piece. */
+export class CsvRecords {
+  /** Records read, malformed ones included. */
+  count = 0;
+  /** Fields of all records. */
+  fields = 0;
+  /** Field f's content is bytes[fieldStart[f], fieldEnd[f]) (between the quotes of a quoted field). */
+  fieldStart = new Int32Array(1024);
+  fieldEnd = new Int32Array(1024);
+  fieldFlags = new Uint8Array(1024);
+  /** Record r's fields are firstField[r] to firstField[r + 1] − 1. */
+  firstField = new Int32Array(257);
+  /** The physical line on which record r starts. */
+  line = new Float64Array(256);
+  /** Where record r's bytes start, and end (after its line break). */
+  recordStart = new Int32Array(256);
+  recordEnd = new Int32Array(256);
+  /** The error of each malformed record, by record index. */
+  readonly errors = new Map<number, string>();
+
+  clear(): void {
+    this.count = 0;
+    this.fields = 0;
+    this.firstField[0] = 0;
+    this.errors.clear();
+  }
+
+  /** Fields of record r. */
+  width(r: number): number {
+    return this.firstField[r + 1] - this.firstField[r];
+  }
+
+  addField(start: number, end: number, flags: number): void {
+    const f = this.fields;
+    if (f === this.fieldStart.length) {
+      this.fieldStart = grown(this.fieldStart, f * 2);
+      this.fieldEnd = grown(this.fieldEnd, f * 2);
+      this.fieldFlags = grown(this.fieldFlags, f * 2);
+    }
+    this.fieldStart[f] = start;
+    this.fieldEnd[f] = end;
+    this.fieldFlags[f] = flags;
+    this.fields = f + 1;
+  }
+
+  /** Ends record `count` (its fields are those added since the last one). */
+  endRecord(start: number, end: number, line: number, error: string | undefined): void {
+    const r = this.count;
+    if (r + 1 >= this.line.length) {
+      this.line = grown(this.line, (r + 1) * 2);
+      this.recordStart = grown(this.recordStart, (r + 1) * 2);
+      this.recordEnd = grown(this.recordEnd, (r + 1) * 2);
+      this.firstField = grown(this.firstField, (r + 1) * 2 + 1);
+    }
+    if (error !== undefined) {
+      this.errors.set(r, error);
+      this.fields = this.firstField[r]; // a malformed record has no fields
+    }
+    this.line[r] = line;
+    this.recordStart[r] = start;
+    this.recordEnd[r] = end;
+    this.count = r + 1;
+    this.firstField[r + 1] = this.fields;
+  }
+}
+
+function grown<T extends Int32Array | Uint8Array | Float64Array>(array: T, length: number): T {
+  const bigger = new (array.constructor as new (length: number) => T)(length);
+  bigger.set(array);
+  return bigger;
+}
+
+/**
+ * Reads the records of bytes[start, end), which starts where a record
+ * starts and ends where one ends (or at the end of the input), into `out`
+ * (cleared first). `firstLine` is the physical line of bytes[start]. At most
+ * `maxRecords` records are read; returns the offset after the last one.
+ */
+export function tokenizeCsv(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  delimiter: number,
+  firstLine: number,
+  out: CsvRecords,
+  maxRecords = Infinity,
+): number {
+  out.clear();
+  // Bytes above this need no look: they are none of delimiter, LF, CR, quote.
+  const highest = delimiter > QUOTE ? delimiter : QUOTE;
+  let i = start;
+  let line = firstLine;
+  while (i < end && out.count < maxRecords) {
+    const recordStart = i;
+    const recordLine = line;
+    let c = bytes[i];
+    // A blank line is no record.
+    if (c === LF) {
+      i++;
+      line++;
+      continue;
+    }
+    if (c === CR && i + 1 < end && bytes[i + 1] === LF) {
+      i += 2;
+      line++;
+      continue;
+    }
+    let error: string | undefined;
+    // One field per turn; the record ends at a line break, the end, or an error.
+    for (;;) {
+      if (i < end && bytes[i] === QUOTE) {
+        // Quoted: to the closing quote, past doubled ones.
+        const contentStart = i + 1;
+        let flags = FIELD_QUOTED;
+        let j = contentStart;
+        let close = -1;
+        while (j < end) {
+          const q = bytes.indexOf(QUOTE, j);
+          if (q < 0 || q >= end) break;
+          for (let k = j; k < q; k++) if (bytes[k] === LF) line++;
+          if (q + 1 < end && bytes[q + 1] === QUOTE) {
+            flags |= FIELD_ESCAPED;
+            j = q + 2;
+            continue;
+          }
+          close = q;
+          break;
+        }
+        if (close < 0) {
+          for (let k = j; k < end; k++) if (bytes[k] === LF) line++;
+          error = `unterminated quoted field (the quote opened on line ${recordLineOfQuote(bytes, recordStart, contentStart, recordLine)} is never closed)`;
+          i = end;
+          break;
+        }
+        out.addField(contentStart, close, flags);
+        i = close + 1;
+        if (i >= end) break;
+        c = bytes[i];
+        if (c === delimiter) {
+          i++;
+          if (i >= end) {
+            out.addField(i, i, 0);
+            break;
+          }
+          continue;
+        }
+        if (c === LF) {
+          i++;
+          line++;
+          break;
+        }
+        if (c === CR && i + 1 < end && bytes[i + 1] === LF) {
+          i += 2;
+          line++;
+          break;
+        }
+        error = `unexpected ${describeByte(bytes, i, end)} after a closing quote`;
+        i = skipLine(bytes, i, end);
+        if (i <= end && bytes[i - 1] === LF) line++;
+        break;
+      }
+      // Unquoted: to a delimiter, a line end, or a (misplaced) quote.
+      const fieldStart = i;
+      let flags = 0;
+      for (;;) {
+        while (i < end && (c = bytes[i]) > highest) i++;
+        if (i >= end) break;
+        if (c === delimiter || c === LF || c === QUOTE) break;
+        if (c === CR) {
+          if (i + 1 < end && bytes[i + 1] === LF) break;
+          flags = FIELD_BARE_CR;
+        }
+        i++;
+      }
+      if (i >= end) {
+        out.addField(fieldStart, end, flags);
+        break;
+      }
+      if (c === QUOTE) {
+        error = 'quote inside an unquoted field (quote a field that contains quotes, and double them: "a ""b"" c")';
+        i = skipLine(bytes, i, end);
+        if (bytes[i - 1] === LF) line++;
+        break;
+      }
+      out.addField(fieldStart, i, flags);
+      if (c === delimiter) {
+        i++;
+        if (i >= end) {
+          out.addField(i, i, 0);
+          break;
+        }
+        continue;
+      }
+      i += c === CR ? 2 : 1;
+      line++;
+      break;
+    }
+    // A lone empty unquoted field is a blank line (e.g. the last line, without a line break).
+    const first = out.firstField[out.count];
+    if (error === undefined && out.fields - first === 1 && out.fieldStart[first] === out.fieldEnd[first] && out.fieldFlags[first] === 0) {
+      out.fields = first;
+      continue;
+    }
+    out.endRecord(recordStart, i, recordLine, error);
+  }
+  return i;
+}
+
+/** The line a record's quote opened on: the record's line plus its line breaks before the quote. */
+function recordLineOfQuote(bytes: Uint8Array, recordStart: number, contentStart: number, recordLine: number): number {
+  let line = recordLine;
+  for (let k = recordStart; k < contentStart; k++) if (bytes[k] === LF) line++;
+  return line;
+}
+
+/** The offset after the LF that ends the physical line at `from` (or `end`). */
+function skipLine(bytes: Uint8Array, from: number, end: number): number {
+  const lf = bytes.indexOf(LF, from);
+  return lf < 0 || lf >= end ? end : lf + 1;
+}
+
+/** The character at bytes[at], as a message shows it: JSON-quoted, UTF-8 decoded. */
+function describeByte(bytes: Uint8Array, at: number, end: number): string {
+  const b = bytes[at];
+  const length = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+  return JSON.stringify(new TextDecoder().decode(bytes.subarray(at, Math.min(end, at + length))));
+}
+
+const enum Scan {
+  FieldStart,
+  Unquoted,
+  Quoted,
+  /** A quote inside a quoted field: an escaped quote or the closing one. */
+  QuoteInQuoted,
+  /** A CR just after a closing quote: only an LF may follow. */
+  CrAfterQuote,
+  /** A malformed record: its line runs to the next LF. */
+  SkipLine,
+}
+
+/**
+ * Where records end in a stream of bytes, by the grammar above: an LF outside
+ * quotes, after a closing quote, or ending a malformed line. The bytes come
+ * in consecutive ranges (chunks); the state carries over.
+ */
+export class CsvRecordEnds {
+  private state = Scan.FieldStart;
+
+  constructor(private readonly delimiter: number) {}
+
+  /** Continues over bytes[from, to); returns the offset after the last record end in it, or −1. */
+  scan(bytes: Uint8Array, from: number, to: number): number {
+    const delimiter = this.delimiter;
+    let state = this.state;
+    let lastEnd = -1;
+    let i = from;
+    while (i < to) {
+      switch (state) {
+        case Scan.FieldStart:
+        case Scan.Unquoted: {
+          const q = bytes.indexOf(QUOTE, i);
+          const stop = q < 0 || q >= to ? to : q;
+          const lf = stop > i ? bytes.lastIndexOf(LF, stop - 1) : -1;
+          if (lf >= i) lastEnd = lf + 1;
+          if (stop === to) {
+            const final = bytes[to - 1];
+            state = final === LF || final === delimiter ? Scan.FieldStart : Scan.Unquoted;
+            i = to;
+            break;
+          }
+          // A quote opens a quoted field at the start of a field, and is an error anywhere else.
+          const atFieldStart = q === i ? state === Scan.FieldStart : bytes[q - 1] === delimiter || bytes[q - 1] === LF;
+          state = atFieldStart ? Scan.Quoted : Scan.SkipLine;
+          i = q + 1;
+          break;
+        }
+        case Scan.Quoted: {
+          const q = bytes.indexOf(QUOTE, i);
+          if (q < 0 || q >= to) {
+            i = to;
+            break;
+          }
+          state = Scan.QuoteInQuoted;
+          i = q + 1;
+          break;
+        }
+        case Scan.QuoteInQuoted: {
+          const c = bytes[i++];
+          if (c === QUOTE) state = Scan.Quoted;
+          else if (c === delimiter) state = Scan.FieldStart;
+          else if (c === LF) {
+            state = Scan.FieldStart;
+            lastEnd = i;
+          } else if (c === CR) state = Scan.CrAfterQuote;
+          else state = Scan.SkipLine;
+          break;
+        }
+        case Scan.CrAfterQuote:
+          if (bytes[i] === LF) {
+            state = Scan.FieldStart;
+            lastEnd = ++i;
+          } else state = Scan.SkipLine;
+          break;
+        case Scan.SkipLine: {
+          const lf = bytes.indexOf(LF, i);
+          if (lf < 0 || lf >= to) {
+            i = to;
+            break;
+          }
+          state = Scan.FieldStart;
+          i = lf + 1;
+          lastEnd = i;
+          break;
+        }
+      }
+    }
+    this.state = state;
+    return lastEnd;
+  }
+}
+
+/** The content of field f, unescaped (`""` → `"`), as UTF-8 text. */
+export function fieldText(bytes: Uint8Array, records: CsvRecords, f: number): string {
+  const start = records.fieldStart[f];
+  const end = records.fieldEnd[f];
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+  return (records.fieldFlags[f] & FIELD_ESCAPED) !== 0 ? text.replaceAll('""', '"') : text;
+}

@@ -1,0 +1,264 @@
+// Rows out, as bytes: CSV, TSV or NDJSON, with the feature cells replaced by
+// computed numbers (shortest round-trip form) and every other cell passed
+// through: CSV fields copied as bytes, quoted only when the output needs it;
+// NDJSON values as JSON. It knows nothing of normalization: it is given the
+// records, which columns are features, and their new values.
+
+import { type CsvRecords, FIELD_BARE_CR, FIELD_ESCAPED, FIELD_QUOTED, QUOTE, LF, CR } from './csv.js';
+import { MAX_NUMBER_BYTES, roundToPrecision, writeShortest } from './format-number.js';
+import type { NdjsonRecords } from './ndjson.js';
+import type { OutputBytes } from './output-bytes.js';
+import type { Format } from './sources.js';
+
+export interface OutputLayout {
+  format: Format;
+  /** The field delimiter of CSV/TSV output, as a byte (a tab for TSV). */
+  delimiter: number;
+  /** Write a header line (CSV/TSV). */
+  header: boolean;
+  columns: readonly string[];
+  /** For each column: its position among the features, or −1 to pass the cell through. */
+  slotOf: Int32Array;
+  /** Significant digits, or undefined for the shortest exact form. */
+  precision: number | undefined;
+}
+
+const BACKSLASH = 92;
+const COMMA = 44;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const NULL = [110, 117, 108, 108];
+const HEX = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+/** JSON's short escapes for control characters: \b \t \n \f \r. */
+const SHORT_ESCAPE = new Map([
+  [8, 98],
+  [9, 116],
+  [10, 110],
+  [12, 102],
+  [13, 114],
+]);
+const encoder = new TextEncoder();
+
+export class RowWriter {
+  private readonly features: number;
+  private readonly keys: Uint8Array[];
+
+  /** `inputDelimiter`: the CSV/TSV input's delimiter byte (0 for NDJSON input). */
+  constructor(
+    readonly layout: OutputLayout,
+    private readonly inputDelimiter: number,
+  ) {
+    let features = 0;
+    for (const slot of layout.slotOf) if (slot >= 0) features++;
+    this.features = features;
+    this.keys = layout.columns.map((name) => encoder.encode(JSON.stringify(name) + ':'));
+  }
+
+  /** The header line (CSV/TSV with a header), empty otherwise. */
+  headerBytes(): Uint8Array {
+    const { layout } = this;
+    if (layout.format === 'ndjson' || !layout.header || layout.columns.length === 0) return new Uint8Array(0);
+    const delimiter = String.fromCharCode(layout.delimiter);
+    return encoder.encode(layout.columns.map((name) => quotedText(name, layout.delimiter)).join(delimiter) + '\n');
+  }
+
+  /**
+   * Appends `count` rows of a CSV/TSV piece to `out`: row i is record
+   * rows[i] of `records`, with its features values[i·features …].
+   */
+  writeCsvRows(out: OutputBytes, bytes: Uint8Array, records: CsvRecords, rows: Int32Array, count: number, values: Float64Array): void {
+    if (this.layout.format === 'ndjson') return this.csvToJson(out, bytes, records, rows, count, values);
+    const { slotOf, precision } = this.layout;
+    const delimiter = this.layout.delimiter;
+    const sameDelimiter = delimiter === this.inputDelimiter;
+    const width = slotOf.length;
+    const features = this.features;
+    const { fieldStart, fieldEnd, fieldFlags, firstField, recordStart, recordEnd } = records;
+    for (let i = 0; i < count; i++) {
+      const r = rows[i];
+      // Room for the record's bytes twice over (quotes doubled) and every number.
+      const buffer = out.reserve(2 * (recordEnd[r] - recordStart[r]) + features * MAX_NUMBER_BYTES + width + 3);
+      let p = out.length;
+      const rowStart = p;
+      const first = firstField[r];
+      const base = i * features;
+      for (let c = 0; c < width; c++) {
+        if (c > 0) buffer[p++] = delimiter;
+        const slot = slotOf[c];
+        if (slot >= 0) {
+          const y = values[base + slot];
+          if (y === y) p = writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, p);
+          continue;
+        }
+        const f = first + c;
+        const s = fieldStart[f];
+        const e = fieldEnd[f];
+        const flags = fieldFlags[f];
+        if (flags === 0 && sameDelimiter) {
+          for (let k = s; k < e; k++) buffer[p++] = bytes[k];
+        } else if ((flags & FIELD_ESCAPED) !== 0 || needsQuotes(bytes, s, e, delimiter)) {
+          if ((flags & FIELD_QUOTED) !== 0) {
+            // The field as it was written, quotes and doubled quotes included.
+            for (let k = s - 1; k <= e; k++) buffer[p++] = bytes[k];
+          } else {
+            buffer[p++] = QUOTE;
+            for (let k = s; k < e; k++) buffer[p++] = bytes[k];
+            buffer[p++] = QUOTE;
+          }
+        } else {
+          for (let k = s; k < e; k++) buffer[p++] = bytes[k];
+        }
+      }
+      // A lone empty field would read back as a blank line, which readers skip.
+      if (width === 1 && p === rowStart) {
+        buffer[p++] = QUOTE;
+        buffer[p++] = QUOTE;
+      }
+      buffer[p++] = LF;
+      out.length = p;
+    }
+  }
+
+  private csvToJson(out: OutputBytes, bytes: Uint8Array, records: CsvRecords, rows: Int32Array, count: number, values: Float64Array): void {
+    const { slotOf, precision } = this.layout;
+    const width = slotOf.length;
+    const features = this.features;
+    const keys = this.keys;
+    const { fieldStart, fieldEnd, fieldFlags, firstField, recordStart, recordEnd } = records;
+    let keyBytes = 0;
+    for (const key of keys) keyBytes += key.length + 1;
+    for (let i = 0; i < count; i++) {
+      const r = rows[i];
+      // An escaped byte takes at most 6 (\u00XX).
+      const buffer = out.reserve(6 * (recordEnd[r] - recordStart[r]) + features * MAX_NUMBER_BYTES + keyBytes + 3 * width + 3);
+      let p = out.length;
+      const first = firstField[r];
+      const base = i * features;
+      for (let c = 0; c < width; c++) {
+        buffer[p++] = c === 0 ? OPEN_BRACE : COMMA;
+        const key = keys[c];
+        for (let k = 0; k < key.length; k++) buffer[p++] = key[k];
+        const slot = slotOf[c];
+        if (slot >= 0) {
+          const y = values[base + slot];
+          if (y === y) p = writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, p);
+          else for (const b of NULL) buffer[p++] = b;
+          continue;
+        }
+        const f = first + c;
+        p = writeJsonString(buffer, p, bytes, fieldStart[f], fieldEnd[f], (fieldFlags[f] & FIELD_ESCAPED) !== 0);
+      }
+      buffer[p++] = CLOSE_BRACE;
+      buffer[p++] = LF;
+      out.length = p;
+    }
+  }
+
+  /** Appends `count` rows of an NDJSON piece to `out` (as writeCsvRows). */
+  writeNdjsonRows(out: OutputBytes, records: NdjsonRecords, rows: Int32Array, count: number, values: Float64Array): void {
+    const { slotOf, precision, format } = this.layout;
+    const width = slotOf.length;
+    const features = this.features;
+    const cells = records.cells;
+    const json = format === 'ndjson';
+    for (let i = 0; i < count; i++) {
+      const base = records.columns.length * rows[i];
+      let line = '';
+      let first = true;
+      for (let c = 0; c < width; c++) {
+        const slot = slotOf[c];
+        let text: string;
+        if (slot >= 0) {
+          const y = values[i * features + slot];
+          if (y === y) {
+            const buffer = out.reserve(MAX_NUMBER_BYTES);
+            // Numbers go through the byte formatter too, then into the line's text.
+            const end = writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, out.length);
+            text = '';
+            for (let k = out.length; k < end; k++) text += String.fromCharCode(buffer[k]);
+          } else {
+            text = json ? 'null' : '';
+          }
+        } else {
+          const cell = cells[base + c];
+          if (json) {
+            if (cell === undefined) continue; // a key absent from the input stays absent
+            text = JSON.stringify(cell);
+          } else {
+            text = quotedText(cellText(cell), this.layout.delimiter);
+          }
+        }
+        if (json) {
+          line += (first ? '{' : ',') + JSON.stringify(this.layout.columns[c]) + ':' + text;
+          first = false;
+        } else {
+          line += (c > 0 ? String.fromCharCode(this.layout.delimiter) : '') + text;
+        }
+      }
+      if (json) line += first ? '{}' : '}';
+      else if (width === 1 && line === '') line = '""';
+      line += '\n';
+      const buffer = out.reserve(3 * line.length);
+      out.length += encoder.encodeInto(line, buffer.subarray(out.length)).written;
+    }
+  }
+}
+
+/** Does a field's content need quotes in delimited output: a delimiter, quote, CR or LF in it? */
+function needsQuotes(bytes: Uint8Array, start: number, end: number, delimiter: number): boolean {
+  for (let k = start; k < end; k++) {
+    const b = bytes[k];
+    if (b === delimiter || b === QUOTE || b === LF || b === CR) return true;
+  }
+  return false;
+}
+
+/** Text as a delimited field: quoted (quotes doubled) if it holds a delimiter, quote, CR or LF. */
+export function quotedText(text: string, delimiter: number): string {
+  const d = String.fromCharCode(delimiter);
+  if (!(text.includes(d) || text.includes('"') || text.includes('\n') || text.includes('\r'))) return text;
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/** A pass-through NDJSON cell as delimited text: strings as they are, null and absent as empty, the rest as JSON. */
+export function cellText(cell: unknown): string {
+  if (typeof cell === 'string') return cell;
+  if (cell === null || cell === undefined) return '';
+  return JSON.stringify(cell);
+}
+
+/**
+ * A CSV field's content bytes as a JSON string, escaped as JSON.stringify
+ * escapes (", \, control characters); `escaped`: `""` stands for one quote.
+ */
+function writeJsonString(buffer: Uint8Array, at: number, bytes: Uint8Array, start: number, end: number, escaped: boolean): number {
+  let p = at;
+  buffer[p++] = QUOTE;
+  for (let k = start; k < end; k++) {
+    const b = bytes[k];
+    if (b >= 32 && b !== QUOTE && b !== BACKSLASH) {
+      buffer[p++] = b;
+      continue;
+    }
+    buffer[p++] = BACKSLASH;
+    if (b === QUOTE) {
+      buffer[p++] = QUOTE;
+      if (escaped) k++;
+    } else if (b === BACKSLASH) {
+      buffer[p++] = BACKSLASH;
+    } else {
+      const short = SHORT_ESCAPE.get(b);
+      if (short !== undefined) buffer[p++] = short;
+      else {
+        buffer[p++] = 117; // u00XX
+        buffer[p++] = 48;
+        buffer[p++] = 48;
+        buffer[p++] = HEX[b >> 4];
+        buffer[p++] = HEX[b & 15];
+      }
+    }
+  }
+  buffer[p++] = QUOTE;
+  return p;
+}
+

@@ -1,0 +1,174 @@
+// Records → rows: the feature cells of a piece's records read into a
+// row-major Float64Array (NaN = missing), and every record that cannot be a
+// row (malformed, a wrong field count, a feature value that is not a number)
+// handed to the bad-row policy in line order. Under --on-error stop the first
+// bad row ends the piece: the rows before it are decoded, and its error is
+// returned for the caller to raise once they are done.
+
+import { RowError, showValue } from '../errors.js';
+import type { BadRowPolicy } from '../io/bad-rows.js';
+import { type CsvRecords, FIELD_ESCAPED, fieldText } from '../io/csv.js';
+import { explainNotANumber, parseDecimal, parseDecimalBytes } from '../io/decimal.js';
+import type { NdjsonRecords } from '../io/ndjson.js';
+import type { TableLayout } from './job.js';
+
+/** The rows of a piece that survived decoding: which record each is, and its feature values. */
+export class DecodedRows {
+  count = 0;
+  record = new Int32Array(1024);
+  values: Float64Array;
+
+  constructor(readonly features: number) {
+    this.values = new Float64Array(1024 * Math.max(1, features));
+  }
+
+  /** Room for `rows` rows. */
+  reserve(rows: number): void {
+    if (rows <= this.record.length) return;
+    const capacity = Math.max(rows, this.record.length * 2);
+    this.record = new Int32Array(capacity);
+    this.values = new Float64Array(capacity * Math.max(1, this.features));
+  }
+}
+
+const encoder = new TextEncoder();
+
+export class RowDecoder {
+  private readonly features: Int32Array;
+  private readonly width: number;
+  private readonly na: ReadonlySet<string>;
+  private readonly naBytes: Uint8Array[];
+  /** Some missing token reads as a number (a sentinel such as -999): look tokens up before parsing. */
+  private readonly numericNa: boolean;
+  private readonly emptyIsMissing: boolean;
+
+  constructor(private readonly table: TableLayout) {
+    this.features = Int32Array.from(table.features);
+    this.width = table.columns.length;
+    this.na = new Set(table.na);
+    this.naBytes = table.na.map((token) => encoder.encode(token));
+    this.numericNa = table.na.some((token) => !Number.isNaN(parseDecimal(token)));
+    this.emptyIsMissing = this.na.has('');
+  }
+
+  /**
+   * Decodes the first `limit` records of a CSV/TSV piece into `rows`; returns
+   * the bad row that stops the run (under stop), if one does.
+   */
+  decodeCsv(bytes: Uint8Array, records: CsvRecords, limit: number, rows: DecodedRows, badRows: BadRowPolicy, source: string): RowError | undefined {
+    const { features, width } = this;
+    const h = features.length;
+    rows.reserve(limit);
+    const values = rows.values;
+    const record = rows.record;
+    const { fieldStart, fieldEnd, fieldFlags, firstField } = records;
+    const errors = records.errors;
+    let kept = 0;
+    for (let r = 0; r < limit; r++) {
+      let error: RowError | undefined;
+      const message = errors.size > 0 ? errors.get(r) : undefined;
+      if (message !== undefined) error = new RowError(message, { file: source, line: records.line[r] });
+      else if (firstField[r + 1] - firstField[r] !== width) {
+        const found = firstField[r + 1] - firstField[r];
+        error = new RowError(`expected ${width} fields (as in the header), found ${found}`, { file: source, line: records.line[r] });
+      } else {
+        const first = firstField[r];
+        const base = kept * h;
+        for (let j = 0; j < h; j++) {
+          const f = first + features[j];
+          const s = fieldStart[f];
+          const e = fieldEnd[f];
+          let value: number;
+          if (e === s) value = this.emptyIsMissing ? NaN : Infinity;
+          else if (this.numericNa && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(bytes, s, e)) value = NaN;
+          else {
+            value = (fieldFlags[f] & FIELD_ESCAPED) === 0 ? parseDecimalBytes(bytes, s, e) : NaN;
+            if (value !== value || value === Infinity || value === -Infinity) value = this.missingOrBad(bytes, records, f);
+          }
+          if (value === Infinity) {
+            const text = fieldText(bytes, records, f);
+            error = new RowError(`value ${showValue(text)} ${explainNotANumber(text)}`, {
+              file: source,
+              line: records.line[r],
+              column: this.table.names[j],
+            });
+            break;
+          }
+          values[base + j] = value;
+        }
+      }
+      if (error !== undefined) {
+        if (badRows.mode === 'stop') {
+          rows.count = kept;
+          return error;
+        }
+        badRows.handle(error);
+        continue;
+      }
+      record[kept++] = r;
+    }
+    rows.count = kept;
+    return undefined;
+  }
+
+  /** NaN if field f is a missing token; Infinity (the mark of a bad value) if it is not. */
+  private missingOrBad(bytes: Uint8Array, records: CsvRecords, f: number): number {
+    if ((records.fieldFlags[f] & FIELD_ESCAPED) !== 0) return this.na.has(fieldText(bytes, records, f)) ? NaN : Infinity;
+    return this.isNaToken(bytes, records.fieldStart[f], records.fieldEnd[f]) ? NaN : Infinity;
+  }
+
+  private isNaToken(bytes: Uint8Array, start: number, end: number): boolean {
+    const length = end - start;
+    for (const token of this.naBytes) {
+      if (token.length !== length) continue;
+      let same = true;
+      for (let k = 0; k < length && same; k++) same = token[k] === bytes[start + k];
+      if (same) return true;
+    }
+    return false;
+  }
+
+  /** As decodeCsv, for an NDJSON piece: numbers must be JSON numbers (or null, or a missing token). */
+  decodeNdjson(records: NdjsonRecords, limit: number, rows: DecodedRows, badRows: BadRowPolicy, source: string): RowError | undefined {
+    const { features } = this;
+    const h = features.length;
+    const width = records.columns.length;
+    rows.reserve(limit);
+    const { values, record } = rows;
+    const cells = records.cells;
+    let kept = 0;
+    for (let r = 0; r < limit; r++) {
+      let error: RowError | undefined;
+      const message = records.errors.size > 0 ? records.errors.get(r) : undefined;
+      if (message !== undefined) error = new RowError(message, { file: source, line: records.line[r] });
+      else {
+        const base = kept * h;
+        for (let j = 0; j < h; j++) {
+          const cell = cells[r * width + features[j]];
+          if (typeof cell === 'number') values[base + j] = cell;
+          else if (cell === null || cell === undefined || (typeof cell === 'string' && this.na.has(cell))) values[base + j] = NaN;
+          else {
+            const at = { file: source, line: records.line[r], column: this.table.names[j] };
+            if (typeof cell === 'string') error = new RowError(`value ${showValue(cell)} is a JSON string, not a JSON number`, at);
+            else {
+              const kind = Array.isArray(cell) ? 'an array' : typeof cell === 'object' ? 'an object' : `a ${typeof cell}`;
+              error = new RowError(`value ${showValue(JSON.stringify(cell))} is ${kind}, not a number`, at);
+            }
+            break;
+          }
+        }
+      }
+      if (error !== undefined) {
+        if (badRows.mode === 'stop') {
+          rows.count = kept;
+          return error;
+        }
+        badRows.handle(error);
+        continue;
+      }
+      record[kept++] = r;
+    }
+    rows.count = kept;
+    return undefined;
+  }
+}

@@ -1,0 +1,169 @@
+// What commands ask of the pipeline: a pass over the input that transforms
+// every row and writes it out, or one that gathers statistics. Both run the
+// one pipeline (run.ts) and merge what the pieces send back, in input order.
+
+import { LayerRowStats } from '../core/layer.js';
+import { ColumnMoments } from '../core/moments.js';
+import { QuantileSketch } from '../core/quantiles.js';
+import type { GroupFit } from '../groups.js';
+import { TableOutput } from '../io/output.js';
+import { type OutputLayout, RowWriter } from '../io/render.js';
+import type { Format } from '../io/sources.js';
+import { summaryDistributions } from '../report/distributions.js';
+import type { Input } from './input.js';
+import type { GroupColumns, GroupParts, JobSpec, PieceResult, ProcessorTotals, TransformSpec } from './job.js';
+import { type Execution, runPipeline } from './run.js';
+
+export interface OutputSettings {
+  output?: string | undefined;
+  outputFormat?: Format | undefined;
+  precision?: number | undefined;
+}
+
+export interface TransformOutcome {
+  /** The table written so far; the caller commits it last (commitLast), after its other outputs. */
+  output: TableOutput;
+  rowsWritten: number;
+  inputMoments: ColumnMoments;
+  outputMoments: ColumnMoments;
+  /** Per feature: values clipped by --clip. */
+  clipped: Float64Array;
+  /** layer: facts about the rows. */
+  rowStats: LayerRowStats;
+  /** Rows per group (grouped and causal transforms), and for --sorted each group's fit. */
+  groups: Map<string, GroupFit>;
+  execution: Execution;
+}
+
+/**
+ * Transforms every row of `input` with `transform` and writes it to the
+ * output (stdout or an atomic -o file). `summarize`: keep the moments a
+ * summary shows. A sequential transform (causal, --sorted) runs on the main thread.
+ */
+export async function transformRows(
+  input: Input,
+  transform: TransformSpec,
+  settings: OutputSettings & { threads?: number | undefined },
+  summarize: boolean,
+): Promise<TransformOutcome> {
+  const width = input.selection.names.length;
+  const format = settings.outputFormat ?? input.format;
+  const layout: OutputLayout = {
+    format,
+    delimiter: format === 'tsv' ? 9 : input.delimiter.charCodeAt(0),
+    header: input.settings.header,
+    columns: input.columns,
+    slotOf: input.selection.slotOf,
+    precision: settings.precision,
+  };
+  const histogram = summaryDistributions.enabled;
+  const job: JobSpec = { kind: 'transform', transform, output: layout, summarize, histogram };
+  const output = await TableOutput.open(settings.output, new RowWriter(layout, input.delimiter.charCodeAt(0)).headerBytes());
+  const outcome: TransformOutcome = {
+    output,
+    rowsWritten: 0,
+    inputMoments: new ColumnMoments(width),
+    outputMoments: new ColumnMoments(width),
+    clipped: new Float64Array(width),
+    rowStats: new LayerRowStats(),
+    groups: new Map(),
+    execution: emptyExecution(),
+  };
+  const sequential = transform.kind === 'causal' || transform.kind === 'sorted';
+  try {
+    const { execution, totals } = await runPipeline(input, { job, threads: settings.threads, sequential }, async (result, recycle) => {
+      if (result.moments) outcome.inputMoments.merge(ColumnMoments.fromState(result.moments));
+      if (result.outputMoments) outcome.outputMoments.merge(ColumnMoments.fromState(result.outputMoments));
+      if (result.clipped) for (let j = 0; j < width; j++) outcome.clipped[j] += result.clipped[j];
+      if (result.rowStats) {
+        const { zeroVarianceRows, emptyRows, sigma } = result.rowStats;
+        outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
+      }
+      if (result.groups) mergeGroups(outcome.groups, result.groups, width);
+      outcome.rowsWritten += result.rows;
+      const bytes = result.output;
+      // Once written, the output's buffer goes round again (to hold a piece or an output).
+      await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer));
+    });
+    outcome.execution = execution;
+    if (histogram) summaryDistributions.record(mergedSketches(totals, 'sketches', width), mergedSketches(totals, 'outputSketches', width));
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+  return outcome;
+}
+
+export interface StatisticsOutcome {
+  moments: ColumnMoments;
+  /** Per group, in order of first appearance (with `groups`). */
+  groups: Map<string, GroupFit>;
+  /** Quantile sketches per feature (with `sketches`). */
+  sketches: QuantileSketch[];
+  execution: Execution;
+}
+
+/**
+ * The moments of every feature of `input`: also quantile sketches, per group,
+ * or of the values clamped to bounds (the winsorizing pass).
+ */
+export async function gatherStatistics(
+  input: Input,
+  options: { threads?: number | undefined; sketches?: boolean; groups?: GroupColumns; clamp?: { lower: Float64Array; upper: Float64Array } },
+): Promise<StatisticsOutcome> {
+  const width = input.selection.names.length;
+  // --histogram (fit's summary): the input's sketches, gathered anyway.
+  const histogram = summaryDistributions.enabled;
+  const sketches = options.sketches === true || histogram;
+  const job: JobSpec = { kind: 'statistics', sketches };
+  if (options.groups) job.groups = options.groups;
+  if (options.clamp) job.clamp = options.clamp;
+  const outcome: StatisticsOutcome = { moments: new ColumnMoments(width), groups: new Map(), sketches: [], execution: emptyExecution() };
+  const { execution, totals } = await runPipeline(input, { job, threads: options.threads, sequential: false }, async (result: PieceResult) => {
+    if (result.moments) outcome.moments.merge(ColumnMoments.fromState(result.moments));
+    if (result.groups) mergeGroups(outcome.groups, result.groups, width);
+  });
+  outcome.execution = execution;
+  if (sketches) outcome.sketches = mergedSketches(totals, 'sketches', width);
+  if (histogram) summaryDistributions.record(outcome.sketches);
+  return outcome;
+}
+
+/** A piece's groups merged into the run's, each group's moments column by column. */
+function mergeGroups(groups: Map<string, GroupFit>, parts: GroupParts, width: number): void {
+  const packed = parts.moments ? ColumnMoments.fromState(parts.moments) : undefined;
+  parts.keys.forEach((key, g) => {
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { moments: new ColumnMoments(width), rows: 0 };
+      groups.set(key, group);
+    }
+    group.rows += parts.rows[g];
+    if (packed) for (let j = 0; j < width; j++) group.moments.mergeColumn(j, packed, g * width + j);
+  });
+}
+
+function mergedSketches(totals: ProcessorTotals[], which: 'sketches' | 'outputSketches', width: number): QuantileSketch[] {
+  const merged = Array.from({ length: width }, () => new QuantileSketch());
+  for (const total of totals) total[which]?.forEach((state, j) => merged[j].merge(QuantileSketch.fromState(state)));
+  return merged;
+}
+
+function emptyExecution(): Execution {
+  return { workers: 0, pieces: 0, piecesPerWorker: [], piecesOnMainThread: 0 };
+}
+
+/**
+ * Runs `finish` (which writes the other outputs: --save-params, --stats, the
+ * summary), then commits the table. It is renamed into place last, so that if
+ * any output fails, every previous file is left untouched.
+ */
+export async function commitLast(output: TableOutput, finish: () => Promise<void>): Promise<void> {
+  try {
+    await finish();
+    await output.close();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}

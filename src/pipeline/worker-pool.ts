@@ -1,0 +1,107 @@
+// A few worker threads that process pieces; answers come back in the order
+// the pieces were given to each worker.
+
+import { serialize } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import type { Piece, PieceResult, PieceSetup, ProcessorTotals } from './job.js';
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+// A worker holds a piece (half a megabyte of text) and what it renders at a
+// time. Small heap limits keep the process's peak memory down at no cost in
+// speed: a small young generation, and an old generation of a few times what
+// a worker keeps: its code and a piece's state, the setup (a per-group
+// transform holds every group's statistics), a quantile sketch per column, a
+// piece's groups. V8 collects in proportion to the limit, so the limit keeps
+// a worker small rather than being a ceiling it nears; without one, a worker
+// grows to hundreds of megabytes before its first full collection.
+const WORKER_YOUNG_GENERATION_MB = 4;
+const WORKER_OLD_GENERATION_MB = 24;
+/** Room for a column's quantile sketch and its state (a few hundred buckets), generously. */
+const SKETCH_BYTES = 1 << 13;
+/** Room for one group's moments in a piece, generously. */
+const GROUP_BYTES = 1 << 12;
+
+/**
+ * The old generation a worker is given. A piece of `pieceBytes` holds at
+ * most pieceBytes / columns rows (each field takes at least its delimiter),
+ * so at most that many groups.
+ */
+function workerOldGenerationMb(setup: PieceSetup, pieceBytes: number): number {
+  const { job, table } = setup;
+  let bytes = 4 * serialize(setup).length;
+  const sketches = job.kind === 'statistics' ? job.sketches : job.histogram;
+  if (sketches) bytes += 2 * table.features.length * SKETCH_BYTES;
+  const grouped = job.kind === 'statistics' ? job.groups !== undefined : job.transform.kind !== 'layer' && job.transform.kind !== 'batch';
+  if (grouped) bytes += Math.ceil(pieceBytes / Math.max(1, table.columns.length)) * GROUP_BYTES * Math.max(1, table.features.length / 16);
+  return WORKER_OLD_GENERATION_MB + Math.ceil(bytes / (1 << 20));
+}
+
+interface Waiting {
+  resolve: (answer: PieceResult & ProcessorTotals) => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting: Waiting[][] = [];
+  private failure: Error | undefined;
+
+  /** `size` workers for `setup`, with heaps for pieces up to `largestPiece` bytes. */
+  constructor(setup: PieceSetup, size: number, largestPiece: number) {
+    const maxOldGenerationSizeMb = workerOldGenerationMb(setup, largestPiece);
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(WORKER_URL, {
+        workerData: setup,
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb },
+        stdout: false,
+        stderr: false,
+      });
+      const queue: Waiting[] = [];
+      worker.on('message', (answer: PieceResult & ProcessorTotals) => queue.shift()?.resolve(answer));
+      worker.on('error', (error) => this.fail(error));
+      worker.on('exit', (code) => {
+        if (queue.length > 0) this.fail(new Error(`a worker thread stopped (exit code ${code})`));
+      });
+      this.workers.push(worker);
+      this.waiting.push(queue);
+    }
+  }
+
+  /** Hands `piece` to the least busy worker, its bytes (and spare buffer) moving there without a copy. */
+  process(piece: Piece): { result: Promise<PieceResult>; worker: number } {
+    if (this.failure) return { result: Promise.reject(this.failure), worker: 0 };
+    let best = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.waiting[i].length < this.waiting[best].length) best = i;
+    const result = new Promise<PieceResult>((resolve, reject) => {
+      this.waiting[best].push({ resolve, reject });
+      const transfer = [piece.bytes.buffer as ArrayBuffer];
+      if (piece.spare !== undefined) transfer.push(piece.spare);
+      this.workers[best].postMessage(piece, transfer);
+    });
+    return { result, worker: best };
+  }
+
+  /** What each worker gathered over its pieces (asked once all pieces are answered). */
+  totals(): Promise<ProcessorTotals[]> {
+    return Promise.all(
+      this.workers.map(
+        (worker, i) =>
+          new Promise<ProcessorTotals>((resolve, reject) => {
+            if (this.failure) return reject(this.failure);
+            this.waiting[i].push({ resolve, reject });
+            worker.postMessage('totals');
+          }),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const queue of this.waiting) for (const waiting of queue.splice(0)) waiting.reject(error);
+  }
+}
