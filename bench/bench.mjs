@@ -1,27 +1,36 @@
 #!/usr/bin/env node
-// npm run bench [-- --rows N] [--memory-check] [--repeat N] [--threads N] [--json]
+// npm run bench [-- --rows N] [--peers] [--memory-check] [--repeat N] [--threads N] [--only a,b] [--json]
 //
 // Generates a deterministic synthetic table (date, ticker and 16 numeric
-// features from 0.01 to 5e9, about 190 bytes a row) in a temporary directory,
-// runs the built CLI on it the way a user would, and prints for each command
-// its wall time, MB/s, rows/s and the child's peak RSS. Two baselines measured
-// in the same run give each command ratios that can be compared across
-// machines: a floor (Node reading the file and writing it to /dev/null) and
-// csv-parse → csv-stringify with no math (the issue's CPU-bound yardstick).
+// features from 0.01 to 5e9, about 160 bytes a row), and the same table with
+// the ticker quoted and holding a comma ("T000 Inc., Class A"), in a
+// temporary directory; runs the built CLI on it the way a user would, and
+// prints for each command its wall time, MB/s, rows/s and the child's peak
+// RSS. With --peers, Polars (nodejs-polars) and DuckDB (@duckdb/node-api)
+// do the same jobs on the same files in the same run, and each finorm
+// command's time is given as a multiple of Polars': the peers are installed,
+// pinned, into a cache outside the repository (FINORM_BENCH_PEERS, else
+// ~/.cache/finorm-bench-peers), never as dependencies of finorm. A floor
+// (Node copying the file to /dev/null) is measured in every run.
 // Nothing is committed: the data is removed at the end.
 
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/finorm.js', import.meta.url));
 const RSS_PROBE = new URL('./rss-probe.mjs', import.meta.url).href;
 const CSV_REFERENCE = fileURLToPath(new URL('./csv-reference.mjs', import.meta.url));
+const PEERS_SCRIPT = fileURLToPath(new URL('./peers.mjs', import.meta.url));
+
+/** The peers, pinned. Polars' native part is a package per platform, which npm leaves out when an engine check fails. */
+const POLARS = '0.26.1';
+const DUCKDB = '1.5.6-r.1';
 
 function parseArgs(argv) {
-  const args = { rows: 1_000_000, repeat: 1, json: false, memoryCheck: false, only: undefined, threads: undefined };
+  const args = { rows: 1_000_000, repeat: 1, json: false, memoryCheck: false, only: undefined, threads: undefined, peers: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -35,8 +44,9 @@ function parseArgs(argv) {
     else if (a === '--memory-check') args.memoryCheck = true;
     else if (a === '--only') args.only = value().split(',');
     else if (a === '--threads') args.threads = value();
+    else if (a === '--peers') args.peers = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: npm run bench -- [--rows N (1000000)] [--repeat N (1)] [--threads N (finorm\'s default)] [--memory-check] [--only name,...] [--json]');
+      console.log('usage: npm run bench -- [--rows N (1000000)] [--peers] [--repeat N (1)] [--threads N (finorm\'s default)] [--memory-check] [--only name,...] [--json]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -65,10 +75,13 @@ const FEATURES = [
   ['div_yield', 0.02, 5], ['mkt_cap', 5e9, 0], ['spread_bp', 3, 3], ['beta', 1.1, 4],
 ];
 
-/** Writes `rows` rows of the benchmark table to `path`; returns its size in bytes. */
-function writeDataset(path, rows) {
+/**
+ * Writes `rows` rows of the benchmark table to `path`; returns its size in
+ * bytes. `quoted`: the ticker is a quoted name with a comma, as in real files.
+ */
+function writeDataset(path, rows, quoted = false) {
   const next = generator(20261125);
-  const tickers = Array.from({ length: 500 }, (_, i) => 'T' + String(i).padStart(3, '0'));
+  const tickers = Array.from({ length: 500 }, (_, i) => (quoted ? `"T${String(i).padStart(3, '0')} Inc., Class A"` : 'T' + String(i).padStart(3, '0')));
   const fd = openSync(path, 'w');
   let chunk = 'date,ticker,' + FEATURES.map((f) => f[0]).join(',') + '\n';
   const day = new Date(Date.UTC(2000, 0, 3));
@@ -93,14 +106,14 @@ function writeDataset(path, rows) {
 }
 
 /** Runs one child process; resolves to its wall time (s) and peak RSS (bytes). */
-function runChild(args, { input, rssFile }) {
+function runChild(args, { input, rssFile, env = {} }) {
   return new Promise((resolve, reject) => {
     const stdin = input ? openSync(input, 'r') : 'ignore';
     const devnull = openSync('/dev/null', 'w');
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, ['--import', RSS_PROBE, ...args], {
       stdio: [stdin, devnull, 'pipe'],
-      env: { ...process.env, FINORM_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
+      env: { ...process.env, ...env, FINORM_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -122,41 +135,79 @@ function runChild(args, { input, rssFile }) {
   });
 }
 
-/** The commands measured, as a user would type them (with --threads N if given). */
-function commandsFor(dir, data, threads) {
+/**
+ * The commands measured, as a user would type them (with --threads N if
+ * given); `peer` names the peers' job for the same work.
+ */
+function commandsFor(dir, data, quoted, threads) {
   const params = join(dir, 'fit.json');
   const commands = [
     { name: 'floor (read + write, no parsing)', args: ['-e', 'require("fs").createReadStream(process.argv[1]).pipe(process.stdout)', data], baseline: true },
-    // The issue's "no math at all" pipeline: a CPU-bound yardstick for comparing machines.
+    // The first issue's "no math at all" pipeline: a CPU-bound yardstick for comparing machines.
     { name: 'csv-parse → csv-stringify, no math', args: [CSV_REFERENCE, data], baseline: true },
-    { name: 'layer', args: [BIN, 'layer', data] },
-    { name: 'batch (two passes)', args: [BIN, 'batch', data] },
-    { name: 'fit', args: [BIN, 'fit', '-o', params, data] },
-    { name: 'batch --params', args: [BIN, 'batch', '--params', params, data] },
-    { name: 'stats', args: [BIN, 'stats', '--csv', data] },
-    { name: 'layer, CSV → NDJSON', args: [BIN, 'layer', '--output-format', 'ndjson', data] },
-    { name: 'batch --group-by ticker', args: [BIN, 'batch', '--group-by', 'ticker', data] },
-    { name: 'batch --window 20 -g ticker', args: [BIN, 'batch', '--window', '20', '--group-by', 'ticker', data] },
+    { name: 'layer', args: [BIN, 'layer', data], peer: ['layer', data] },
+    { name: 'batch (two passes)', args: [BIN, 'batch', data], peer: ['batch', data] },
+    { name: 'fit', args: [BIN, 'fit', '-o', params, data], peer: ['fit', data] },
+    { name: 'batch --params', args: [BIN, 'batch', '--params', params, data], peer: ['batch-params', data, params] },
+    { name: 'stats', args: [BIN, 'stats', '--csv', data], peer: ['stats', data] },
+    { name: 'layer, CSV → NDJSON', args: [BIN, 'layer', '--output-format', 'ndjson', data], peer: ['layer-ndjson', data] },
+    { name: 'batch --group-by ticker', args: [BIN, 'batch', '--group-by', 'ticker', data], peer: ['batch-groups', data] },
+    { name: 'batch --window 20 -g ticker', args: [BIN, 'batch', '--window', '20', '--group-by', 'ticker', data], peer: ['window', data] },
+    { name: 'layer, quoted ticker', args: [BIN, 'layer', quoted], peer: ['layer', quoted] },
   ];
   if (threads === undefined) return commands;
   // Every finorm command here takes --threads right after its name.
   return commands.map((c) => (c.args[0] === BIN ? { ...c, args: [BIN, c.args[1], '--threads', threads, ...c.args.slice(2)] } : c));
 }
 
+/** Jobs DuckDB is given too (its SQL for the others would measure SQL, not the engine). */
+const DUCKDB_JOBS = new Set(['layer', 'batch', 'batch-params', 'fit']);
+
+/** Installs the pinned peers into a cache outside the repository, once; returns the directory. */
+function installPeers() {
+  const root = process.env.FINORM_BENCH_PEERS ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'finorm-bench-peers');
+  const dir = join(root, `polars-${POLARS}-duckdb-${DUCKDB}`);
+  const platform = `${process.platform}-${process.arch}${process.platform === 'linux' ? (process.report?.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl') : ''}`;
+  const packages = [`nodejs-polars@${POLARS}`, `nodejs-polars-${platform}@${POLARS}`, `@duckdb/node-api@${DUCKDB}`];
+  if (!existsSync(join(dir, 'node_modules', 'nodejs-polars')) || !existsSync(join(dir, 'node_modules', '@duckdb', 'node-api'))) {
+    mkdirSync(dir, { recursive: true });
+    console.error(`bench: installing ${packages.join(', ')} into ${dir}`);
+    execFileSync('npm', ['install', '--prefix', dir, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel', 'error', ...packages], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return dir;
+}
+
 async function measure(rows, options) {
   const dir = mkdtempSync(join(tmpdir(), 'finorm-bench-'));
   try {
     const data = join(dir, 'bench.csv');
+    const quoted = join(dir, 'bench-quoted.csv');
     const bytes = writeDataset(data, rows);
+    writeDataset(quoted, rows, true);
     const results = [];
-    for (const command of commandsFor(dir, data, options.threads)) {
-      if (options.only && !command.baseline && !options.only.some((o) => command.name.startsWith(o))) continue;
+    const run = async (name, args, env) => {
       let best;
       for (let i = 0; i < options.repeat; i++) {
-        const run = await runChild(command.args, { rssFile: join(dir, 'rss') });
-        if (!best || run.seconds < best.seconds) best = { ...run, rss: Math.max(run.rss, best?.rss ?? 0) };
+        const result = await runChild(args, { rssFile: join(dir, 'rss'), env });
+        if (!best || result.seconds < best.seconds) best = { ...result, rss: Math.max(result.rss, best?.rss ?? 0) };
       }
-      results.push({ name: command.name, seconds: best.seconds, mbPerSecond: bytes / 1e6 / best.seconds, rowsPerSecond: rows / best.seconds, peakRssMb: best.rss / 1e6 });
+      const size = args.includes(quoted) ? statSync(quoted).size : bytes;
+      return { name, seconds: best.seconds, mbPerSecond: size / 1e6 / best.seconds, rowsPerSecond: rows / best.seconds, peakRssMb: best.rss / 1e6 };
+    };
+    for (const command of commandsFor(dir, data, quoted, options.threads)) {
+      if (options.only && !command.baseline && !options.only.some((o) => command.name.startsWith(o))) continue;
+      const result = await run(command.name, command.args);
+      // The peers right after the same command, so that drift between them stays small.
+      if (options.peers && command.peer) {
+        const env = { FINORM_BENCH_PEERS: options.peersDir };
+        result.polars = await run(`Polars ${command.peer[0]}`, [PEERS_SCRIPT, 'polars', ...command.peer], env);
+        result.ratioToPolars = result.seconds / result.polars.seconds;
+        if (DUCKDB_JOBS.has(command.peer[0])) {
+          result.duckdb = await run(`DuckDB ${command.peer[0]}`, [PEERS_SCRIPT, 'duckdb', ...command.peer], env);
+          result.ratioToDuckdb = result.seconds / result.duckdb.seconds;
+        }
+      }
+      results.push(result);
     }
     const floor = results[0].seconds;
     const reference = results[1].seconds;
@@ -171,16 +222,23 @@ async function measure(rows, options) {
 }
 
 function table(run) {
+  const peers = run.results.some((r) => r.polars);
   const header = ['command', 'time s', 'MB/s', 'rows/s', 'peak RSS MB', '× floor', '× csv-parse'];
-  const lines = run.results.map((r) => [
-    r.name,
-    r.seconds.toFixed(2),
-    r.mbPerSecond.toFixed(1),
-    Math.round(r.rowsPerSecond).toLocaleString('en-US'),
-    Number.isNaN(r.peakRssMb) ? '?' : r.peakRssMb.toFixed(0),
-    r.ratioToFloor.toFixed(1),
-    r.ratioToCsvParse.toFixed(2),
-  ]);
+  if (peers) header.push('Polars s', 'Polars RSS MB', '× Polars', 'DuckDB s', '× DuckDB');
+  const fixed = (x, digits) => (x === undefined || Number.isNaN(x) ? '' : x.toFixed(digits));
+  const lines = run.results.map((r) => {
+    const cells = [
+      r.name,
+      r.seconds.toFixed(2),
+      r.mbPerSecond.toFixed(1),
+      Math.round(r.rowsPerSecond).toLocaleString('en-US'),
+      Number.isNaN(r.peakRssMb) ? '?' : r.peakRssMb.toFixed(0),
+      r.ratioToFloor.toFixed(1),
+      r.ratioToCsvParse.toFixed(2),
+    ];
+    if (peers) cells.push(fixed(r.polars?.seconds, 2), fixed(r.polars?.peakRssMb, 0), fixed(r.ratioToPolars, 2), fixed(r.duckdb?.seconds, 2), fixed(r.ratioToDuckdb, 2));
+    return cells;
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [row(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(row)].join('\n');
@@ -205,12 +263,13 @@ async function startup() {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.peers) args.peersDir = installPeers();
   const sizes = args.memoryCheck ? [args.rows, args.rows * 4] : [args.rows];
   const runs = [];
   for (const rows of sizes) runs.push(await measure(rows, args));
   const start = await startup();
   if (args.json) {
-    process.stdout.write(JSON.stringify({ node: process.version, startup: start, runs }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ node: process.version, date: new Date().toISOString(), startup: start, runs }, null, 2) + '\n');
     return;
   }
   for (const run of runs) {

@@ -8,6 +8,12 @@
 // the subtraction cancels too many digits (prices near 1e9 that move by 1e-3).
 // Never Σx² − (Σx)²/n in doubles.
 //
+// Values first go into a cascade of error-free sums per column (two doubles
+// for Σx, three for Σx², each addition's rounding error carried to the next
+// by TwoSum): exact, and a few times cheaper than chunks; an error that does
+// not fit spills into the chunks, and the cascade is flushed into them
+// whenever the sums are read, merged or sent (once per piece).
+//
 // Layout: accumulator a (2j for Σx of column j, 2j + 1 for its Σx²) holds
 // `stride` chunks in bins[a·stride …], chunk k worth bins[a·stride + k]·2^(32·(low[a] + k)).
 // A chunk is a double holding a signed integer: values add their 32-bit
@@ -69,6 +75,9 @@ export class ColumnMoments {
   private low: Int32Array;
   private bins: Float64Array;
   private pending = 0;
+  /** Per column: Σx as c[5j] + c[5j+1], Σx² as c[5j+2] + c[5j+3] + c[5j+4], not yet in the chunks. */
+  private cascade: Float64Array;
+  private cascaded = false;
 
   constructor(width: number) {
     this.width = width;
@@ -78,6 +87,7 @@ export class ColumnMoments {
     this.max = new Float64Array(width).fill(-Infinity);
     this.low = new Int32Array(2 * width).fill(UNSET);
     this.bins = new Float64Array(2 * width * INITIAL_STRIDE);
+    this.cascade = new Float64Array(5 * width);
   }
 
   /**
@@ -104,6 +114,9 @@ export class ColumnMoments {
       const bins = new Float64Array(2 * capacity * this.stride);
       bins.set(this.bins);
       this.bins = bins;
+      const cascade = new Float64Array(5 * capacity);
+      cascade.set(this.cascade);
+      this.cascade = cascade;
     }
     this.width = width;
   }
@@ -117,29 +130,103 @@ export class ColumnMoments {
     this.count[j]++;
     if (x < this.min[j]) this.min[j] = x;
     if (x > this.max[j]) this.max[j] = x;
-    if (x === 0) return;
-    if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
-    this.addDouble(2 * j, x);
-    const magnitude = x < 0 ? -x : x;
-    if (magnitude < SQUARE_MAX && magnitude > SQUARE_MIN) {
-      // x² = p + e exactly (Dekker).
-      const p = x * x;
-      const t = SPLIT * x;
-      const hi = t - (t - x);
-      const lo = x - hi;
-      const e = hi * hi - p + 2 * hi * lo + lo * lo;
-      this.addDouble(2 * j + 1, p);
-      if (e !== 0) this.addDouble(2 * j + 1, e);
-    } else {
-      this.addBigSquare(2 * j + 1, x);
-    }
+    if (x !== 0) this.addSums(j, x);
   }
 
   /** Adds `rows` rows of a row-major `rows × width` block. */
   addRows(values: Float64Array, rows: number): void {
     const width = this.width;
+    const { count, missing, min, max } = this;
     for (let r = 0, base = 0; r < rows; r++, base += width) {
-      for (let j = 0; j < width; j++) this.add(j, values[base + j]);
+      for (let j = 0; j < width; j++) {
+        const x = values[base + j];
+        if (x !== x) {
+          missing[j]++;
+          continue;
+        }
+        count[j]++;
+        if (x < min[j]) min[j] = x;
+        if (x > max[j]) max[j] = x;
+        if (x !== 0) this.addSums(j, x);
+      }
+    }
+  }
+
+  /** x (finite, nonzero) into column j's Σx and Σx², exactly. */
+  private addSums(j: number, x: number): void {
+    const magnitude = x < 0 ? -x : x;
+    if (!(magnitude < SQUARE_MAX && magnitude > SQUARE_MIN)) {
+      // Squares beyond the doubles' range: straight into the chunks, through BigInt.
+      if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
+      this.addDouble(2 * j, x);
+      this.addBigSquare(2 * j + 1, x);
+      return;
+    }
+    const c = this.cascade;
+    const at = 5 * j;
+    this.cascaded = true;
+    // Σx: s0 + s1 + x = a + t + spill, exactly (two TwoSums).
+    let a = c[at];
+    let s = a + x;
+    let bb = s - a;
+    let e = a - (s - bb) + (x - bb);
+    let b = c[at + 1];
+    let t = b + e;
+    bb = t - b;
+    let spill = b - (t - bb) + (e - bb);
+    c[at] = s;
+    c[at + 1] = t;
+    if (spill !== 0) this.spill(2 * j, spill);
+    // x² = p + q exactly (Dekker), then into the three terms of Σx².
+    const p = x * x;
+    const u = SPLIT * x;
+    const hi = u - (u - x);
+    const lo = x - hi;
+    const q = hi * hi - p + 2 * hi * lo + lo * lo;
+    a = c[at + 2];
+    s = a + p;
+    bb = s - a;
+    e = a - (s - bb) + (p - bb);
+    b = c[at + 3];
+    t = b + e;
+    bb = t - b;
+    const e2 = b - (t - bb) + (e - bb);
+    let d = c[at + 4];
+    let v = d + e2;
+    bb = v - d;
+    spill = d - (v - bb) + (e2 - bb);
+    if (spill !== 0) this.spill(2 * j + 1, spill);
+    const t2 = t + q;
+    bb = t2 - t;
+    const f = t - (t2 - bb) + (q - bb);
+    d = v;
+    v = d + f;
+    bb = v - d;
+    spill = d - (v - bb) + (f - bb);
+    if (spill !== 0) this.spill(2 * j + 1, spill);
+    c[at + 2] = s;
+    c[at + 3] = t2;
+    c[at + 4] = v;
+  }
+
+  /** A rounding error the cascade could not keep, into the chunks. */
+  private spill(a: number, x: number): void {
+    if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
+    this.addDouble(a, x);
+  }
+
+  /** Moves every cascade into the chunks (before the sums are read, merged or sent). */
+  private flush(): void {
+    if (!this.cascaded) return;
+    this.cascaded = false;
+    const c = this.cascade;
+    for (let j = 0; j < this.width; j++) {
+      for (let k = 0; k < 5; k++) {
+        const x = c[5 * j + k];
+        if (x === 0) continue;
+        c[5 * j + k] = 0;
+        this.spill(k < 2 ? 2 * j : 2 * j + 1, x);
+      }
     }
   }
 
@@ -149,36 +236,25 @@ export class ColumnMoments {
     const lowWord = words[0];
     const highWord = words[1];
     const biased = (highWord >>> 20) & 0x7ff;
-    const top = (highWord & 0xfffff) | (biased === 0 ? 0 : 0x100000);
     // x = ±(top·2^32 + lowWord)·2^exponent
     const exponent = (biased === 0 ? 1 : biased) - 1075;
     const chunk = exponent >> 5;
-    const shift = exponent & 31;
-    let c0: number;
-    let c1: number;
-    let c2: number;
-    if (shift === 0) {
-      c0 = lowWord;
-      c1 = top;
-      c2 = 0;
-    } else {
-      c0 = (lowWord << shift) >>> 0;
-      c1 = ((top << shift) | (lowWord >>> (32 - shift))) >>> 0;
-      c2 = top >>> (32 - shift);
-    }
+    const stride = this.stride;
     let k = chunk - this.low[a];
-    if (k < 0 || k + 3 >= this.stride) k = this.makeRoom(a, chunk, chunk + 2);
+    if (k < 0 || k + 3 >= stride) k = this.makeRoom(a, chunk, chunk + 2);
+    const top = (highWord & 0xfffff) | (biased === 0 ? 0 : 0x100000);
+    const shift = exponent & 31;
     const at = a * this.stride + k;
     const bins = this.bins;
-    if (x < 0) {
-      bins[at] -= c0;
-      bins[at + 1] -= c1;
-      bins[at + 2] -= c2;
-    } else {
-      bins[at] += c0;
-      bins[at + 1] += c1;
-      bins[at + 2] += c2;
+    const sign = highWord >>> 31 === 0 ? 1 : -1;
+    if (shift === 0) {
+      bins[at] += sign * lowWord;
+      bins[at + 1] += sign * top;
+      return;
     }
+    bins[at] += sign * ((lowWord << shift) >>> 0);
+    bins[at + 1] += sign * (((top << shift) | (lowWord >>> (32 - shift))) >>> 0);
+    bins[at + 2] += sign * (top >>> (32 - shift));
   }
 
   /** x² for |x| beyond 2^±480, exactly, through BigInt. */
@@ -283,6 +359,8 @@ export class ColumnMoments {
 
   /** Merges column k of `other` into column j of this, exactly. */
   mergeColumn(j: number, other: ColumnMoments, k: number): void {
+    other.flush();
+    this.flush();
     other.carry();
     if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
     this.mergeCarried(j, other, k);
@@ -290,6 +368,8 @@ export class ColumnMoments {
 
   /** Merges every column of `other` (same width) into this. */
   merge(other: ColumnMoments): void {
+    other.flush();
+    this.flush();
     other.carry();
     if (++this.pending >= ADDS_BETWEEN_CARRIES) this.carry();
     for (let j = 0; j < this.width; j++) this.mergeCarried(j, other, j);
@@ -318,6 +398,7 @@ export class ColumnMoments {
   }
 
   state(): ColumnMomentsState {
+    this.flush();
     const { width, stride, pending } = this;
     if (this.count.length === width) {
       const { count, missing, min, max, low, bins } = this;
@@ -355,6 +436,7 @@ export class ColumnMoments {
   meanParts(j: number): [number, number] {
     const n = this.count[j];
     if (n === 0) return [NaN, 0];
+    this.flush();
     this.carry();
     const a = 2 * j;
     const top = this.topChunk(a);
@@ -374,6 +456,7 @@ export class ColumnMoments {
   private m2Parts(j: number): [number, number] {
     const n = this.count[j];
     if (n < 2) return [0, 0];
+    this.flush();
     this.carry();
     const top = this.topChunk(2 * j + 1);
     if (top === undefined) return [0, 0];
@@ -445,6 +528,7 @@ export class ColumnMoments {
    * M2's last bit, so that merging restored files is as exact as the files.
    */
   restore(j: number, s: MomentsSnapshot): void {
+    this.flush();
     this.count[j] = s.count;
     this.min[j] = s.count > 0 ? s.min : Infinity;
     this.max[j] = s.count > 0 ? s.max : -Infinity;

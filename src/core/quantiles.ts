@@ -63,10 +63,14 @@ class BucketStore {
     const oldLow = first < 0 ? index : this.offset + first;
     const low = Math.min(index, oldLow);
     const high = Math.max(index, first < 0 ? index : this.offset + last);
-    const size = Math.min(MAX_BUCKETS, Math.max(high - low + 1 + 64, this.counts.length * 2));
-    // Leave the slack on the side that is growing.
-    let start = index < oldLow ? high - size + 1 : low;
-    if (start + size - 1 < high) start = high - size + 1;
+    const needed = high - low + 1;
+    // Grow only when the values' range does not fit with room to spare; then
+    // centre it, so that values on either side come in without another copy.
+    let size = this.counts.length;
+    if (needed + 64 > size) size = Math.min(MAX_BUCKETS, Math.max(needed + 64, 2 * size));
+    let start = low - Math.floor((size - needed) / 2);
+    // Beyond MAX_BUCKETS, the smallest magnitudes collapse into the lowest bucket.
+    if (needed > size) start = high - size + 1;
     if (start > low) this.collapsed = true;
     const counts = new Float64Array(size);
     for (let k = 0; k < this.counts.length; k++) {

@@ -350,10 +350,11 @@ export class CsvRecordEnds {
   }
 }
 
-/** The content of field f, unescaped (`""` → `"`), as UTF-8 text. */
+/** The content of field f, unescaped (`""` → `"`), as UTF-8 text; `bytes` may be a Buffer (saves making one). */
 export function fieldText(bytes: Uint8Array, records: CsvRecords, f: number): string {
   const start = records.fieldStart[f];
   const end = records.fieldEnd[f];
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = buffer.toString('utf8', start, end);
   return (records.fieldFlags[f] & FIELD_ESCAPED) !== 0 ? text.replaceAll('""', '"') : text;
 }

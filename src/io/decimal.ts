@@ -37,6 +37,38 @@ const words = new Uint32Array(bits.buffer);
  * ±Infinity if it is beyond the float64 range.
  */
 export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number): number {
+  // What most fields are: [-]digits[.digits], at most 15 digits in all. One
+  // exact division (or none) gives the correctly rounded value.
+  let i = start;
+  const negative = bytes[i] === MINUS;
+  if (negative) i++;
+  let mantissa = 0;
+  let d = 0;
+  const digitsStart = i;
+  while (i < end && (d = bytes[i] - ZERO) >= 0 && d <= 9) {
+    mantissa = mantissa * 10 + d;
+    i++;
+  }
+  let digits = i - digitsStart;
+  let scale = 0;
+  if (i < end && bytes[i] === DOT) {
+    const fractionStart = ++i;
+    while (i < end && (d = bytes[i] - ZERO) >= 0 && d <= 9) {
+      mantissa = mantissa * 10 + d;
+      i++;
+    }
+    scale = i - fractionStart;
+    digits += scale;
+  }
+  if (i === end && digits > 0 && digits <= 15) {
+    const value = scale === 0 ? mantissa : mantissa / POWERS_OF_TEN[scale];
+    return negative ? -value : value;
+  }
+  return parseGeneral(bytes, start, end);
+}
+
+/** Any decimal of the grammar: spaces, signs, exponents, many digits. */
+function parseGeneral(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   let last = end;
   while (i < last && bytes[i] === SPACE) i++;

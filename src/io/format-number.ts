@@ -35,7 +35,13 @@ const pow10Ready = new Uint8Array(600);
 
 function pow10Index(k: number): number {
   const index = k + POW10_BIAS;
-  if (pow10Ready[index] === 0) {
+  if (pow10Ready[index] === 0) computePow10(k, index);
+  return index;
+}
+
+/** Fills in 10^k, once per k (BigInt arithmetic, kept out of the hot path). */
+function computePow10(k: number, index: number): void {
+  {
     let hi: number;
     let lo: number;
     if (k >= 0) {
@@ -60,7 +66,6 @@ function pow10Index(k: number): number {
     pow10HiLow[index] = hi - high;
     pow10Ready[index] = 1;
   }
-  return index;
 }
 
 /** 2^(i − 1100): the half-ulp of a double with biased exponent i + 76. */
@@ -127,30 +132,48 @@ export function writeShortest(value: number, buffer: Uint8Array, at: number): nu
     f -= 1;
   }
   if (xi >= HIGH) return writeAscii(String(v), buffer, p);
-  // Half the rounding interval, in units of X.
+  // Half the rounding interval, in units of X. The interval is symmetric
+  // about X (powers of two went to the engine), so if a decimal of some
+  // length lies inside, the nearest one to X of that length does.
   const w = POW2[exponent + 24] * ph;
-  let lowFraction = f - w;
-  let highFraction = f + w;
-  let lowInteger = xi;
-  let highInteger = xi;
-  if (lowFraction < 0) {
-    lowInteger -= 1;
-    lowFraction += 1;
-  }
-  if (highFraction >= 1) {
-    highInteger += 1;
-    highFraction -= 1;
-  }
-  if (nearGrid(lowFraction) || nearGrid(highFraction)) return writeAscii(String(v), buffer, p);
-
-  // The digits are head (an integer below 1e15 + 1), then tail (tailDigits
+  // The digits are head (an integer up to 1e15), then tail (tailDigits
   // digits); the value is digits × 10^exponent.
-  let head: number;
-  let tail = 0;
-  let tailDigits = 0;
+  let head = xi;
+  let tail: number;
+  let tailDigits: number;
   let decimalExponent: number;
-  if (highInteger > lowInteger) {
-    // Integers lie inside: remove trailing digits while a multiple of the next power of ten still does.
+  const tenths = f * 10;
+  tail = Math.floor(tenths + 0.5);
+  const offTenths = tenths - tail;
+  const offTenth = (offTenths < 0 ? -offTenths : offTenths) * 0.1;
+  if (close(offTenth, w) || close(offTenths, 0.5) || close(offTenths, -0.5)) return writeAscii(String(v), buffer, p);
+  if (offTenth >= w) {
+    // 17 digits: the nearest hundredth (always inside: the interval is wider than 0.01).
+    const hundredths = f * 100;
+    tail = Math.floor(hundredths + 0.5);
+    if (close(hundredths - tail, -0.5) || close(hundredths - tail, 0.5)) return writeAscii(String(v), buffer, p);
+    tailDigits = 2;
+    decimalExponent = -2 - k;
+  } else if ((f < 0.5 ? f : 1 - f) >= w) {
+    // 16 digits (the nearest integer is outside, so tail is 1 to 9).
+    if (close(f < 0.5 ? f : 1 - f, w)) return writeAscii(String(v), buffer, p);
+    tailDigits = 1;
+    decimalExponent = -1 - k;
+  } else {
+    // An integer is inside: remove trailing digits while a multiple of the next power of ten still is.
+    let lowFraction = f - w;
+    let highFraction = f + w;
+    let lowInteger = xi;
+    let highInteger = xi;
+    if (lowFraction < 0) {
+      lowInteger -= 1;
+      lowFraction += 1;
+    }
+    if (highFraction >= 1) {
+      highInteger += 1;
+      highFraction -= 1;
+    }
+    if (nearGrid(lowFraction) || nearGrid(highFraction)) return writeAscii(String(v), buffer, p);
     const lowest = lowInteger + 1;
     let scale = 1;
     let removed = 0;
@@ -162,35 +185,13 @@ export function writeShortest(value: number, buffer: Uint8Array, at: number): nu
     const last = Math.floor(highInteger / scale);
     const quotient = Math.floor(xi / scale);
     const fraction = (xi - quotient * scale + f) / scale;
-    if (fraction > 0.5 - TOLERANCE && fraction < 0.5 + TOLERANCE) return writeAscii(String(v), buffer, p);
+    if (close(fraction, 0.5)) return writeAscii(String(v), buffer, p);
     head = fraction > 0.5 ? quotient + 1 : quotient;
     if (head < first) head = first;
     else if (head > last) head = last;
+    tail = 0;
+    tailDigits = 0;
     decimalExponent = removed - k;
-  } else {
-    head = xi;
-    // One more digit, or two (always enough: the interval is wider than 0.01).
-    for (tailDigits = 1; tailDigits <= 2; tailDigits++) {
-      const unit = tailDigits === 1 ? 10 : 100;
-      const lowScaled = lowFraction * unit;
-      const highScaled = highFraction * unit;
-      if (nearGrid(lowScaled - Math.floor(lowScaled)) || nearGrid(highScaled - Math.floor(highScaled))) {
-        return writeAscii(String(v), buffer, p);
-      }
-      const first = Math.floor(lowScaled) + 1;
-      const last = Math.floor(highScaled);
-      if (first > last) continue;
-      const scaled = f * unit;
-      const whole = Math.floor(scaled);
-      const fraction = scaled - whole;
-      if (fraction > 0.5 - TOLERANCE && fraction < 0.5 + TOLERANCE) return writeAscii(String(v), buffer, p);
-      tail = fraction > 0.5 ? whole + 1 : whole;
-      if (tail < first) tail = first;
-      else if (tail > last) tail = last;
-      break;
-    }
-    if (tailDigits > 2) return writeAscii(String(v), buffer, p);
-    decimalExponent = -tailDigits - k;
   }
   return writeDigits(buffer, p, head, tail, tailDigits, decimalExponent);
 }
@@ -200,18 +201,26 @@ function nearGrid(fraction: number): boolean {
   return fraction < TOLERANCE || fraction > 1 - TOLERANCE;
 }
 
+/** a within TOLERANCE of b: too close to tell here. */
+function close(a: number, b: number): boolean {
+  return a > b - TOLERANCE && a < b + TOLERANCE;
+}
+
 /**
  * Writes head's digits then tail's (tailDigits of them), for the value
  * digits × 10^exponent, in JavaScript's layout: plain up to 21 integer
  * digits, 0.000ddd down to 1e-6, else d.ddde±n.
  */
 function writeDigits(buffer: Uint8Array, at: number, head: number, tail: number, tailDigits: number, exponent: number): number {
+  // head in two halves of up to 8 digits. Quotients by reciprocal products
+  // (exact for these sizes, checked in the tests), so that the digits do not
+  // wait on a chain of divisions.
   let top = 0;
   let bottom = head;
   let topDigits = 0;
   let bottomDigits: number;
   if (head >= 1e8) {
-    top = Math.floor(head / 1e8);
+    top = Math.floor(head * 1e-8);
     bottom = head - top * 1e8;
     topDigits = digitCount(top);
     bottomDigits = 8;
@@ -230,9 +239,12 @@ function writeDigits(buffer: Uint8Array, at: number, head: number, tail: number,
     p++; // digits go one further on, to make room for a point
   }
   let end = p + n;
-  if (tailDigits > 0) {
-    putDigits(buffer, end, tail, tailDigits);
-    end -= tailDigits;
+  if (tailDigits === 2) {
+    buffer[end - 2] = DIGIT_PAIRS[2 * tail];
+    buffer[end - 1] = DIGIT_PAIRS[2 * tail + 1];
+    end -= 2;
+  } else if (tailDigits === 1) {
+    buffer[--end] = ZERO + tail;
   }
   putDigits(buffer, end, bottom, bottomDigits);
   if (topDigits > 0) putDigits(buffer, end - bottomDigits, top, topDigits);
@@ -279,21 +291,31 @@ function digitCount(x: number): number {
   return x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
 }
 
-/** Writes x (< 1e8) as exactly n digits, the last at buffer[end − 1]. */
+/** Writes x (< 1e8) as exactly n digits, the last at buffer[end − 1]: two halves of four, each two pairs. */
 function putDigits(buffer: Uint8Array, end: number, value: number, n: number): void {
-  let x = value | 0;
-  let position = end;
-  let left = n;
-  while (left >= 2) {
-    const q = (x / 100) | 0;
-    const r = x - q * 100;
-    buffer[position - 2] = DIGIT_PAIRS[2 * r];
-    buffer[position - 1] = DIGIT_PAIRS[2 * r + 1];
-    position -= 2;
-    left -= 2;
-    x = q;
-  }
-  if (left === 1) buffer[position - 1] = ZERO + x;
+  const x = value | 0;
+  const high4 = (x * 0.0001) | 0;
+  const low4 = x - high4 * 10000;
+  const a = (high4 * 0.01) | 0;
+  const b = high4 - a * 100;
+  const c = (low4 * 0.01) | 0;
+  const d = low4 - c * 100;
+  // From the right: d, c, b, a, as far as n digits go.
+  buffer[end - 1] = DIGIT_PAIRS[2 * d + 1];
+  if (n === 1) return;
+  buffer[end - 2] = DIGIT_PAIRS[2 * d];
+  if (n === 2) return;
+  buffer[end - 3] = DIGIT_PAIRS[2 * c + 1];
+  if (n === 3) return;
+  buffer[end - 4] = DIGIT_PAIRS[2 * c];
+  if (n === 4) return;
+  buffer[end - 5] = DIGIT_PAIRS[2 * b + 1];
+  if (n === 5) return;
+  buffer[end - 6] = DIGIT_PAIRS[2 * b];
+  if (n === 6) return;
+  buffer[end - 7] = DIGIT_PAIRS[2 * a + 1];
+  if (n === 7) return;
+  buffer[end - 8] = DIGIT_PAIRS[2 * a];
 }
 
 function writeAscii(text: string, buffer: Uint8Array, at: number): number {

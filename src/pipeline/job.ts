@@ -106,7 +106,7 @@ export type PieceFailure =
   | { kind: 'data'; message: string; location?: InputLocation }
   | { kind: 'crash'; message: string };
 
-/** Per group, in order of first appearance: its key and rows, and its moments as columns g·width … of one set. */
+/** Per group, in order of first appearance (to a thread): its key and rows, and its moments as columns g·width … of one set. */
 export interface GroupParts {
   keys: string[];
   rows: number[];
@@ -129,17 +129,23 @@ export interface PieceResult {
   /** The input's moments (statistics; transforms that summarize), and the output's. */
   moments?: ColumnMomentsState;
   outputMoments?: ColumnMomentsState;
-  groups?: GroupParts;
+  /**
+   * Groups this thread met for the first time in this piece, in order: from
+   * them the main thread knows each group's first appearance in the input.
+   * Their rows and moments stay in the thread until the totals.
+   */
+  newGroups?: string[];
   clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState };
 }
 
 /**
  * What a processor gathers over all the pieces it handles, asked for once at
- * the end: quantile sketches, whose counts merge exactly in any order, so
- * they need not travel with each piece.
+ * the end: quantile sketches and per-group rows and moments, which merge
+ * exactly in any order, so they need not travel with each piece.
  */
 export interface ProcessorTotals {
   sketches?: QuantileSketchState[];
   outputSketches?: QuantileSketchState[];
+  groups?: GroupParts;
 }

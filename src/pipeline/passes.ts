@@ -79,13 +79,14 @@ export async function transformRows(
         const { zeroVarianceRows, emptyRows, sigma } = result.rowStats;
         outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
       }
-      if (result.groups) mergeGroups(outcome.groups, result.groups, width);
+      if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
       outcome.rowsWritten += result.rows;
       const bytes = result.output;
       // Once written, the output's buffer goes round again (to hold a piece or an output).
       await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer));
     });
     outcome.execution = execution;
+    for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);
     if (histogram) summaryDistributions.record(mergedSketches(totals, 'sketches', width), mergedSketches(totals, 'outputSketches', width));
   } catch (error) {
     await output.abort();
@@ -121,23 +122,30 @@ export async function gatherStatistics(
   const outcome: StatisticsOutcome = { moments: new ColumnMoments(width), groups: new Map(), sketches: [], execution: emptyExecution() };
   const { execution, totals } = await runPipeline(input, { job, threads: options.threads, sequential: false }, async (result: PieceResult) => {
     if (result.moments) outcome.moments.merge(ColumnMoments.fromState(result.moments));
-    if (result.groups) mergeGroups(outcome.groups, result.groups, width);
+    if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
   });
   outcome.execution = execution;
+  for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);
+  // Per group, the moments of all rows are the groups' merged: exactly those of the rows.
+  if (options.groups) for (const group of outcome.groups.values()) outcome.moments.merge(group.moments);
   if (sketches) outcome.sketches = mergedSketches(totals, 'sketches', width);
   if (histogram) summaryDistributions.record(outcome.sketches);
   return outcome;
 }
 
-/** A piece's groups merged into the run's, each group's moments column by column. */
+/**
+ * Groups a thread met for the first time in a piece: those new to the run
+ * take their place, so that the run's groups are in order of first appearance.
+ */
+function addNewGroups(groups: Map<string, GroupFit>, keys: string[], width: number): void {
+  for (const key of keys) if (!groups.has(key)) groups.set(key, { moments: new ColumnMoments(width), rows: 0 });
+}
+
+/** A thread's groups merged into the run's (all already in place), each group's moments column by column. */
 function mergeGroups(groups: Map<string, GroupFit>, parts: GroupParts, width: number): void {
   const packed = parts.moments ? ColumnMoments.fromState(parts.moments) : undefined;
   parts.keys.forEach((key, g) => {
-    let group = groups.get(key);
-    if (group === undefined) {
-      group = { moments: new ColumnMoments(width), rows: 0 };
-      groups.set(key, group);
-    }
+    const group = groups.get(key) as GroupFit;
     group.rows += parts.rows[g];
     if (packed) for (let j = 0; j < width; j++) group.moments.mergeColumn(j, packed, g * width + j);
   });

@@ -20,7 +20,7 @@ import { countLineFeeds } from '../io/pieces.js';
 import { RowWriter } from '../io/render.js';
 import { firstInvalidUtf8, notUtf8 } from '../io/sources.js';
 import { DecodedRows, RowDecoder } from './decode.js';
-import type { JobSpec, Piece, PieceFailure, PieceResult, PieceSetup, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
+import type { GroupParts, JobSpec, Piece, PieceFailure, PieceResult, PieceSetup, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
 
 export interface PieceProcessor {
   process(piece: Piece): PieceResult;
@@ -34,6 +34,8 @@ const EMPTY = new Uint8Array(0);
 /** A piece's records and decoded rows, as the job sees them. */
 class Block {
   piece!: Piece;
+  /** The piece's bytes as a Buffer, for text. */
+  text!: Buffer;
   csv = true;
   readonly csvRecords = new CsvRecords();
   readonly ndjsonRecords: NdjsonRecords;
@@ -63,7 +65,7 @@ class Block {
     let key = '';
     for (let c = 0; c < columns.length; c++) {
       if (c > 0) key += KEY_SEPARATOR;
-      if (this.csv) key += fieldText(this.piece.bytes, this.csvRecords, this.csvRecords.firstField[r] + columns[c]);
+      if (this.csv) key += fieldText(this.text, this.csvRecords, this.csvRecords.firstField[r] + columns[c]);
       else key += textOf(this.ndjsonRecords.cells[r * this.table.columns.length + columns[c]]);
     }
     return key;
@@ -92,6 +94,7 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
     try {
       const { bytes } = piece;
       block.piece = piece;
+      block.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       block.csv = table.format !== 'ndjson';
       // Text that is not UTF-8 ends the run at its line; the records before it are still rows.
       let valid = bytes.length;
@@ -186,7 +189,8 @@ class StatisticsWork implements Work {
         else if (values[i] > clamp.upper[j]) values[i] = clamp.upper[j];
       }
     }
-    moments.addRows(values, rows.count);
+    // Per group, the moments of all rows are the groups' merged (exactly): not kept twice.
+    if (!groups) moments.addRows(values, rows.count);
     if (sketches) {
       for (let i = 0, base = 0; i < rows.count; i++, base += width) for (let j = 0; j < width; j++) sketches[j].add(values[base + j]);
     }
@@ -198,26 +202,37 @@ class StatisticsWork implements Work {
   }
 
   finishPiece(result: PieceResult): void {
-    result.moments = this.moments.state();
-    this.moments = new ColumnMoments(this.width);
-    if (this.groups) result.groups = this.groups.take();
+    if (this.groups) result.newGroups = this.groups.takeNew();
+    else {
+      result.moments = this.moments.state();
+      this.moments = new ColumnMoments(this.width);
+    }
   }
 
   totals(): ProcessorTotals {
-    return this.sketches ? { sketches: this.sketches.map((s) => s.state()) } : {};
+    const totals: ProcessorTotals = {};
+    if (this.sketches) totals.sketches = this.sketches.map((s) => s.state());
+    if (this.groups) totals.groups = this.groups.parts();
+    return totals;
   }
 }
 
-/** Rows and (optionally) moments per group, in order of first appearance: what a piece sends back per group. */
+/**
+ * Rows and (optionally) moments per group, in order of first appearance,
+ * kept by a thread over all its pieces; the groups new in each piece are
+ * reported with it.
+ */
 class GroupTable {
-  private index = new Map<string, number>();
-  private keys: string[] = [];
-  private rows: number[] = [];
-  private moments: ColumnMoments | undefined;
+  private readonly index = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly rows: number[] = [];
+  private readonly moments: ColumnMoments | undefined;
+  /** Index of the first group not yet reported as new. */
+  private reported = 0;
 
   constructor(
     private readonly width: number,
-    private readonly withMoments: boolean,
+    withMoments: boolean,
   ) {
     this.moments = withMoments ? new ColumnMoments(0) : undefined;
   }
@@ -253,13 +268,17 @@ class GroupTable {
     for (let j = 0; j < this.width; j++) this.moments?.mergeColumn(g * this.width + j, moments, j);
   }
 
-  take(): PieceResult['groups'] {
-    const parts: PieceResult['groups'] = { keys: this.keys, rows: this.rows };
+  /** The groups added since the last call, in order. */
+  takeNew(): string[] {
+    const added = this.keys.slice(this.reported);
+    this.reported = this.keys.length;
+    return added;
+  }
+
+  /** Every group's rows and moments. */
+  parts(): GroupParts {
+    const parts: GroupParts = { keys: this.keys, rows: this.rows };
     if (this.moments) parts.moments = this.moments.state();
-    this.moments = this.withMoments ? new ColumnMoments(0) : undefined;
-    this.index = new Map();
-    this.keys = [];
-    this.rows = [];
     return parts;
   }
 }
@@ -275,7 +294,8 @@ class TransformWork implements Work {
   private outputMoments: ColumnMoments | undefined;
   private readonly sketches: QuantileSketch[] | undefined;
   private readonly outputSketches: QuantileSketch[] | undefined;
-  private groupRows: GroupTable | undefined;
+  /** Rows per group (grouped and causal transforms), and each group's fit (--sorted): kept over all pieces. */
+  private readonly groups: GroupTable | undefined;
   private readonly transform: TransformSpec;
   /** Causal: each group's running statistics (they cross pieces). */
   private readonly running = new Map<string, RunningStatistics>();
@@ -284,7 +304,6 @@ class TransformWork implements Work {
   private readonly seenGroups = new Set<string>();
   private readonly heldRecords = new CsvRecords();
   private readonly heldBlock: Block;
-  private fittedGroups: GroupTable | undefined;
 
   finishInput?: () => PieceFailure | undefined;
 
@@ -298,6 +317,8 @@ class TransformWork implements Work {
     this.writer = new RowWriter(job.output, table.delimiter);
     this.clipping = new Clipping(job.transform.clip, this.width);
     this.heldBlock = new Block(table);
+    const kind = this.transform.kind;
+    this.groups = kind === 'layer' || kind === 'batch' ? undefined : new GroupTable(this.width, kind === 'sorted');
     this.startPiece();
     if (job.histogram) {
       this.sketches = Array.from({ length: this.width }, () => new QuantileSketch());
@@ -311,8 +332,6 @@ class TransformWork implements Work {
     this.rowStats = this.transform.kind === 'layer' ? new LayerRowStats() : undefined;
     this.inputMoments = this.job.summarize ? new ColumnMoments(this.width) : undefined;
     this.outputMoments = this.job.summarize ? new ColumnMoments(this.width) : undefined;
-    this.groupRows = this.transform.kind === 'layer' || this.transform.kind === 'batch' ? undefined : new GroupTable(this.width, false);
-    this.fittedGroups = this.transform.kind === 'sorted' ? new GroupTable(this.width, true) : undefined;
   }
 
   take(block: Block): { rows: number; failure?: PieceFailure } {
@@ -400,7 +419,7 @@ class TransformWork implements Work {
       }
       const overflow = batchNormalizeRow(values, base, width, scaling, out, this.clipping);
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      this.groupRows?.addRow(key, undefined, 0);
+      this.groups?.addRow(key, undefined, 0);
     }
     return { processed: block.rows.count };
   }
@@ -420,7 +439,7 @@ class TransformWork implements Work {
       const base = i * width;
       const overflow = runningNormalizeRow(statistics, values, base, width, how, out);
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      this.groupRows?.addRow(key, undefined, 0);
+      this.groups?.addRow(key, undefined, 0);
     }
     return { processed: block.rows.count };
   }
@@ -472,6 +491,7 @@ class TransformWork implements Work {
     const heldBlock = this.heldBlock;
     const bytes = held.bytes.subarray(0, held.length);
     heldBlock.piece = { id: -1, source: held.source, bytes, firstLine: 1 };
+    heldBlock.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     heldBlock.csv = this.table.format !== 'ndjson';
     const rows = heldBlock.rows;
     rows.reserve(count);
@@ -481,7 +501,7 @@ class TransformWork implements Work {
     else readNdjson(bytes, 0, bytes.length, 1, heldBlock.ndjsonRecords);
     this.summarize(values, out, count);
     this.writeRows(heldBlock, count, out);
-    this.fittedGroups?.addGroup(held.key, count, held.moments);
+    this.groups?.addGroup(held.key, count, held.moments);
     return undefined;
   }
 
@@ -490,14 +510,18 @@ class TransformWork implements Work {
     if (this.rowStats) result.rowStats = { zeroVarianceRows: this.rowStats.zeroVarianceRows, emptyRows: this.rowStats.emptyRows, sigma: this.rowStats.sigma.state() };
     if (this.inputMoments) result.moments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
-    if (this.fittedGroups) result.groups = this.fittedGroups.take();
-    else if (this.groupRows) result.groups = this.groupRows.take();
+    if (this.groups) result.newGroups = this.groups.takeNew();
     this.startPiece();
   }
 
   totals(): ProcessorTotals {
-    if (!this.sketches || !this.outputSketches) return {};
-    return { sketches: this.sketches.map((s) => s.state()), outputSketches: this.outputSketches.map((s) => s.state()) };
+    const totals: ProcessorTotals = {};
+    if (this.sketches && this.outputSketches) {
+      totals.sketches = this.sketches.map((s) => s.state());
+      totals.outputSketches = this.outputSketches.map((s) => s.state());
+    }
+    if (this.groups) totals.groups = this.groups.parts();
+    return totals;
   }
 }
 

@@ -53,7 +53,7 @@ export async function runPipeline(
 ): Promise<{ execution: Execution; totals: ProcessorTotals[] }> {
   const workers = await workerCount(input, plan);
   const setup: PieceSetup = { table: input.layout, job: plan.job };
-  const pool = workers > 0 ? new WorkerPool(setup, workers, LARGE_PIECE) : undefined;
+  const pool = workers > 0 ? new WorkerPool(setup, workers) : undefined;
   let local: PieceProcessor | undefined;
   const here = (): PieceProcessor => (local ??= pieceProcessor(setup));
   const execution: Execution = { workers, pieces: 0, piecesPerWorker: new Array<number>(workers).fill(0), piecesOnMainThread: 0 };

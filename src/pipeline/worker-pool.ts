@@ -12,28 +12,25 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 // speed: a small young generation, and an old generation of a few times what
 // a worker keeps: its code and a piece's state, the setup (a per-group
 // transform holds every group's statistics), a quantile sketch per column, a
-// piece's groups. V8 collects in proportion to the limit, so the limit keeps
+// piece's rows. V8 collects in proportion to the limit, so the limit keeps
 // a worker small rather than being a ceiling it nears; without one, a worker
 // grows to hundreds of megabytes before its first full collection.
+// A per-group job has no such limit: its groups are the input's.
 const WORKER_YOUNG_GENERATION_MB = 4;
 const WORKER_OLD_GENERATION_MB = 24;
 /** Room for a column's quantile sketch and its state (a few hundred buckets), generously. */
 const SKETCH_BYTES = 1 << 13;
-/** Room for one group's moments in a piece, generously. */
-const GROUP_BYTES = 1 << 12;
-
 /**
- * The old generation a worker is given. A piece of `pieceBytes` holds at
- * most pieceBytes / columns rows (each field takes at least its delimiter),
- * so at most that many groups.
+ * The old generation a worker is given, or undefined for no limit: a job
+ * per group keeps every group it meets, as many as the input has.
  */
-function workerOldGenerationMb(setup: PieceSetup, pieceBytes: number): number {
+function workerOldGenerationMb(setup: PieceSetup): number | undefined {
   const { job, table } = setup;
+  const grouped = job.kind === 'statistics' ? job.groups !== undefined : job.transform.kind !== 'layer' && job.transform.kind !== 'batch';
+  if (grouped) return undefined;
   let bytes = 4 * serialize(setup).length;
   const sketches = job.kind === 'statistics' ? job.sketches : job.histogram;
   if (sketches) bytes += 2 * table.features.length * SKETCH_BYTES;
-  const grouped = job.kind === 'statistics' ? job.groups !== undefined : job.transform.kind !== 'layer' && job.transform.kind !== 'batch';
-  if (grouped) bytes += Math.ceil(pieceBytes / Math.max(1, table.columns.length)) * GROUP_BYTES * Math.max(1, table.features.length / 16);
   return WORKER_OLD_GENERATION_MB + Math.ceil(bytes / (1 << 20));
 }
 
@@ -47,13 +44,13 @@ export class WorkerPool {
   private readonly waiting: Waiting[][] = [];
   private failure: Error | undefined;
 
-  /** `size` workers for `setup`, with heaps for pieces up to `largestPiece` bytes. */
-  constructor(setup: PieceSetup, size: number, largestPiece: number) {
-    const maxOldGenerationSizeMb = workerOldGenerationMb(setup, largestPiece);
+  /** `size` workers for `setup` (pieces beyond a worker's heap are the caller's to process elsewhere). */
+  constructor(setup: PieceSetup, size: number) {
+    const maxOldGenerationSizeMb = workerOldGenerationMb(setup);
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, {
         workerData: setup,
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...(maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb } : {}) },
         stdout: false,
         stderr: false,
       });

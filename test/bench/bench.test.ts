@@ -29,6 +29,7 @@ describe('bench/bench.mjs', () => {
       'layer, CSV → NDJSON',
       'batch --group-by ticker',
       'batch --window 20 -g ticker',
+      'layer, quoted ticker',
     ]);
     for (const r of run.results) {
       expect(r.seconds, r.name).toBeGreaterThan(0);

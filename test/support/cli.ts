@@ -14,6 +14,9 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A run still going after this long is killed, so that a hung run fails its test and does not outlive it. */
+const KILL_AFTER_MS = 120_000;
+
 export function runFinorm(
   args: string[],
   options: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {},
@@ -23,6 +26,8 @@ export function runFinorm(
       cwd: options.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: KILL_AFTER_MS,
+      killSignal: 'SIGKILL',
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
