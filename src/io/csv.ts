@@ -17,6 +17,12 @@
 // quote to quote so that bytes without quotes cost one native search.
 // csv-parse (bom, skip_empty_lines, record_delimiter [CRLF, LF]) reads every
 // well-formed input the same way; a property test checks that.
+//
+// Given the columns that hold numbers, tokenizeCsv also reads each of their
+// fields that is a plain decimal while it is at hand (the common case), so
+// that decoding only looks at the rest.
+
+import { parsePlainDecimal } from './decimal.js';
 
 export const QUOTE = 34;
 export const LF = 10;
@@ -48,6 +54,13 @@ export class CsvRecords {
   recordEnd = new Int32Array(256);
   /** The error of each malformed record, by record index. */
   readonly errors = new Map<number, string>();
+  /**
+   * With number columns (tokenizeCsv's `numberSlots`): record r's value of
+   * slot k at numbers[r·slots + k] if that field is a plain decimal, else NaN.
+   */
+  numbers = new Float64Array(0);
+  /** Whether the last tokenizeCsv read numbers (was given number columns). */
+  numbersRead = false;
 
   clear(): void {
     this.count = 0;
@@ -61,17 +74,12 @@ export class CsvRecords {
     return this.firstField[r + 1] - this.firstField[r];
   }
 
-  addField(start: number, end: number, flags: number): void {
-    const f = this.fields;
-    if (f === this.fieldStart.length) {
-      this.fieldStart = grown(this.fieldStart, f * 2);
-      this.fieldEnd = grown(this.fieldEnd, f * 2);
-      this.fieldFlags = grown(this.fieldFlags, f * 2);
-    }
-    this.fieldStart[f] = start;
-    this.fieldEnd[f] = end;
-    this.fieldFlags[f] = flags;
-    this.fields = f + 1;
+  /** Doubles the room for fields (keeping those read). */
+  growFields(): void {
+    const f = this.fieldStart.length * 2;
+    this.fieldStart = grown(this.fieldStart, f);
+    this.fieldEnd = grown(this.fieldEnd, f);
+    this.fieldFlags = grown(this.fieldFlags, f);
   }
 
   /** Ends record `count` (its fields are those added since the last one). */
@@ -115,15 +123,26 @@ export function tokenizeCsv(
   firstLine: number,
   out: CsvRecords,
   maxRecords = Infinity,
+  numberSlots?: Int32Array,
+  slots = 0,
 ): number {
   out.clear();
+  out.numbersRead = numberSlots !== undefined;
+  let numbers = out.numbers;
   // Bytes above this need no look: they are none of delimiter, LF, CR, quote.
   const highest = delimiter > QUOTE ? delimiter : QUOTE;
+  // The field arrays in locals (this is the hottest loop there is); out.fields is kept up to date at each record's end.
+  let fieldStarts = out.fieldStart;
+  let fieldEnds = out.fieldEnd;
+  let fieldFlags = out.fieldFlags;
+  let capacity = fieldStarts.length;
+  let fields = 0;
   let i = start;
   let line = firstLine;
   while (i < end && out.count < maxRecords) {
     const recordStart = i;
     const recordLine = line;
+    const firstOfRecord = fields;
     let c = bytes[i];
     // A blank line is no record.
     if (c === LF) {
@@ -136,14 +155,25 @@ export function tokenizeCsv(
       line++;
       continue;
     }
+    const numbersAt = out.count * slots;
+    if (numbersAt + slots > numbers.length) {
+      const bigger = new Float64Array(Math.max(2 * numbers.length, numbersAt + slots, 1024));
+      bigger.set(numbers);
+      out.numbers = numbers = bigger;
+    }
     let error: string | undefined;
     // One field per turn; the record ends at a line break, the end, or an error.
     for (;;) {
+      let fieldStart: number;
+      let fieldEnd: number;
+      let flags = 0;
+      /** After the field: true if the record goes on (a delimiter). */
+      let more = false;
       if (i < end && bytes[i] === QUOTE) {
         // Quoted: to the closing quote, past doubled ones.
-        const contentStart = i + 1;
-        let flags = FIELD_QUOTED;
-        let j = contentStart;
+        fieldStart = i + 1;
+        flags = FIELD_QUOTED;
+        let j = fieldStart;
         let close = -1;
         while (j < end) {
           const q = bytes.indexOf(QUOTE, j);
@@ -159,81 +189,94 @@ export function tokenizeCsv(
         }
         if (close < 0) {
           for (let k = j; k < end; k++) if (bytes[k] === LF) line++;
-          error = `unterminated quoted field (the quote opened on line ${recordLineOfQuote(bytes, recordStart, contentStart, recordLine)} is never closed)`;
+          error = `unterminated quoted field (the quote opened on line ${recordLineOfQuote(bytes, recordStart, fieldStart, recordLine)} is never closed)`;
           i = end;
           break;
         }
-        out.addField(contentStart, close, flags);
+        fieldEnd = close;
         i = close + 1;
-        if (i >= end) break;
-        c = bytes[i];
-        if (c === delimiter) {
-          i++;
-          if (i >= end) {
-            out.addField(i, i, 0);
+        if (numberSlots !== undefined) {
+          const column = fields - firstOfRecord;
+          const slot = column < numberSlots.length ? numberSlots[column] : -1;
+          if (slot >= 0) numbers[numbersAt + slot] = NaN;
+        }
+        if (i < end) {
+          c = bytes[i];
+          if (c === delimiter) {
+            i++;
+            more = true;
+          } else if (c === LF) {
+            i++;
+            line++;
+          } else if (c === CR && i + 1 < end && bytes[i + 1] === LF) {
+            i += 2;
+            line++;
+          } else {
+            error = `unexpected ${describeByte(bytes, i, end)} after a closing quote`;
+            i = skipLine(bytes, i, end);
+            if (bytes[i - 1] === LF) line++;
             break;
           }
-          continue;
         }
-        if (c === LF) {
+      } else {
+        // Unquoted: to a delimiter, a line end, or a (misplaced) quote.
+        fieldStart = i;
+        for (;;) {
+          while (i < end && (c = bytes[i]) > highest) i++;
+          if (i >= end) break;
+          if (c === delimiter || c === LF || c === QUOTE) break;
+          if (c === CR) {
+            if (i + 1 < end && bytes[i + 1] === LF) break;
+            flags = FIELD_BARE_CR;
+          }
           i++;
-          line++;
-          break;
         }
-        if (c === CR && i + 1 < end && bytes[i + 1] === LF) {
-          i += 2;
-          line++;
-          break;
+        fieldEnd = i;
+        if (numberSlots !== undefined) {
+          const column = fields - firstOfRecord;
+          const slot = column < numberSlots.length ? numberSlots[column] : -1;
+          if (slot >= 0) numbers[numbersAt + slot] = parsePlainDecimal(bytes, fieldStart, fieldEnd);
         }
-        error = `unexpected ${describeByte(bytes, i, end)} after a closing quote`;
-        i = skipLine(bytes, i, end);
-        if (i <= end && bytes[i - 1] === LF) line++;
-        break;
-      }
-      // Unquoted: to a delimiter, a line end, or a (misplaced) quote.
-      const fieldStart = i;
-      let flags = 0;
-      for (;;) {
-        while (i < end && (c = bytes[i]) > highest) i++;
-        if (i >= end) break;
-        if (c === delimiter || c === LF || c === QUOTE) break;
-        if (c === CR) {
-          if (i + 1 < end && bytes[i + 1] === LF) break;
-          flags = FIELD_BARE_CR;
+        if (i < end) {
+          if (c === QUOTE) {
+            error = 'quote inside an unquoted field (quote a field that contains quotes, and double them: "a ""b"" c")';
+            i = skipLine(bytes, i, end);
+            if (bytes[i - 1] === LF) line++;
+            break;
+          }
+          if (c === delimiter) {
+            i++;
+            more = true;
+          } else {
+            i += c === CR ? 2 : 1;
+            line++;
+          }
         }
-        i++;
       }
-      if (i >= end) {
-        out.addField(fieldStart, end, flags);
-        break;
+      if (fields === capacity) {
+        out.fields = fields;
+        out.growFields();
+        fieldStarts = out.fieldStart;
+        fieldEnds = out.fieldEnd;
+        fieldFlags = out.fieldFlags;
+        capacity = fieldStarts.length;
       }
-      if (c === QUOTE) {
-        error = 'quote inside an unquoted field (quote a field that contains quotes, and double them: "a ""b"" c")';
-        i = skipLine(bytes, i, end);
-        if (bytes[i - 1] === LF) line++;
-        break;
-      }
-      out.addField(fieldStart, i, flags);
-      if (c === delimiter) {
-        i++;
-        if (i >= end) {
-          out.addField(i, i, 0);
-          break;
-        }
-        continue;
-      }
-      i += c === CR ? 2 : 1;
-      line++;
-      break;
+      fieldStarts[fields] = fieldStart;
+      fieldEnds[fields] = fieldEnd;
+      fieldFlags[fields] = flags;
+      fields++;
+      if (!more) break;
     }
     // A lone empty unquoted field is a blank line (e.g. the last line, without a line break).
-    const first = out.firstField[out.count];
-    if (error === undefined && out.fields - first === 1 && out.fieldStart[first] === out.fieldEnd[first] && out.fieldFlags[first] === 0) {
-      out.fields = first;
+    if (error === undefined && fields - firstOfRecord === 1 && fieldStarts[firstOfRecord] === fieldEnds[firstOfRecord] && fieldFlags[firstOfRecord] === 0) {
+      fields = firstOfRecord;
       continue;
     }
+    out.fields = fields;
     out.endRecord(recordStart, i, recordLine, error);
+    fields = out.fields;
   }
+  out.fields = fields;
   return i;
 }
 

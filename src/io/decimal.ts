@@ -37,8 +37,16 @@ const words = new Uint32Array(bits.buffer);
  * ±Infinity if it is beyond the float64 range.
  */
 export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number): number {
-  // What most fields are: [-]digits[.digits], at most 15 digits in all. One
-  // exact division (or none) gives the correctly rounded value.
+  const plain = parsePlainDecimal(bytes, start, end);
+  return plain === plain ? plain : parseGeneral(bytes, start, end);
+}
+
+/**
+ * What most fields are: [-]digits[.digits], at most 15 digits in all, whose
+ * value one exact division (or none) gives correctly rounded; NaN for
+ * anything else (which parseDecimalBytes then reads in full).
+ */
+export function parsePlainDecimal(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   const negative = bytes[i] === MINUS;
   if (negative) i++;
@@ -64,7 +72,7 @@ export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number)
     const value = scale === 0 ? mantissa : mantissa / POWERS_OF_TEN[scale];
     return negative ? -value : value;
   }
-  return parseGeneral(bytes, start, end);
+  return NaN;
 }
 
 /** Any decimal of the grammar: spaces, signs, exponents, many digits. */

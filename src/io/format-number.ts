@@ -75,6 +75,22 @@ const TEN = Float64Array.from({ length: 702 }, (_, i) => Number(`1e${i - 350}`))
 
 /** Two ASCII digits per number below 100. */
 const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
+/** Four ASCII digits per number below 10000, as one little-endian 32-bit word: written with one store. */
+const DIGIT_QUADS = Uint32Array.from({ length: 10000 }, (_, i) => {
+  const d = [Math.floor(i / 1000), Math.floor(i / 100) % 10, Math.floor(i / 10) % 10, i % 10].map((x) => 48 + x);
+  return (d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24)) >>> 0;
+});
+
+/** A DataView on the buffer written last (the writer reuses its buffer for many numbers). */
+let viewed: Uint8Array | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
+function viewOf(buffer: Uint8Array): DataView<ArrayBufferLike> {
+  if (buffer !== viewed) {
+    viewed = buffer;
+    view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  return view;
+}
 
 const MINUS = 45;
 const ZERO = 48;
@@ -291,31 +307,36 @@ function digitCount(x: number): number {
   return x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
 }
 
-/** Writes x (< 1e8) as exactly n digits, the last at buffer[end − 1]: two halves of four, each two pairs. */
+/**
+ * Writes x (< 1e8) as exactly n digits, the last at buffer[end − 1]: whole
+ * groups of four in one store each, the rest as pairs and a digit.
+ */
 function putDigits(buffer: Uint8Array, end: number, value: number, n: number): void {
-  const x = value | 0;
-  const high4 = (x * 0.0001) | 0;
-  const low4 = x - high4 * 10000;
-  const a = (high4 * 0.01) | 0;
-  const b = high4 - a * 100;
-  const c = (low4 * 0.01) | 0;
-  const d = low4 - c * 100;
-  // From the right: d, c, b, a, as far as n digits go.
-  buffer[end - 1] = DIGIT_PAIRS[2 * d + 1];
-  if (n === 1) return;
-  buffer[end - 2] = DIGIT_PAIRS[2 * d];
-  if (n === 2) return;
-  buffer[end - 3] = DIGIT_PAIRS[2 * c + 1];
-  if (n === 3) return;
-  buffer[end - 4] = DIGIT_PAIRS[2 * c];
-  if (n === 4) return;
-  buffer[end - 5] = DIGIT_PAIRS[2 * b + 1];
-  if (n === 5) return;
-  buffer[end - 6] = DIGIT_PAIRS[2 * b];
-  if (n === 6) return;
-  buffer[end - 7] = DIGIT_PAIRS[2 * a + 1];
-  if (n === 7) return;
-  buffer[end - 8] = DIGIT_PAIRS[2 * a];
+  let x = value | 0;
+  let last = end;
+  let left = n;
+  if (left >= 4) {
+    const dv = viewOf(buffer);
+    const q = (x * 0.0001) | 0;
+    dv.setUint32(last - 4, DIGIT_QUADS[x - q * 10000], true);
+    x = q;
+    last -= 4;
+    left -= 4;
+    if (left === 4) {
+      dv.setUint32(last - 4, DIGIT_QUADS[x], true);
+      return;
+    }
+  }
+  if (left >= 2) {
+    const q = (x * 0.01) | 0;
+    const r = x - q * 100;
+    buffer[last - 2] = DIGIT_PAIRS[2 * r];
+    buffer[last - 1] = DIGIT_PAIRS[2 * r + 1];
+    x = q;
+    last -= 2;
+    left -= 2;
+  }
+  if (left === 1) buffer[last - 1] = ZERO + x;
 }
 
 function writeAscii(text: string, buffer: Uint8Array, at: number): number {

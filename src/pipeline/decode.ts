@@ -41,6 +41,13 @@ export class RowDecoder {
   /** Some missing token reads as a number (a sentinel such as -999): look tokens up before parsing. */
   private readonly numericNa: boolean;
   private readonly emptyIsMissing: boolean;
+  /**
+   * For the tokenizer: each column's feature slot, or −1, when it may read
+   * plain decimals itself (not when a missing token is a number, which must
+   * be looked up before parsing).
+   */
+  readonly numberSlots: Int32Array | undefined;
+  private readonly readsNumbers: boolean;
 
   constructor(private readonly table: TableLayout) {
     this.features = Int32Array.from(table.features);
@@ -49,6 +56,11 @@ export class RowDecoder {
     this.naBytes = table.na.map((token) => encoder.encode(token));
     this.numericNa = table.na.some((token) => !Number.isNaN(parseDecimal(token)));
     this.emptyIsMissing = this.na.has('');
+    this.readsNumbers = !this.numericNa;
+    if (this.readsNumbers) {
+      this.numberSlots = new Int32Array(this.width).fill(-1);
+      table.features.forEach((column, slot) => ((this.numberSlots as Int32Array)[column] = slot));
+    }
   }
 
   /**
@@ -63,6 +75,10 @@ export class RowDecoder {
     const record = rows.record;
     const { fieldStart, fieldEnd, fieldFlags, firstField } = records;
     const errors = records.errors;
+    const emptyValue = this.emptyIsMissing ? NaN : Infinity;
+    const numericNa = this.numericNa;
+    // The plain decimals the tokenizer read (numberSlots): only the other fields need a look here.
+    const numbers = this.readsNumbers && records.numbersRead ? records.numbers : undefined;
     let kept = 0;
     for (let r = 0; r < limit; r++) {
       let error: RowError | undefined;
@@ -75,12 +91,16 @@ export class RowDecoder {
         const first = firstField[r];
         const base = kept * h;
         for (let j = 0; j < h; j++) {
+          let value = numbers !== undefined ? numbers[r * h + j] : NaN;
+          if (value === value) {
+            values[base + j] = value;
+            continue;
+          }
           const f = first + features[j];
           const s = fieldStart[f];
           const e = fieldEnd[f];
-          let value: number;
-          if (e === s) value = this.emptyIsMissing ? NaN : Infinity;
-          else if (this.numericNa && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(bytes, s, e)) value = NaN;
+          if (e === s) value = emptyValue;
+          else if (numericNa && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(bytes, s, e)) value = NaN;
           else {
             value = (fieldFlags[f] & FIELD_ESCAPED) === 0 ? parseDecimalBytes(bytes, s, e) : NaN;
             if (value !== value || value === Infinity || value === -Infinity) value = this.missingOrBad(bytes, records, f);

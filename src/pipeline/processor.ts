@@ -107,7 +107,7 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
       let records: number;
       let recordEnd: Int32Array;
       if (block.csv) {
-        tokenizeCsv(bytes, 0, bytes.length, table.delimiter, piece.firstLine, block.csvRecords);
+        tokenizeCsv(bytes, 0, bytes.length, table.delimiter, piece.firstLine, block.csvRecords, Infinity, decoder.numberSlots, table.features.length);
         records = block.csvRecords.count;
         recordEnd = block.csvRecords.recordEnd;
       } else {
