@@ -14,7 +14,7 @@ import { styleFor } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, prepareFiles, refuseTogether } from './shared.js';
+import { ddofOption, executionOf, prepareFiles, refuseTogether } from './shared.js';
 
 const quantileList = z.string().transform((text, ctx) => {
   const values = text.split(',').map((t) => Number(t.trim()));
@@ -101,7 +101,7 @@ const MAX_DEFAULT_PARALLEL_COLUMNS = 256;
 async function statsText(input: Input, o: z.infer<typeof Options>): Promise<string> {
   const { names } = input.selection;
   const wide = o.threads === undefined && input.selection.features.length > MAX_DEFAULT_PARALLEL_COLUMNS;
-  const { moments, sketches } = await gatherStatistics(input, { threads: wide ? 1 : o.threads, sketches: true });
+  const { moments, sketches, execution } = await gatherStatistics(input, { threads: wide ? 1 : o.threads, sketches: true });
   const columns = names.map((name, j) => ({
     name,
     ...columnSummary(moments, j, o.ddof),
@@ -123,6 +123,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
             quantiles: Object.fromEntries(c.quantiles.map(({ q, value }) => [String(q), Number.isNaN(value) ? null : value])),
             histogram: c.histogram === undefined ? undefined : histogramJson(c.histogram),
           })),
+          execution: executionOf(execution),
         },
         null,
         2,

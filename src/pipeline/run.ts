@@ -22,7 +22,7 @@ const MAX_DEFAULT_THREADS = 4;
 /** How long stdin may take to show that it holds MIN_PARALLEL_BYTES (a piped file does in a few ms). */
 const STDIN_WAIT_MS = 200;
 /** A piece more than this is processed on the main thread (a record of megabytes), outside the workers' small heaps. */
-const LARGE_PIECE = 2 * PIECE_BYTES;
+const LARGE_PIECE = Math.max(2 * PIECE_BYTES, 4 << 20);
 
 /** How a run was carried out: reported in --stats, so tests (and users) can see which path ran. */
 export interface Execution {

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, runFinorm } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
+
+const tmp = tempDir();
 
 const CASES = join(FIXTURES, 'cases');
 const PENDING = join(FIXTURES, 'cases-pending');
@@ -27,8 +30,8 @@ const QUANTILE_TOLERANCE = 1e-3;
  * error of `mean`.
  */
 const MEAN_LO_SPREADS = 4 * Number.EPSILON;
-/** Keys finorm writes that depend on its version, not on the data. */
-const IGNORED_KEYS = new Set(['generator']);
+/** Keys finorm writes that depend on its version or on how it ran, not on the data. */
+const IGNORED_KEYS = new Set(['generator', 'execution']);
 
 /** Shell-like words: spaces separate, quotes group, a backslash escapes one character. */
 export function shellWords(line: string): string[] {
@@ -164,28 +167,62 @@ function caseNames(root: string): string[] {
 
 const cases = caseNames(CASES);
 
+/** Commands that read tables, and so take --threads; those that take --stats too. */
+const READS_TABLES = new Set(['layer', 'batch', 'fit', 'stats']);
+const WRITES_STATS = new Set(['layer', 'batch', 'fit']);
+
+/**
+ * Each case runs on both drivers against the same expected output: the main
+ * thread alone (--threads 1), and two workers with pieces of 64 bytes, so
+ * that records, quotes and errors fall across pieces. The second run shows
+ * (--stats, or stats --json) that the workers did process the pieces.
+ */
+const DRIVERS = [
+  { name: 'one thread', threads: '1', env: {} },
+  { name: 'two workers, 64-byte pieces', threads: '2', env: { FINORM_PIECE_BYTES: '64' } },
+] as const;
+
+/** The record of how a run went (--stats' or stats --json's `execution`): the two workers processed every piece. */
+function expectWorkersRan(execution: { threads: number; passes: { workers: number; pieces: number; piecesPerWorker: number[]; piecesOnMainThread: number }[] }): void {
+  expect(execution.threads).toBe(2);
+  for (const pass of execution.passes) {
+    expect(pass.workers).toBe(2);
+    expect(pass.piecesOnMainThread).toBe(0);
+    expect(pass.piecesPerWorker.reduce((a, b) => a + b, 0)).toBe(pass.pieces);
+    if (pass.pieces >= 2) for (const pieces of pass.piecesPerWorker) expect(pieces).toBeGreaterThan(0);
+  }
+}
+
 describe('golden cases (fixtures/cases)', () => {
   it('has cases to run', () => expect(cases.length).toBeGreaterThanOrEqual(20));
 
   for (const name of cases) {
-    it(name, async () => {
+    for (const driver of DRIVERS) {
       const dir = join(CASES, name);
       const read = (file: string) => readFileSync(join(dir, file), 'utf8');
-      const args = shellWords(read('cmd').trim());
-      const result = await runFinorm(args, { cwd: dir, input: stdinOf(dir, args) });
-      const exit = existsSync(join(dir, 'expected-exit')) ? Number(read('expected-exit').trim()) : 0;
-      expect(result.code, result.stderr).toBe(exit);
-      if (exit !== 0) {
-        const lines = result.stderr.trimEnd().split('\n');
-        expect(lines, 'one line on stderr').toHaveLength(1);
-        expect(lines[0]).toMatch(/^finorm: /);
-        expect(result.stderr).not.toMatch(/^\s+at /m);
-        expect(result.stderr).toMatch(new RegExp(read('expected-stderr').trim()));
-        return;
-      }
-      expect(result.stderr).toBe('');
-      expectOutput(dir, result.stdout);
-    });
+      const words = shellWords(read('cmd').trim());
+      if (!READS_TABLES.has(words[0]) && driver.threads !== '1') continue;
+      it(`${name} (${driver.name})`, async () => {
+        const exit = existsSync(join(dir, 'expected-exit')) ? Number(read('expected-exit').trim()) : 0;
+        const args = READS_TABLES.has(words[0]) ? [words[0], '--threads', driver.threads, ...words.slice(1)] : words;
+        const statsFile = driver.threads === '2' && exit === 0 && WRITES_STATS.has(words[0]) ? join(tmp.dir, `${name}.stats.json`) : undefined;
+        if (statsFile) args.push('--stats', statsFile);
+        const result = await runFinorm(args, { cwd: dir, input: stdinOf(dir, words), env: driver.env });
+        expect(result.code, result.stderr).toBe(exit);
+        if (exit !== 0) {
+          const lines = result.stderr.trimEnd().split('\n');
+          expect(lines, 'one line on stderr').toHaveLength(1);
+          expect(lines[0]).toMatch(/^finorm: /);
+          expect(result.stderr).not.toMatch(/^\s+at /m);
+          expect(result.stderr).toMatch(new RegExp(read('expected-stderr').trim()));
+          return;
+        }
+        expect(result.stderr).toBe('');
+        expectOutput(dir, result.stdout);
+        if (statsFile) expectWorkersRan(JSON.parse(readFileSync(statsFile, 'utf8')).execution);
+        if (driver.threads === '2' && words[0] === 'stats' && words.includes('--json')) expectWorkersRan(JSON.parse(result.stdout).execution);
+      });
+    }
   }
 
   // Cases that show a known finorm bug (see fixtures/cases/README.md): listed, not run.
