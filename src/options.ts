@@ -153,7 +153,7 @@ export const threadsOption = {
   threads: {
     flags: '--threads <n>',
     description:
-      'worker threads that parse, normalize and format rows (default: one per core, up to 4, for inputs over 4 MB; 1 = none; NDJSON input is read on one; README: Threads)',
+      'worker threads that parse, normalize and format rows (default: one per core, up to 4, for inputs of 4 MB or more; 1 = none; the output is the same for any number; README: Threads)',
     group: 'Input',
     complete: 'none',
     schema: integerOption('--threads', 1, 64).optional(),

@@ -4,7 +4,7 @@
 // (--window, --expanding; see batch-causal.ts).
 
 import { z } from 'zod';
-import { type ColumnScaling } from '../core/batch.js';
+import { type ColumnScaling, scalingOfMoments } from '../core/batch.js';
 import type { ColumnMoments } from '../core/moments.js';
 import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
@@ -35,7 +35,6 @@ import { type ParamsFile, formatParams, readParamsSource } from '../params/param
 import { Input } from '../pipeline/input.js';
 import type { TransformSpec } from '../pipeline/job.js';
 import { type TransformOutcome, commitLast, gatherStatistics, transformRows } from '../pipeline/passes.js';
-import { scalingOfMoments } from '../pipeline/processor.js';
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';

@@ -1,6 +1,8 @@
 // Batch normalization, one column at a time, with fitted (or given) statistics:
 //   y = γ_j·(x − mean_j)/√(var_j + ε) + β_j.
 
+import type { ColumnMoments } from './moments.js';
+
 /** What the transform needs per column, precomputed once. */
 export interface ColumnScaling {
   mean: Float64Array;
@@ -131,4 +133,19 @@ export function batchNormalizeRow(
     if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
   }
   return firstOverflow;
+}
+
+/** The transform's constants for fitted moments, with γ = 1 and β = 0. */
+export function scalingOfMoments(moments: ColumnMoments, epsilon: number, ddof: 0 | 1, bounds?: { lower: ArrayLike<number>; upper: ArrayLike<number> }): ColumnScaling {
+  const width = moments.width;
+  const means = Array.from({ length: width }, (_, j) => moments.meanParts(j));
+  return columnScaling(
+    means.map(([hi]) => hi),
+    means.map(([, lo]) => lo),
+    Array.from({ length: width }, (_, j) => moments.variance(j, ddof)),
+    new Array<number>(width).fill(1),
+    new Array<number>(width).fill(0),
+    epsilon,
+    bounds,
+  );
 }

@@ -59,6 +59,8 @@ const SQUARE_MIN = 2 ** -480;
 /** Beyond this cancellation (Σx² over M2), M2 is computed exactly. */
 const CANCELLATION_LIMIT = 2 ** 40;
 
+import { divide, productError, twoSum } from './double-double.js';
+
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 /** 2^(32·(i − 80)). */
@@ -177,7 +179,7 @@ export class ColumnMoments {
     c[at] = s;
     c[at + 1] = t;
     if (spill !== 0) this.spill(2 * j, spill);
-    // x² = p + q exactly (Dekker), then into the three terms of Σx².
+    // x² = p + q exactly (Dekker's product, written out: the hottest line of a fit), then into the three terms of Σx².
     const p = x * x;
     const u = SPLIT * x;
     const hi = u - (u - x);
@@ -466,11 +468,7 @@ export class ColumnMoments {
     const [s1Hi, s1Lo] = this.scaledSum(2 * j, r);
     // (s1)²/n in double-double.
     const p = s1Hi * s1Hi;
-    const t = SPLIT * s1Hi;
-    const h = t - (t - s1Hi);
-    const l = s1Hi - h;
-    const pe = h * h - p + 2 * h * l + l * l + 2 * s1Hi * s1Lo;
-    const [qHi, qLo] = divide(p, pe, n);
+    const [qHi, qLo] = divide(p, productError(s1Hi, s1Hi, p) + 2 * s1Hi * s1Lo, n);
     let [mHi, mLo] = twoSum(s2Hi, -qHi);
     mLo += s2Lo - qLo;
     [mHi, mLo] = twoSum(mHi, mLo);
@@ -583,27 +581,6 @@ export class ColumnMoments {
     for (let k = this.stride - 1; k >= 0; k--) n = (n << 32n) + BigInt(this.bins[base + k]);
     return [n, 32 * low];
   }
-}
-
-function twoSum(a: number, b: number): [number, number] {
-  const s = a + b;
-  const bb = s - a;
-  return [s, a - (s - bb) + (b - bb)];
-}
-
-/** (hi + lo)/d as a double-double, the residual of the first division taken exactly (Dekker). */
-function divide(hi: number, lo: number, d: number): [number, number] {
-  const q = hi / d;
-  let t = SPLIT * q;
-  const qh = t - (t - q);
-  const ql = q - qh;
-  t = SPLIT * d;
-  const dh = t - (t - d);
-  const dl = d - dh;
-  const p = q * d;
-  const e = qh * dh - p + qh * dl + ql * dh + ql * dl;
-  const residual = hi - p - e + lo;
-  return twoSum(q, residual / d);
 }
 
 /** 2^(32·k), in two factors beyond the table. */

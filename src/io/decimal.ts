@@ -17,6 +17,8 @@
 //   2^-40 of an ulp of a rounding midpoint, where
 // - the engine's own parser decides (Number), as it does for everything else.
 
+import { divide, multiply, productError, twoSum } from '../core/double-double.js';
+
 const SPACE = 32;
 const PLUS = 43;
 const MINUS = 45;
@@ -24,7 +26,6 @@ const DOT = 46;
 const ZERO = 48;
 const LOWER_E = 101;
 const UPPER_E = 69;
-const SPLIT = 134217729; // 2^27 + 1
 
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /** Half an ulp of a double with biased exponent i: 2^(i − 1076). */
@@ -181,48 +182,13 @@ function fastPath(head: number, headDigits: number, scale: number): number {
  */
 function doubleDoublePath(head: number, tail: number, tailDigits: number, scale: number): number {
   if (scale > 22 || scale < -22) return NaN;
-  // D = head·P + tail, exactly: Dekker's product (P ≤ 1e4 needs no split), then a two-sum.
+  // D = head·P + tail, exactly: Dekker's product, then two sums.
   const power = POWERS_OF_TEN[tailDigits];
-  let dHi = head * power;
-  let t = SPLIT * head;
-  const hh = t - (t - head);
-  const hl = head - hh;
-  let dLo = hh * power - dHi + hl * power;
-  let s = dHi + tail;
-  let bb = s - dHi;
-  dLo += dHi - (s - bb) + (tail - bb);
-  dHi = s;
-  s = dHi + dLo;
-  dLo -= s - dHi;
-  dHi = s;
-  let hi: number;
-  let lo: number;
+  const product = head * power;
+  const [sum, sumError] = twoSum(product, tail);
+  const [dHi, dLo] = twoSum(sum, sumError + productError(head, power, product));
   const p = POWERS_OF_TEN[scale < 0 ? -scale : scale];
-  t = SPLIT * p;
-  const ph = t - (t - p);
-  const pl = p - ph;
-  if (scale >= 0) {
-    // (dHi + dLo)·p
-    hi = dHi * p;
-    t = SPLIT * dHi;
-    const ah = t - (t - dHi);
-    const al = dHi - ah;
-    lo = ah * ph - hi + ah * pl + al * ph + al * pl + dLo * p;
-  } else {
-    // (dHi + dLo)/p: q1, then the exact remainder divided again.
-    const q1 = dHi / p;
-    t = SPLIT * q1;
-    const qh = t - (t - q1);
-    const ql = q1 - qh;
-    const product = q1 * p;
-    const productError = qh * ph - product + qh * pl + ql * ph + ql * pl;
-    const remainder = dHi - product - productError + dLo;
-    hi = q1;
-    lo = remainder / p;
-  }
-  s = hi + lo;
-  lo -= s - hi;
-  hi = s;
+  const [hi, lo] = scale >= 0 ? multiply(dHi, dLo, p) : divide(dHi, dLo, p);
   if (!(hi >= 2.2250738585072014e-308) || hi === Infinity) return NaN;
   bits[0] = hi;
   const high = words[1];

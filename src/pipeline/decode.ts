@@ -9,7 +9,7 @@ import { RowError, showValue } from '../errors.js';
 import type { BadRowPolicy } from '../io/bad-rows.js';
 import { type CsvRecords, FIELD_ESCAPED, fieldText } from '../io/csv.js';
 import { explainNotANumber, parseDecimal, parseDecimalBytes } from '../io/decimal.js';
-import type { NdjsonRecords } from '../io/ndjson.js';
+import { NdjsonRecords } from '../io/ndjson.js';
 import type { TableLayout } from './job.js';
 
 /** The rows of a piece that survived decoding: which record each is, and its feature values. */
@@ -32,6 +32,12 @@ export class DecodedRows {
 }
 
 const encoder = new TextEncoder();
+
+/** A CSV/TSV piece's bytes and its records. */
+export interface CsvPiece {
+  bytes: Uint8Array;
+  records: CsvRecords;
+}
 
 export class RowDecoder {
   private readonly features: Int32Array;
@@ -64,59 +70,18 @@ export class RowDecoder {
   }
 
   /**
-   * Decodes the first `limit` records of a CSV/TSV piece into `rows`; returns
-   * the bad row that stops the run (under stop), if one does.
+   * Decodes the first `limit` records of a piece (CSV/TSV or NDJSON) into
+   * `rows`, handing every record that cannot be a row to the policy in line
+   * order; returns the bad row that stops the run (under stop), if one does.
    */
-  decodeCsv(bytes: Uint8Array, records: CsvRecords, limit: number, rows: DecodedRows, badRows: BadRowPolicy, source: string): RowError | undefined {
-    const { features, width } = this;
-    const h = features.length;
+  decode(piece: CsvPiece | NdjsonRecords, limit: number, rows: DecodedRows, badRows: BadRowPolicy, source: string): RowError | undefined {
+    const h = this.features.length;
     rows.reserve(limit);
-    const values = rows.values;
-    const record = rows.record;
-    const { fieldStart, fieldEnd, fieldFlags, firstField } = records;
-    const errors = records.errors;
-    const emptyValue = this.emptyIsMissing ? NaN : Infinity;
-    const numericNa = this.numericNa;
-    // The plain decimals the tokenizer read (numberSlots): only the other fields need a look here.
-    const numbers = this.readsNumbers && records.numbersRead ? records.numbers : undefined;
+    const { values, record } = rows;
+    const csv = piece instanceof NdjsonRecords ? undefined : piece;
     let kept = 0;
     for (let r = 0; r < limit; r++) {
-      let error: RowError | undefined;
-      const message = errors.size > 0 ? errors.get(r) : undefined;
-      if (message !== undefined) error = new RowError(message, { file: source, line: records.line[r] });
-      else if (firstField[r + 1] - firstField[r] !== width) {
-        const found = firstField[r + 1] - firstField[r];
-        error = new RowError(`expected ${width} fields (as in the header), found ${found}`, { file: source, line: records.line[r] });
-      } else {
-        const first = firstField[r];
-        const base = kept * h;
-        for (let j = 0; j < h; j++) {
-          let value = numbers !== undefined ? numbers[r * h + j] : NaN;
-          if (value === value) {
-            values[base + j] = value;
-            continue;
-          }
-          const f = first + features[j];
-          const s = fieldStart[f];
-          const e = fieldEnd[f];
-          if (e === s) value = emptyValue;
-          else if (numericNa && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(bytes, s, e)) value = NaN;
-          else {
-            value = (fieldFlags[f] & FIELD_ESCAPED) === 0 ? parseDecimalBytes(bytes, s, e) : NaN;
-            if (value !== value || value === Infinity || value === -Infinity) value = this.missingOrBad(bytes, records, f);
-          }
-          if (value === Infinity) {
-            const text = fieldText(bytes, records, f);
-            error = new RowError(`value ${showValue(text)} ${explainNotANumber(text)}`, {
-              file: source,
-              line: records.line[r],
-              column: this.table.names[j],
-            });
-            break;
-          }
-          values[base + j] = value;
-        }
-      }
+      const error = csv ? this.csvRow(csv, r, values, kept * h, source) : this.ndjsonRow(piece as NdjsonRecords, r, values, kept * h, source);
       if (error !== undefined) {
         if (badRows.mode === 'stop') {
           rows.count = kept;
@@ -128,6 +93,43 @@ export class RowDecoder {
       record[kept++] = r;
     }
     rows.count = kept;
+    return undefined;
+  }
+
+  /** Record r of a CSV/TSV piece into values[base …]; the error that makes it a bad row, if any. */
+  private csvRow({ bytes, records }: CsvPiece, r: number, values: Float64Array, base: number, source: string): RowError | undefined {
+    const { features, width } = this;
+    const h = features.length;
+    const { fieldStart, fieldEnd, fieldFlags, firstField } = records;
+    const message = records.errors.size > 0 ? records.errors.get(r) : undefined;
+    if (message !== undefined) return new RowError(message, { file: source, line: records.line[r] });
+    const first = firstField[r];
+    if (firstField[r + 1] - first !== width) {
+      return new RowError(`expected ${width} fields (as in the header), found ${firstField[r + 1] - first}`, { file: source, line: records.line[r] });
+    }
+    // The plain decimals the tokenizer read (numberSlots): only the other fields need a look here.
+    const numbers = this.readsNumbers && records.numbersRead ? records.numbers : undefined;
+    for (let j = 0; j < h; j++) {
+      let value = numbers !== undefined ? numbers[r * h + j] : NaN;
+      if (value === value) {
+        values[base + j] = value;
+        continue;
+      }
+      const f = first + features[j];
+      const s = fieldStart[f];
+      const e = fieldEnd[f];
+      if (e === s) value = this.emptyIsMissing ? NaN : Infinity;
+      else if (this.numericNa && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(bytes, s, e)) value = NaN;
+      else {
+        value = (fieldFlags[f] & FIELD_ESCAPED) === 0 ? parseDecimalBytes(bytes, s, e) : NaN;
+        if (value !== value || value === Infinity || value === -Infinity) value = this.missingOrBad(bytes, records, f);
+      }
+      if (value === Infinity) {
+        const text = fieldText(bytes, records, f);
+        return new RowError(`value ${showValue(text)} ${explainNotANumber(text)}`, { file: source, line: records.line[r], column: this.table.names[j] });
+      }
+      values[base + j] = value;
+    }
     return undefined;
   }
 
@@ -148,47 +150,24 @@ export class RowDecoder {
     return false;
   }
 
-  /** As decodeCsv, for an NDJSON piece: numbers must be JSON numbers (or null, or a missing token). */
-  decodeNdjson(records: NdjsonRecords, limit: number, rows: DecodedRows, badRows: BadRowPolicy, source: string): RowError | undefined {
+  /** Record r of an NDJSON piece into values[base …]: numbers must be JSON numbers (or null, or a missing token). */
+  private ndjsonRow(records: NdjsonRecords, r: number, values: Float64Array, base: number, source: string): RowError | undefined {
     const { features } = this;
-    const h = features.length;
     const width = records.columns.length;
-    rows.reserve(limit);
-    const { values, record } = rows;
+    const message = records.errors.size > 0 ? records.errors.get(r) : undefined;
+    if (message !== undefined) return new RowError(message, { file: source, line: records.line[r] });
     const cells = records.cells;
-    let kept = 0;
-    for (let r = 0; r < limit; r++) {
-      let error: RowError | undefined;
-      const message = records.errors.size > 0 ? records.errors.get(r) : undefined;
-      if (message !== undefined) error = new RowError(message, { file: source, line: records.line[r] });
+    for (let j = 0; j < features.length; j++) {
+      const cell = cells[r * width + features[j]];
+      if (typeof cell === 'number') values[base + j] = cell;
+      else if (cell === null || cell === undefined || (typeof cell === 'string' && this.na.has(cell))) values[base + j] = NaN;
       else {
-        const base = kept * h;
-        for (let j = 0; j < h; j++) {
-          const cell = cells[r * width + features[j]];
-          if (typeof cell === 'number') values[base + j] = cell;
-          else if (cell === null || cell === undefined || (typeof cell === 'string' && this.na.has(cell))) values[base + j] = NaN;
-          else {
-            const at = { file: source, line: records.line[r], column: this.table.names[j] };
-            if (typeof cell === 'string') error = new RowError(`value ${showValue(cell)} is a JSON string, not a JSON number`, at);
-            else {
-              const kind = Array.isArray(cell) ? 'an array' : typeof cell === 'object' ? 'an object' : `a ${typeof cell}`;
-              error = new RowError(`value ${showValue(JSON.stringify(cell))} is ${kind}, not a number`, at);
-            }
-            break;
-          }
-        }
+        const at = { file: source, line: records.line[r], column: this.table.names[j] };
+        if (typeof cell === 'string') return new RowError(`value ${showValue(cell)} is a JSON string, not a JSON number`, at);
+        const kind = Array.isArray(cell) ? 'an array' : typeof cell === 'object' ? 'an object' : `a ${typeof cell}`;
+        return new RowError(`value ${showValue(JSON.stringify(cell))} is ${kind}, not a number`, at);
       }
-      if (error !== undefined) {
-        if (badRows.mode === 'stop') {
-          rows.count = kept;
-          return error;
-        }
-        badRows.handle(error);
-        continue;
-      }
-      record[kept++] = r;
     }
-    rows.count = kept;
     return undefined;
   }
 }
