@@ -50,7 +50,8 @@ export async function transformRows(
   const format = settings.outputFormat ?? input.format;
   const layout: OutputLayout = {
     format,
-    delimiter: format === 'tsv' ? 9 : input.delimiter.charCodeAt(0),
+    // The input's own delimiter for its own format (`-d ';'` stays `;`); another format gets its own.
+    delimiter: format === input.format ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
     header: input.settings.header,
     columns: input.columns,
     slotOf: input.selection.slotOf,
