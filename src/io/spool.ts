@@ -39,10 +39,15 @@ export class StdinSpool {
     }
   }
 
-  /** Copies each chunk read from stdin, waiting when the disk is slower than the input. */
+  /**
+   * Copies each chunk read from stdin, waiting when the disk is slower than
+   * the input. The chunk is copied: it is a view into a piece's buffer, which
+   * is reused or transferred to a worker (and so detached) before a queued
+   * write reaches the disk.
+   */
   readonly tap: ByteTap = async (chunk) => {
     this.check();
-    if (!this.stream.write(chunk)) await drained(this.stream);
+    if (!this.stream.write(Buffer.from(chunk))) await drained(this.stream);
     this.check();
   };
 
