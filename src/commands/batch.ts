@@ -4,7 +4,7 @@
 // (--window, --expanding; see batch-causal.ts).
 
 import { z } from 'zod';
-import { type ColumnScaling, scalingOfMoments } from '../core/batch.js';
+import { type ColumnScaling, inverseScaling, scalingOfMoments } from '../core/batch.js';
 import type { ColumnMoments } from '../core/moments.js';
 import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
@@ -71,6 +71,12 @@ const options = {
     group: 'Normalization',
     complete: 'file',
     schema: z.string().optional(),
+  },
+  inverse: {
+    flags: '--inverse',
+    description: 'with --params: map normalized values back to the input\'s units, x = (y − β)/γ·√(var + ε) + mean',
+    group: 'Normalization',
+    schema: z.boolean().optional().transform(Boolean),
   },
   ...groupByOption,
   sorted: {
@@ -218,7 +224,11 @@ function checkCombinations(o: BatchOptions, given: ReadonlySet<string>): void {
     ['winsorize', 'groupBy', 'winsorizing bounds are fitted over the whole input'],
     ['winsorize', 'window', causal],
     ['winsorize', 'expanding', causal],
+    ['inverse', 'clip', 'clipped values cannot be mapped back'],
   ]);
+  if (o.inverse && o.params === undefined) {
+    throw new UsageError('--inverse needs --params: the statistics to map back with (fit them with finorm fit, or --save-params)');
+  }
   const causalRun = o.window !== undefined || o.expanding;
   if (!causalRun && (given.has('minPeriods') || given.has('excludeCurrent'))) {
     throw new UsageError(`${given.has('minPeriods') ? '--min-periods' : '--exclude-current'} needs --window or --expanding`);
@@ -285,14 +295,23 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const input = await Input.open(sources, { ...o, groupBy }, { names: params.columns.map((c) => c.name), file });
   const { names } = input.selection;
   const epsilon = !given.has('epsilon') && params.epsilon !== undefined ? params.epsilon : o.epsilon;
-  const global = scalingFromParams(params, names, epsilon, file);
+  const forward = scalingFromParams(params, names, epsilon, file);
+  if (o.inverse) {
+    const flat = names.findIndex((_, j) => forward.gamma[j] === 0);
+    if (flat >= 0) {
+      throw new DataError(`--inverse: ${file} has γ = 0 for column ${JSON.stringify(names[flat])}: its normalized values are all β and cannot be mapped back`);
+    }
+  }
+  const direction = o.inverse ? inverseScaling : (s: ColumnScaling): ColumnScaling => s;
+  const global = direction(forward);
   const clip = o.clip ?? Infinity;
   if (groupBy === undefined) {
     const transformed = await transformRows(input, { kind: 'batch', scaling: global, clip }, o, summaryWanted(o));
     return { input, transformed, epsilon, earlierPasses: [] };
   }
   const keys = GroupKeys.resolve(groupBy, input.columns);
-  const scalings = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? global : undefined);
+  const fitted = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? forward : undefined);
+  const scalings = new Map([...fitted].map(([key, scaling]) => [key, direction(scaling)]));
   const spec: TransformSpec = { kind: 'batch-groups', groups: keys, scalings, fallback: o.unseen === 'global' ? global : undefined, paramsFile: file, clip };
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));

@@ -149,3 +149,25 @@ export function scalingOfMoments(moments: ColumnMoments, epsilon: number, ddof: 
     bounds,
   );
 }
+
+/**
+ * The transform that undoes `scaling`: x = (y − β)/γ·√(var + ε) + mean, in
+ * the same shape, so the row loop is the one above (z = (y − β)/γ, then
+ * x = √(var + ε)·z + mean). γ must not be 0 in any column (the caller names
+ * the column). A column with no statistics (NaN mean) stays without. Bounds
+ * do not apply: they clamp raw values, which are what comes out here.
+ */
+export function inverseScaling(scaling: ColumnScaling): ColumnScaling {
+  const width = scaling.mean.length;
+  const mean = new Float64Array(width);
+  for (let j = 0; j < width; j++) mean[j] = Number.isNaN(scaling.mean[j]) ? NaN : scaling.beta[j];
+  return {
+    mean,
+    meanLo: new Float64Array(width),
+    denominator: Float64Array.from(scaling.gamma),
+    gamma: Float64Array.from(scaling.denominator),
+    beta: Float64Array.from(scaling.mean, (m, j) => m + scaling.meanLo[j]),
+    lower: new Float64Array(width).fill(-Infinity),
+    upper: new Float64Array(width).fill(Infinity),
+  };
+}

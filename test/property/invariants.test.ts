@@ -1,6 +1,7 @@
 // Properties on random inputs: the NDJSON reader agrees with JSON.parse;
-// through the CLI, merging fits of random splits equals one fit, and
-// `fit` then `batch --params` equals `batch`.
+// through the CLI, merging fits of random splits equals one fit,
+// `fit` then `batch --params` equals `batch`, and `batch --inverse` undoes
+// `batch --params`.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +118,58 @@ describe('CLI properties', () => {
         expect(applied.stdout).toBe(direct.stdout);
       }),
       { seed: 6, numRuns: 10 },
+    );
+  }, 60_000);
+
+  it('batch --inverse --params undoes batch --params, within 4 ulp of the scale, per group too', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        numericTable,
+        fc.boolean(),
+        fc.array(fc.tuple(fc.double({ min: 0.5, max: 3, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })), { minLength: 3, maxLength: 3 }),
+        async (rows, grouped, affine) => {
+          if (rows.every((r) => r[0] === null)) return;
+          const labels = rows.map((_, i) => (i % 3 === 0 ? 'X' : 'Y'));
+          if (grouped && !['X', 'Y'].every((g) => rows.some((r, i) => labels[i] === g && r[0] !== null))) return;
+          const text = 'g,a,b,c\n' + rows.map((r, i) => [labels[i], ...r.map((x) => (x === null ? '' : String(x)))].join(',')).join('\n') + '\n';
+          const name = `inv-${rows.length}-${grouped}-${affine[0][0]}`;
+          const input = tmp.file(`${name}.csv`, text);
+          const fitted = await runFinorm(['fit', '-c', 'a,b,c', ...(grouped ? ['-g', 'g'] : []), input]);
+          expect(fitted.code).toBe(0);
+          // γ and β of the user's choosing, as a trained BatchNorm layer has.
+          type Statistics = { mean: number; variance: number };
+          const document = JSON.parse(fitted.stdout) as {
+            epsilon: number;
+            columns: (Statistics & { gamma: number; beta: number })[];
+            groups?: { key: string[]; columns: Statistics[] }[];
+          };
+          document.columns.forEach((c, j) => ([c.gamma, c.beta] = affine[j]));
+          const params = tmp.file(`${name}.json`, JSON.stringify(document));
+          const forward = await runFinorm(['batch', '--params', params, input]);
+          expect(forward.code).toBe(0);
+          const back = await runFinorm(['batch', '--inverse', '--params', params, tmp.file(`${name}.z.csv`, forward.stdout)]);
+          expect(back.code).toBe(0);
+          const forwardRows = forward.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(','));
+          const got = back.stdout.trimEnd().split('\n').slice(1).map((line) => line.split(','));
+          expect(got.length).toBe(rows.length);
+          rows.forEach((row, i) => {
+            expect(got[i][0]).toBe(labels[i]);
+            row.forEach((x, j) => {
+              const cell = got[i][j + 1];
+              if (x === null) return expect(cell).toBe('');
+              // What the two transforms round: x, the mean, and y and β carried back by √(var + ε)/γ
+              // (ε can dwarf a tiny variance, and then y holds x − mean only to the last bit of β).
+              const { gamma, beta } = document.columns[j];
+              const own = grouped ? document.groups?.find((g) => g.key[0] === labels[i])?.columns[j] : undefined;
+              const { mean, variance } = own ?? document.columns[j];
+              const y = Number(forwardRows[i][j + 1]);
+              const scale = Math.max(Math.abs(x), Math.abs(mean), (Math.sqrt(variance + document.epsilon) * (Math.abs(y) + Math.abs(beta))) / gamma);
+              expect(Math.abs(Number(cell) - x)).toBeLessThanOrEqual(4 * Number.EPSILON * scale);
+            });
+          });
+        },
+      ),
+      { seed: 7, numRuns: 12 },
     );
   }, 60_000);
 });
