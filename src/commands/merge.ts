@@ -1,6 +1,7 @@
 // finorm merge: combines parameter files fitted on disjoint shards into the
 // file one fit over all the data would give (Chan, Golub & LeVeque).
 
+import { stat } from 'node:fs/promises';
 import { DataError, ExitCode, UsageError } from '../errors.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
 import { sourcesFrom } from '../io/sources.js';
@@ -43,8 +44,10 @@ export const mergeCommand: CommandSpec = {
     const o = parseOptions(Options, raw, options);
     if (files.length === 0) throw new UsageError('give the parameter files to merge');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
+    await refuseSameFileTwice(files);
     const all: { file: string; params: ParamsFile }[] = [];
     for (const file of files) all.push({ file, params: await readParamsSource(file) });
+    refuseSameFitTwice(all);
     const first = all[0];
     const names = first.params.columns.map((c) => c.name);
     for (const other of all.slice(1)) checkCompatible(first, other);
@@ -121,5 +124,40 @@ function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: str
     if ((column.gamma ?? 1) !== (other?.gamma ?? 1) || (column.beta ?? 0) !== (other?.beta ?? 0)) {
       fail(`γ or β of column ${JSON.stringify(column.name)} differs`);
     }
+  }
+}
+
+/**
+ * A file named twice (by any path: a link, `./a.json` and `a.json`) would
+ * count its rows twice, as a rerun's glob that matches old outputs does.
+ */
+async function refuseSameFileTwice(files: readonly string[]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    if (file === '-') continue;
+    const identity = await stat(file).then(
+      (s) => `${s.dev}:${s.ino}`,
+      () => undefined, // unreadable: reading it names the problem
+    );
+    if (identity === undefined) continue;
+    const earlier = seen.get(identity);
+    if (earlier !== undefined) {
+      throw new UsageError(`${earlier} and ${file} are the same file: merging it twice would count its rows twice`);
+    }
+    seen.set(identity, file);
+  }
+}
+
+/** Two files with the same fit (a copy, a shard fitted twice) would count the same rows twice. */
+function refuseSameFitTwice(all: readonly { file: string; params: ParamsFile }[]): void {
+  const seen = new Map<string, string>();
+  for (const { file, params } of all) {
+    const { generator: _generator, ...fit } = params;
+    const content = JSON.stringify(fit);
+    const earlier = seen.get(content);
+    if (earlier !== undefined) {
+      throw new DataError(`${earlier} and ${file} hold the same fit (the same counts, means and variances): merging both would count the same rows twice`);
+    }
+    seen.set(content, file);
   }
 }
