@@ -194,6 +194,21 @@ export const outputOptions = {
     choices: formatChoices,
     schema: z.enum(formatChoices).optional(),
   },
+  suffix: {
+    flags: '--suffix <text>',
+    description: 'keep every input column unchanged and append the normalized copies, named <column><text> (e.g. _z)',
+    group: 'Output',
+    complete: 'none',
+    schema: z.string().min(1, 'give a non-empty suffix, e.g. _z').optional(),
+  },
+  select: {
+    flags: '--select <list>',
+    description: 'write only these output columns, in this order (names, numbers, ranges, as -c; copies by their --suffix names)',
+    group: 'Output',
+    repeatable: true,
+    complete: 'none',
+    schema: listOption,
+  },
   precision: {
     flags: '-p, --precision <digits>',
     description: 'write numbers with this many significant digits (default: shortest exact round-trip form)',

@@ -159,3 +159,48 @@ export function editDistance(a: string, b: string): number {
   }
   return previous[b.length];
 }
+
+/** What the output holds, column by column (render.ts's OutputLayout without the format). */
+export interface OutputColumns {
+  columns: string[];
+  /** Per output column: the feature value it holds, or −1. */
+  slotOf: Int32Array;
+  /** Per output column: the input column it copies, or −1. */
+  fieldOf: Int32Array;
+}
+
+/**
+ * The output's columns: the input's, each feature replaced by its normalized
+ * value; with `suffix`, the input's unchanged and the normalized copies
+ * appended as `<name><suffix>`, in feature order; with `select` (tokens as
+ * for --columns, resolved against those columns), only these, in this order.
+ */
+export function outputColumnsOf(selection: FeatureSelection, how: { suffix?: string | undefined; select?: string[] | undefined }): OutputColumns {
+  const { columns, slotOf } = selection;
+  let all: OutputColumns;
+  if (how.suffix === undefined) {
+    all = { columns: [...columns], slotOf, fieldOf: Int32Array.from(columns, (_, i) => (slotOf[i] >= 0 ? -1 : i)) };
+  } else {
+    const copies = selection.names.map((name) => name + how.suffix);
+    const taken = new Set(columns);
+    const clash = copies.find((name) => taken.has(name));
+    if (clash !== undefined) {
+      throw new UsageError(`--suffix ${JSON.stringify(how.suffix)}: the input already has a column ${JSON.stringify(clash)}; choose another suffix`);
+    }
+    all = {
+      columns: [...columns, ...copies],
+      slotOf: Int32Array.from([...columns.map(() => -1), ...copies.map((_, slot) => slot)]),
+      fieldOf: Int32Array.from([...columns.map((_, i) => i), ...copies.map(() => -1)]),
+    };
+  }
+  if (how.select === undefined) return all;
+  if (how.select.length === 0) throw new UsageError('--select: the list is empty; name at least one column');
+  const picked = resolveColumns(how.select, all.columns, '--select');
+  const twice = picked.find((c, k) => picked.indexOf(c) !== k);
+  if (twice !== undefined) throw new UsageError(`--select: column ${JSON.stringify(all.columns[twice])} is named twice`);
+  return {
+    columns: picked.map((c) => all.columns[c]),
+    slotOf: Int32Array.from(picked, (c) => all.slotOf[c]),
+    fieldOf: Int32Array.from(picked, (c) => all.fieldOf[c]),
+  };
+}

@@ -2,7 +2,8 @@
 // computed numbers (shortest round-trip form) and every other cell passed
 // through: CSV fields copied as bytes, quoted only when the output needs it;
 // NDJSON values as JSON. It knows nothing of normalization: it is given the
-// records, which columns are features, and their new values.
+// records, which output column holds which feature value or input cell, and
+// the new values.
 
 import { type CsvRecords, FIELD_BARE_CR, FIELD_ESCAPED, FIELD_QUOTED, QUOTE, LF, CR } from './csv.js';
 import { MAX_NUMBER_BYTES, roundToPrecision, writeShortest } from './format-number.js';
@@ -16,9 +17,14 @@ export interface OutputLayout {
   delimiter: number;
   /** Write a header line (CSV/TSV). */
   header: boolean;
+  /** The output's columns, in order. */
   columns: readonly string[];
-  /** For each column: its position among the features, or −1 to pass the cell through. */
+  /** For each output column: the feature value it holds (a position among the features), or −1 for an input cell. */
   slotOf: Int32Array;
+  /** For each output column that is not a feature value: the input column whose cell it copies. */
+  fieldOf: Int32Array;
+  /** How many feature values each row has (some may not be written). */
+  features: number;
   /** Significant digits, or undefined for the shortest exact form. */
   precision: number | undefined;
 }
@@ -48,9 +54,7 @@ export class RowWriter {
     readonly layout: OutputLayout,
     private readonly inputDelimiter: number,
   ) {
-    let features = 0;
-    for (const slot of layout.slotOf) if (slot >= 0) features++;
-    this.features = features;
+    this.features = layout.features;
     this.keys = layout.columns.map((name) => encoder.encode(JSON.stringify(name) + ':'));
   }
 
@@ -68,7 +72,7 @@ export class RowWriter {
    */
   writeCsvRows(out: OutputBytes, bytes: Uint8Array, records: CsvRecords, rows: Int32Array, count: number, values: Float64Array): void {
     if (this.layout.format === 'ndjson') return this.csvToJson(out, bytes, records, rows, count, values);
-    const { slotOf, precision } = this.layout;
+    const { slotOf, fieldOf, precision } = this.layout;
     const delimiter = this.layout.delimiter;
     const sameDelimiter = delimiter === this.inputDelimiter;
     const width = slotOf.length;
@@ -90,7 +94,7 @@ export class RowWriter {
           if (y === y) p = writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, p);
           continue;
         }
-        const f = first + c;
+        const f = first + fieldOf[c];
         const s = fieldStart[f];
         const e = fieldEnd[f];
         const flags = fieldFlags[f];
@@ -120,7 +124,7 @@ export class RowWriter {
   }
 
   private csvToJson(out: OutputBytes, bytes: Uint8Array, records: CsvRecords, rows: Int32Array, count: number, values: Float64Array): void {
-    const { slotOf, precision } = this.layout;
+    const { slotOf, fieldOf, precision } = this.layout;
     const width = slotOf.length;
     const features = this.features;
     const keys = this.keys;
@@ -145,7 +149,7 @@ export class RowWriter {
           else for (const b of NULL) buffer[p++] = b;
           continue;
         }
-        const f = first + c;
+        const f = first + fieldOf[c];
         p = writeJsonString(buffer, p, bytes, fieldStart[f], fieldEnd[f], (fieldFlags[f] & FIELD_ESCAPED) !== 0);
       }
       buffer[p++] = CLOSE_BRACE;
@@ -156,7 +160,7 @@ export class RowWriter {
 
   /** Appends `count` rows of an NDJSON piece to `out` (as writeCsvRows). */
   writeNdjsonRows(out: OutputBytes, records: NdjsonRecords, rows: Int32Array, count: number, values: Float64Array): void {
-    const { slotOf, precision, format } = this.layout;
+    const { slotOf, fieldOf, precision, format } = this.layout;
     const width = slotOf.length;
     const features = this.features;
     const cells = records.cells;
@@ -180,7 +184,7 @@ export class RowWriter {
             text = json ? 'null' : '';
           }
         } else {
-          const cell = cells[base + c];
+          const cell = cells[base + fieldOf[c]];
           if (json) {
             if (cell === undefined) continue; // a key absent from the input stays absent
             text = JSON.stringify(cell);

@@ -10,6 +10,7 @@ import { TableOutput } from '../io/output.js';
 import { type OutputLayout, RowWriter } from '../io/render.js';
 import type { Format } from '../io/sources.js';
 import { summaryDistributions } from '../report/distributions.js';
+import { outputColumnsOf } from '../selection.js';
 import type { Input } from './input.js';
 import type { GroupColumns, GroupParts, JobSpec, PieceResult, ProcessorTotals, TransformSpec } from './job.js';
 import { type Execution, runPipeline } from './run.js';
@@ -18,6 +19,10 @@ export interface OutputSettings {
   output?: string | undefined;
   outputFormat?: Format | undefined;
   precision?: number | undefined;
+  /** Keep the input columns and append the normalized copies with this suffix. */
+  suffix?: string | undefined;
+  /** Only these output columns, in this order (tokens as for --columns). */
+  select?: string[] | undefined;
 }
 
 export interface TransformOutcome {
@@ -53,8 +58,8 @@ export async function transformRows(
     // The input's own delimiter for its own format (`-d ';'` stays `;`); another format gets its own.
     delimiter: format === input.format ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
     header: input.settings.header,
-    columns: input.columns,
-    slotOf: input.selection.slotOf,
+    ...outputColumnsOf(input.selection, settings),
+    features: width,
     precision: settings.precision,
   };
   const histogram = summaryDistributions.enabled;

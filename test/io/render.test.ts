@@ -29,7 +29,17 @@ function render(
   features.forEach((column, slot) => (slotOf[column] = slot));
   const delimiter = extra.delimiter ?? ',';
   const json = records.some((record) => record.some((cell) => typeof cell !== 'string'));
-  const layout = { format, delimiter: (format === 'tsv' ? '\t' : delimiter).charCodeAt(0), header: extra.header ?? true, columns, slotOf, precision: extra.precision };
+  const fieldOf = Int32Array.from(slotOf, (slot, i) => (slot >= 0 ? -1 : i));
+  const layout = {
+    format,
+    delimiter: (format === 'tsv' ? '\t' : delimiter).charCodeAt(0),
+    header: extra.header ?? true,
+    columns,
+    slotOf,
+    fieldOf,
+    features: features.length,
+    precision: extra.precision,
+  };
   const writer = new RowWriter(layout, json ? 0 : delimiter.charCodeAt(0));
   const out = new OutputBytes();
   const rows = Int32Array.from(records.keys());
