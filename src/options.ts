@@ -209,6 +209,12 @@ export const outputOptions = {
     complete: 'none',
     schema: listOption,
   },
+  strings: {
+    flags: '--strings',
+    description: 'CSV/TSV input written as NDJSON: pass-through cells as JSON strings, numbers too (default: numbers as numbers)',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+  },
   precision: {
     flags: '-p, --precision <digits>',
     description: 'write numbers with this many significant digits (default: shortest exact round-trip form)',

@@ -34,7 +34,7 @@ import {
 import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import type { TransformSpec } from '../pipeline/job.js';
-import { type TransformOutcome, commitLast, gatherStatistics, transformRows } from '../pipeline/passes.js';
+import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, transformRows } from '../pipeline/passes.js';
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
@@ -339,6 +339,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     progress.expectPasses(passes);
     progress.startPhase(`pass 1/${passes}`);
     const fitting = await Input.open(sources, o, undefined, spool?.tap);
+    outputLayoutOf(fitting, o); // a bad --suffix, --select or --strings fails before the first pass
     const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.columns) : undefined;
     const fit = await gatherStatistics(fitting, { threads: o.threads, sketches: o.winsorize !== undefined, ...(keys ? { groups: keys } : {}) });
     const earlierPasses = [fit.execution];

@@ -25,6 +25,12 @@ export interface OutputLayout {
   fieldOf: Int32Array;
   /** How many feature values each row has (some may not be written). */
   features: number;
+  /**
+   * CSV/TSV input written as NDJSON: a pass-through cell that is a JSON
+   * number literal is written as that number (false: as a string, --strings).
+   * An empty cell is null either way.
+   */
+  numbersAsNumbers: boolean;
   /** Significant digits, or undefined for the shortest exact form. */
   precision: number | undefined;
 }
@@ -124,7 +130,7 @@ export class RowWriter {
   }
 
   private csvToJson(out: OutputBytes, bytes: Uint8Array, records: CsvRecords, rows: Int32Array, count: number, values: Float64Array): void {
-    const { slotOf, fieldOf, precision } = this.layout;
+    const { slotOf, fieldOf, precision, numbersAsNumbers } = this.layout;
     const width = slotOf.length;
     const features = this.features;
     const keys = this.keys;
@@ -150,7 +156,15 @@ export class RowWriter {
           continue;
         }
         const f = first + fieldOf[c];
-        p = writeJsonString(buffer, p, bytes, fieldStart[f], fieldEnd[f], (fieldFlags[f] & FIELD_ESCAPED) !== 0);
+        const s = fieldStart[f];
+        const e = fieldEnd[f];
+        if (s === e) {
+          for (const b of NULL) buffer[p++] = b;
+        } else if (numbersAsNumbers && isJsonNumber(bytes, s, e)) {
+          for (let k = s; k < e; k++) buffer[p++] = bytes[k];
+        } else {
+          p = writeJsonString(buffer, p, bytes, s, e, (fieldFlags[f] & FIELD_ESCAPED) !== 0);
+        }
       }
       buffer[p++] = CLOSE_BRACE;
       buffer[p++] = LF;
@@ -206,6 +220,33 @@ export class RowWriter {
       out.length += encoder.encodeInto(line, buffer.subarray(out.length)).written;
     }
   }
+}
+
+/**
+ * Is the text a JSON number literal, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (so that `0123`, `.5`, `+1` and `1.` stay strings: a zip code keeps its zero)?
+ */
+export function isJsonNumber(bytes: Uint8Array, start: number, end: number): boolean {
+  let k = start;
+  if (k < end && bytes[k] === 45) k++;
+  if (k >= end) return false;
+  if (bytes[k] === 48) k++;
+  else if (bytes[k] >= 49 && bytes[k] <= 57) while (k < end && bytes[k] >= 48 && bytes[k] <= 57) k++;
+  else return false;
+  if (k < end && bytes[k] === 46) {
+    k++;
+    const digits = k;
+    while (k < end && bytes[k] >= 48 && bytes[k] <= 57) k++;
+    if (k === digits) return false;
+  }
+  if (k < end && (bytes[k] === 101 || bytes[k] === 69)) {
+    k++;
+    if (k < end && (bytes[k] === 43 || bytes[k] === 45)) k++;
+    const digits = k;
+    while (k < end && bytes[k] >= 48 && bytes[k] <= 57) k++;
+    if (k === digits) return false;
+  }
+  return k === end;
 }
 
 /** Does a field's content need quotes in delimited output: a delimiter, quote, CR or LF in it? */

@@ -3,6 +3,7 @@
 // one pipeline (run.ts) and merge what the pieces send back, in input order.
 
 import { LayerRowStats } from '../core/layer.js';
+import { UsageError } from '../errors.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
 import type { GroupFit } from '../groups.js';
@@ -23,6 +24,8 @@ export interface OutputSettings {
   suffix?: string | undefined;
   /** Only these output columns, in this order (tokens as for --columns). */
   select?: string[] | undefined;
+  /** CSV/TSV to NDJSON: numeric pass-through cells as strings. */
+  strings?: boolean | undefined;
 }
 
 export interface TransformOutcome {
@@ -41,6 +44,27 @@ export interface TransformOutcome {
 }
 
 /**
+ * What a transform of `input` writes, column by column. Also called before a
+ * first pass, so that a bad --suffix, --select or --strings fails at once.
+ */
+export function outputLayoutOf(input: Input, settings: OutputSettings): OutputLayout {
+  const format = settings.outputFormat ?? input.format;
+  if (settings.strings && !(format === 'ndjson' && input.format !== 'ndjson')) {
+    throw new UsageError('--strings: only CSV or TSV input written as NDJSON (--output-format ndjson) has text cells to keep as strings');
+  }
+  return {
+    format,
+    // The input's own delimiter for its own format (`-d ';'` stays `;`); another format gets its own.
+    delimiter: format === input.format ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
+    header: input.settings.header,
+    ...outputColumnsOf(input.selection, settings),
+    features: input.selection.names.length,
+    numbersAsNumbers: !settings.strings,
+    precision: settings.precision,
+  };
+}
+
+/**
  * Transforms every row of `input` with `transform` and writes it to the
  * output (stdout or an atomic -o file). `summarize`: keep the moments a
  * summary shows. A sequential transform (causal, --sorted) runs on the main thread.
@@ -52,16 +76,7 @@ export async function transformRows(
   summarize: boolean,
 ): Promise<TransformOutcome> {
   const width = input.selection.names.length;
-  const format = settings.outputFormat ?? input.format;
-  const layout: OutputLayout = {
-    format,
-    // The input's own delimiter for its own format (`-d ';'` stays `;`); another format gets its own.
-    delimiter: format === input.format ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
-    header: input.settings.header,
-    ...outputColumnsOf(input.selection, settings),
-    features: width,
-    precision: settings.precision,
-  };
+  const layout = outputLayoutOf(input, settings);
   const histogram = summaryDistributions.enabled;
   const job: JobSpec = { kind: 'transform', transform, output: layout, summarize, histogram };
   const output = await TableOutput.open(settings.output, new RowWriter(layout, input.delimiter.charCodeAt(0)).headerBytes());
