@@ -11,6 +11,8 @@ import { DataError, ExitCode, UsageError } from '../errors.js';
 import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { StdinSpool } from '../io/spool.js';
+import { TIME_COLUMN_NAMES } from '../pipeline/time-order.js';
+import { resolveColumns } from '../selection.js';
 import { type Source, STDIN_NAME } from '../io/sources.js';
 import {
   columnOptions,
@@ -113,6 +115,13 @@ const options = {
     complete: 'none',
     schema: integerOption('--min-periods', 1, 100_000_000).optional(),
   },
+  orderBy: {
+    flags: '--order-by <column>',
+    description: 'with --window/--expanding: the time column, whose values must not go backwards within a group (default: a column named date, time, timestamp or datetime)',
+    group: 'Normalization',
+    complete: 'none',
+    schema: z.string().min(1).optional(),
+  },
   excludeCurrent: {
     flags: '--exclude-current',
     description: 'with --window/--expanding: statistics of the rows strictly before the current one',
@@ -145,6 +154,8 @@ interface BatchOutcome {
   groups?: RunSummary['groups'];
   /** The passes before the transforming one. */
   earlierPasses: Execution[];
+  /** Causal: the column whose time order was checked. */
+  orderChecked?: string;
 }
 
 export const batchCommand: CommandSpec = {
@@ -200,6 +211,7 @@ export const batchCommand: CommandSpec = {
       epsilon: outcome.epsilon,
       columns: withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
       ...(outcome.groups ? { groups: outcome.groups } : {}),
+      ...(outcome.orderChecked !== undefined ? { orderChecked: outcome.orderChecked } : {}),
       execution: executionOf(...outcome.earlierPasses, transformed.execution),
     };
     await commitLast(transformed.output, () => deliverSummary(summary, o));
@@ -230,8 +242,9 @@ function checkCombinations(o: BatchOptions, given: ReadonlySet<string>): void {
     throw new UsageError('--inverse needs --params: the statistics to map back with (fit them with finorm fit, or --save-params)');
   }
   const causalRun = o.window !== undefined || o.expanding;
-  if (!causalRun && (given.has('minPeriods') || given.has('excludeCurrent'))) {
-    throw new UsageError(`${given.has('minPeriods') ? '--min-periods' : '--exclude-current'} needs --window or --expanding`);
+  if (!causalRun) {
+    const needsCausal = ['minPeriods', 'excludeCurrent', 'orderBy'].find((key) => given.has(key));
+    if (needsCausal !== undefined) throw new UsageError(`${options[needsCausal as keyof typeof options].flags.replace(/ <.*/, '')} needs --window or --expanding`);
   }
   if (o.sorted && o.groupBy === undefined) throw new UsageError('--sorted needs --group-by: it says the input is sorted by the groups');
 }
@@ -246,9 +259,16 @@ async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutco
   }
   const input = await Input.open(sources, o);
   const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.columns) : undefined;
+  const orderBy = timeColumnOf(input.columns, o.orderBy);
+  if (orderBy === undefined && !o.quiet) {
+    process.stderr.write(
+      `finorm: warning: no --order-by and no column named ${TIME_COLUMN_NAMES.join(', ')}: the input order is trusted to be time order\n`,
+    );
+  }
   const spec: TransformSpec = {
     kind: 'causal',
     groups: keys,
+    orderBy,
     window: o.window,
     minPeriods,
     excludeCurrent: o.excludeCurrent,
@@ -258,8 +278,19 @@ async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutco
   };
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const outcome: BatchOutcome = { input, transformed, epsilon: o.epsilon, earlierPasses: [] };
+  if (orderBy !== undefined) outcome.orderChecked = orderBy.name;
   if (keys) outcome.groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
   return outcome;
+}
+
+/** The column --order-by names, or else the first named like a time (date, time, …), or none. */
+function timeColumnOf(columns: string[], orderBy: string | undefined): { index: number; name: string } | undefined {
+  if (orderBy !== undefined) {
+    const [index] = resolveColumns([orderBy], columns, '--order-by');
+    return { index, name: columns[index] };
+  }
+  const index = columns.findIndex((name) => TIME_COLUMN_NAMES.includes(name.toLowerCase()));
+  return index < 0 ? undefined : { index, name: columns[index] };
 }
 
 /**

@@ -40,6 +40,8 @@ export type TransformSpec =
       /** Causal: each row with its group's statistics up to it (a trailing window, or expanding). Sequential. */
       kind: 'causal';
       groups: GroupColumns | undefined;
+      /** The column whose values must not go backwards within a group (time order), if one is checked. */
+      orderBy: { index: number; name: string } | undefined;
       window: number | undefined;
       minPeriods: number;
       excludeCurrent: boolean;

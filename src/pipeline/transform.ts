@@ -16,6 +16,7 @@ import { RowWriter } from '../io/render.js';
 import { Block, type Work } from './block.js';
 import type { JobSpec, PieceFailure, PieceResult, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
 import { GroupTable } from './statistics.js';
+import { TimeOrder } from './time-order.js';
 
 /** A transform of a piece's rows, rendered; with moments, clipping counts and row facts for the summary. */
 export class TransformWork implements Work {
@@ -31,6 +32,8 @@ export class TransformWork implements Work {
   /** Rows per group (grouped and causal transforms), and each group's fit (--sorted): kept over all pieces. */
   private readonly groups: GroupTable | undefined;
   private readonly transform: TransformSpec;
+  /** Causal with an order column: each group's latest time (it crosses pieces). */
+  private timeOrder: TimeOrder | undefined;
   /** Causal: each group's running statistics (they cross pieces). */
   private readonly running = new Map<string, RunningStatistics>();
   /** --sorted: the group being read, its rows held until it ends. */
@@ -163,8 +166,16 @@ export class TransformWork implements Work {
     const width = this.width;
     const values = block.rows.values;
     const how = { epsilon: spec.epsilon, ddof: spec.ddof, minPeriods: spec.minPeriods, excludeCurrent: spec.excludeCurrent, clipping: this.clipping };
+    const order = spec.orderBy;
+    if (order !== undefined) this.timeOrder ??= new TimeOrder(order.name);
     for (let i = 0; i < block.rows.count; i++) {
       const key = spec.groups ? block.groupKey(i, spec.groups.indexes) : '';
+      if (order !== undefined) {
+        const groups = spec.groups;
+        const where = (): string => (groups ? ` in group ${describeGroup(groups.names, key)}` : '');
+        const message = (this.timeOrder as TimeOrder).follow(key, block.groupKey(i, [order.index]), where);
+        if (message !== undefined) return { processed: i, failure: { kind: 'data', message, location: block.locate(i) } };
+      }
       let statistics = this.running.get(key);
       if (statistics === undefined) {
         statistics = spec.window !== undefined ? new WindowStatistics(width, spec.window) : new ExpandingStatistics(width);

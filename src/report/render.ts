@@ -113,6 +113,7 @@ export function renderSummary(summary: RunSummary, style: Style, width = 80): st
   }
   const histograms = histogramTable(summary, style, width);
   if (histograms !== undefined) out.push(histograms);
+  if (summary.orderChecked !== undefined) out.push(`time order checked: ${summary.orderChecked} never goes backwards within a group`);
   if (summary.groups) {
     const { count, smallest } = summary.groups;
     out.push(`${count} groups; the smallest, ${smallest.name}, has ${smallest.rows} row${smallest.rows === 1 ? '' : 's'}`);

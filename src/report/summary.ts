@@ -32,6 +32,8 @@ export interface RunSummary {
     /** --histogram: the column's distribution before and after normalizing. */
     histogram?: ColumnHistograms;
   }[];
+  /** Causal runs: the column whose values were checked never to go backwards within a group. */
+  orderChecked?: string;
   /** --group-by: how many groups, and the smallest (its group-by values and row count). */
   groups?: { count: number; smallest: { name: string; rows: number } };
   /** How the run was carried out: threads that processed pieces (1 = the main thread alone), pieces, and each pass over the input. */

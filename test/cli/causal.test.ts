@@ -1,6 +1,7 @@
 // batch --window / --expanding through the built binary, against a reference
 // that recomputes each row's window from scratch (two-pass, no updates).
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runFinorm } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
@@ -64,7 +65,8 @@ function dataset(rows: number): { csv: string; groups: string[]; px: number[] } 
     const x = missing ? NaN : Number(level[t].toPrecision(8));
     groups.push(t);
     px.push(x);
-    lines.push(`day${i},${t},${missing ? '' : x}`);
+    // One row a day, in time order (the date column is checked).
+    lines.push(`${new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)},${t},${missing ? '' : x}`);
   }
   return { csv: lines.join('\n') + '\n', groups, px };
 }
@@ -128,5 +130,58 @@ describe('batch --window', () => {
     expect(minOnly.stderr).toMatch(/--min-periods needs --window or --expanding/);
     const tooMany = await runFinorm(['batch', '--window', '3', '--min-periods', '4'], { input: 'x\n1\n' });
     expect(tooMany.code).toBe(2);
+  });
+
+  it('refuses --order-by without a causal window', async () => {
+    const r = await runFinorm(['batch', '--order-by', 'date'], { input: 'date,x\n2024-01-02,1\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('finorm: --order-by needs --window or --expanding\n');
+  });
+});
+
+describe('time order of causal runs', () => {
+  it('stops at a date that goes backwards within a group (a newest-first file), naming file, line, group and both dates', async () => {
+    const input = tmp.file(
+      'newest-first.csv',
+      'date,ticker,ret\n2024-01-05,A,0.01\n2024-01-05,B,0.02\n2024-01-04,A,0.03\n2024-01-04,B,0.04\n',
+    );
+    const r = await runFinorm(['batch', '--window', '2', '--exclude-current', '-g', 'ticker', input]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `finorm: ${input}:4: date goes backwards in group ticker "A": "2024-01-04" comes after "2024-01-05"; causal windows need the rows in time order: sort the input by date first\n`,
+    );
+    // The rows before it are written; none from it on.
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('takes the rows of each group in order even when groups interleave, and says which column it checked', async () => {
+    const input = 'permno,yyyymmdd,ret\n7,20240102,1\n9,20231229,2\n7,20240103,4\n9,20240102,8\n7,20240104,16\n';
+    const stats = `${tmp.dir}/order-stats.json`;
+    const r = await runFinorm(['batch', '--expanding', '-g', 'permno', '-c', 'ret', '--order-by', 'yyyymmdd', '--stats', stats], { input });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(readFileSync(stats, 'utf8')) as { orderChecked: string }).orderChecked).toBe('yyyymmdd');
+    // yyyymmdd compares as numbers, and across a year end: 20231231 then 20240102 is in order.
+    const back = await runFinorm(['batch', '--expanding', '-c', 'ret', '--order-by', '2'], { input: 'p,d,ret\n1,20240102,1\n1,20231231,2\n' });
+    expect(back.code).toBe(1);
+    expect(back.stderr).toMatch(/<stdin>:3: d goes backwards: "20231231" comes after "20240102"/);
+  });
+
+  it('compares timestamps as instants and refuses a value that is neither a number nor a date', async () => {
+    const ordered = 'time,x\n2024-01-02T09:30:00Z,1\n2024-01-02T10:30:00+01:00,2\n2024-01-02T09:31:00Z,3\n';
+    expect((await runFinorm(['batch', '--expanding', '-q'], { input: ordered })).code).toBe(0);
+    const swapped = 'time,x\n2024-01-02T09:30:00Z,1\n2024-01-02T10:29:00+01:00,2\n';
+    expect((await runFinorm(['batch', '--expanding', '-q'], { input: swapped })).stderr).toMatch(/time goes backwards/);
+    const labels = await runFinorm(['batch', '--expanding', '-q'], { input: 'Date,x\nday9,1\nday10,2\n' });
+    expect(labels.code).toBe(1);
+    expect(labels.stderr).toMatch(/Date "day9" is neither a number nor a date or time, so the time order cannot be checked; name the time column with --order-by/);
+  });
+
+  it('warns once that the input order is trusted when no time column is named or found, unless -q', async () => {
+    const input = 'ticker,px\nA,1\nA,2\nA,4\n';
+    const r = await runFinorm(['batch', '--expanding', '-g', 'ticker'], { input });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('finorm: warning: no --order-by and no column named date, time, timestamp, datetime: the input order is trusted to be time order\n');
+    expect((await runFinorm(['batch', '--expanding', '-g', 'ticker', '-q'], { input })).stderr).toBe('');
   });
 });

@@ -1,0 +1,59 @@
+// The time-order check of causal runs (--window, --expanding): within each
+// group, the order column's value must never go backwards, or a "trailing"
+// window would hold future rows. Values compare as what they are: plain
+// numbers (yyyymmdd integers, epoch seconds) as numbers, dates and
+// timestamps as instants. Other text has no order that can be trusted
+// ("day10" sorts before "day9"), so it is an error, not a guess.
+
+import { parseDecimal } from '../io/decimal.js';
+
+/** Column names checked when --order-by is not given (case-insensitive). */
+export const TIME_COLUMN_NAMES = ['date', 'time', 'timestamp', 'datetime'];
+
+const enum Kind {
+  Number,
+  Instant,
+}
+const KIND_NAMES = ['a number', 'a date or time'];
+
+interface OrderValue {
+  kind: Kind;
+  number: number;
+  text: string;
+}
+
+function orderValueOf(text: string): OrderValue | undefined {
+  const number = parseDecimal(text);
+  if (Number.isFinite(number)) return { kind: Kind.Number, number, text };
+  const instant = Date.parse(text);
+  if (Number.isFinite(instant)) return { kind: Kind.Instant, number: instant, text };
+  return undefined;
+}
+
+/** Each group's latest value of the order column; says what is wrong with a row that goes backwards. */
+export class TimeOrder {
+  private readonly latest = new Map<string, OrderValue>();
+
+  constructor(readonly column: string) {}
+
+  /**
+   * Takes a group's next value; returns why it cannot follow the one before,
+   * if it cannot (`where`: the group, for the message). Empty values are not ordered.
+   */
+  follow(group: string, text: string, where: () => string): string | undefined {
+    const value = text.trim();
+    if (value === '') return undefined;
+    const next = orderValueOf(value);
+    if (next === undefined) {
+      return `${this.column} ${JSON.stringify(value)}${where()} is neither a number nor a date or time, so the time order cannot be checked; name the time column with --order-by`;
+    }
+    const before = this.latest.get(group);
+    this.latest.set(group, next);
+    if (before === undefined) return undefined;
+    if (before.kind !== next.kind) {
+      return `${this.column} ${JSON.stringify(next.text)} is ${KIND_NAMES[next.kind]} and cannot be ordered after ${JSON.stringify(before.text)}, ${KIND_NAMES[before.kind]}${where()}`;
+    }
+    if (next.number >= before.number) return undefined;
+    return `${this.column} goes backwards${where()}: ${JSON.stringify(next.text)} comes after ${JSON.stringify(before.text)}; causal windows need the rows in time order: sort the input by ${this.column} first`;
+  }
+}
