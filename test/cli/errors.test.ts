@@ -187,15 +187,18 @@ describe('parameter files', () => {
     });
   }
 
+  /** A second file merge can take, so that the first file's flaw is what it reports. */
+  const completeFit = tmp.file('complete-fit.json', params('[{"name":"a","count":2,"mean":1,"variance":1,"m2":2,"min":0,"max":2}]'));
+
   it('merge names a missing statistic and what merge needs', async () => {
     const file = tmp.file('no-count.json', params('[{"name":"a","mean":1,"variance":1}]'));
-    const r = await runFinorm(['merge', file, file]);
+    const r = await runFinorm(['merge', file, completeFit]);
     expectFailure(r, 1, `${file}: columns[0] ("a").count: missing; merge needs count, mean, m2, min and max (files written by finorm fit have them)`);
   });
 
   it('merge refuses a fractional count', async () => {
     const file = tmp.file('frac-count.json', params('[{"name":"a","count":2.5,"mean":1,"variance":1,"m2":1,"min":0,"max":2}]'));
-    const r = await runFinorm(['merge', file, file]);
+    const r = await runFinorm(['merge', file, completeFit]);
     expectFailure(r, 1, `${file}: columns[0] ("a").count: expected a whole number`);
   });
 

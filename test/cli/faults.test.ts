@@ -29,7 +29,8 @@ function expectUntouched(dir: string, previous: string): void {
 
 // 60,000 good rows (several blocks, so -o has been written to before the
 // failure) and then a value that is not a number.
-const goodRows = Array.from({ length: 60_000 }, (_, i) => `d${i},${i % 97},${(i * 7) % 101}`).join('\n');
+const isoDay = (i: number): string => new Date(Date.UTC(2000, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+const goodRows = Array.from({ length: 60_000 }, (_, i) => `${isoDay(i)},${i % 97},${(i * 7) % 101}`).join('\n');
 const lateError = tmp.file('late-error.csv', `date,a,b\n${goodRows}\nd,1,oops\n`);
 const LATE_ERROR_MESSAGE = `finorm: ${lateError}:60002: column "b": value "oops" is not a number\n`;
 

@@ -39,7 +39,11 @@ function start(args: string[], spoolDir: string, stdout: 'ignore' | 'pipe' = 'ig
 
 const header = 'date,px,vol\n';
 const someRows = (from: number, count: number): string =>
-  Array.from({ length: count }, (_, i) => `d${from + i},${(from + i) % 113},${((from + i) * 7) % 31}`).join('\n') + '\n';
+  Array.from({ length: count }, (_, i) => `${isoDay(from + i)},${(from + i) % 113},${((from + i) * 7) % 31}`).join('\n') + '\n';
+/** Day i after 2000-01-01, as an ISO date: the date column is in time order. */
+function isoDay(i: number): string {
+  return new Date(Date.UTC(2000, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+}
 
 /** A directory with the files a run may replace, each holding "previous". */
 function outputs(name: string, files: string[]): { dir: string; paths: string[] } {

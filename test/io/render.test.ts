@@ -23,7 +23,7 @@ function render(
   records: unknown[][],
   values: number[],
   format: Format = 'csv',
-  extra: { precision?: number; header?: boolean; delimiter?: string; quoteAll?: boolean } = {},
+  extra: { precision?: number; header?: boolean; delimiter?: string; quoteAll?: boolean; strings?: boolean } = {},
 ): string {
   const slotOf = new Int32Array(columns.length).fill(-1);
   features.forEach((column, slot) => (slotOf[column] = slot));
@@ -38,6 +38,7 @@ function render(
     slotOf,
     fieldOf,
     features: features.length,
+    numbersAsNumbers: !extra.strings,
     precision: extra.precision,
   };
   const writer = new RowWriter(layout, json ? 0 : delimiter.charCodeAt(0));
@@ -98,15 +99,28 @@ describe('CSV writer', () => {
 });
 
 describe('NDJSON writer', () => {
-  it('writes CSV fields as JSON strings exactly as JSON.stringify does', () => {
+  it('writes CSV fields as JSON strings exactly as JSON.stringify does, numbers as numbers and empty cells as null', () => {
+    const jsonNumber = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+    const cell = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 6 }).map((s) => s.replaceAll('\r\n', '\n')),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.constantFrom('02134', '+1', '.5', '1.', '-0', '0', '1e5', '1E+5', '-', '1e', '0x10', ' 1', '1 '),
+    );
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 6 }).map((s) => s.replaceAll('\r\n', '\n')), { minLength: 2, maxLength: 3 }), (cells) => {
+      fc.property(fc.array(cell, { minLength: 2, maxLength: 3 }), (cells) => {
         const columns = cells.map((_, i) => `c${i}`);
         const ours = render(columns, [], [cells], [], 'ndjson');
-        expect(ours).toBe(JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, cells[i]]))) + '\n');
+        const value = (text: string): string => (text === '' ? 'null' : jsonNumber.test(text) ? text : JSON.stringify(text));
+        expect(ours).toBe(`{${columns.map((c, i) => `${JSON.stringify(c)}:${value(cells[i])}`).join(',')}}\n`);
+        // And it is JSON.
+        expect(() => JSON.parse(ours) as unknown).not.toThrow();
       }),
       { numRuns: 1000, seed: 3 },
     );
+  });
+
+  it('writes CSV fields as JSON strings, numbers too, with --strings (empty cells are still null)', () => {
+    expect(render(['a', 'b', 'c'], [], [['1.5', '', 'x']], [], 'ndjson', { strings: true })).toBe('{"a":"1.5","b":null,"c":"x"}\n');
   });
 
   it('writes one object per line, null for missing, and leaves absent keys absent', () => {

@@ -19,7 +19,7 @@ const FEATURES = [2, 3, 4];
 const SLOT_OF = Int32Array.from([-1, -1, 0, 1, 2]);
 
 function transformJob(transform: TransformSpec, summarize = true, format: 'csv' | 'ndjson' = 'csv', precision?: number): JobSpec {
-  const output = { format, delimiter: 44, header: true, columns: COLUMNS, slotOf: SLOT_OF, fieldOf: Int32Array.from([0, 1, -1, -1, -1]), features: 3, precision };
+  const output = { format, delimiter: 44, header: true, columns: COLUMNS, slotOf: SLOT_OF, fieldOf: Int32Array.from([0, 1, -1, -1, -1]), features: 3, numbersAsNumbers: true, precision };
   return { kind: 'transform', transform, output, summarize, histogram: false };
 }
 
