@@ -8,7 +8,7 @@ export const ExitCode = {
   dataError: 1,
   /** Bad command line: unknown option, bad value, conflicting options. */
   usage: 2,
-  /** Rows were skipped under `--on-error skip` and the user asked for `--fail-on-skip`. */
+  /** Rows were skipped (or values made missing) under `--on-error skip` (`null`) and the user asked for `--fail-on-skip`. */
   skippedRows: 3,
   interrupted: 130,
   terminated: 143,

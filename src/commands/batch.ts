@@ -40,7 +40,8 @@ import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, tr
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { type RunSummary, columnSummaries, skippedRows } from '../report/summary.js';
+import { type RunSummary, badRowFacts, columnSummaries } from '../report/summary.js';
+import type { BadRowPolicy } from '../io/bad-rows.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import {
@@ -148,9 +149,8 @@ interface BatchOutcome {
   input: Input;
   transformed: TransformOutcome;
   epsilon: number;
-  /** Bad rows, when counted in an earlier pass than `input`'s. */
-  rowsSkipped?: number;
-  skipped?: RunSummary['skipped'];
+  /** Bad rows and values, when counted in an earlier pass than `input`'s. */
+  badRows?: BadRowPolicy;
   groups?: RunSummary['groups'];
   /** The passes before the transforming one. */
   earlierPasses: Execution[];
@@ -201,13 +201,12 @@ export const batchCommand: CommandSpec = {
     else outcome = await runTwoPass(sources, o);
 
     const { input, transformed } = outcome;
-    const rowsSkipped = outcome.rowsSkipped ?? input.rowsSkipped;
+    const badRows = outcome.badRows ?? input.badRows;
     const summary: RunSummary = {
       command: 'batch',
       rowsRead: input.rowsRead,
       rowsWritten: transformed.rowsWritten,
-      rowsSkipped,
-      skipped: outcome.skipped ?? skippedRows(input.badRows),
+      ...badRowFacts(badRows),
       epsilon: outcome.epsilon,
       columns: withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
       ...(outcome.groups ? { groups: outcome.groups } : {}),
@@ -215,7 +214,7 @@ export const batchCommand: CommandSpec = {
       execution: executionOf(...outcome.earlierPasses, transformed.execution),
     };
     await commitLast(transformed.output, () => deliverSummary(summary, o));
-    return rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+    return badRows.any && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };
 
@@ -429,8 +428,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       input,
       transformed,
       epsilon: o.epsilon,
-      rowsSkipped: fitting.rowsSkipped,
-      skipped: skippedRows(fitting.badRows),
+      badRows: fitting.badRows,
       earlierPasses,
     };
     const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;

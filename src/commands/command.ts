@@ -34,7 +34,7 @@ export function parseOptions<S extends z.ZodType>(
   if (result.success) {
     const data = result.data as { failOnSkip?: boolean; onError?: string };
     // Under the default (stop) a bad row already exits 1: the flag would silently do nothing.
-    if (data.failOnSkip === true && data.onError !== 'skip') throw new UsageError('--fail-on-skip needs --on-error skip');
+    if (data.failOnSkip === true && data.onError !== 'skip' && data.onError !== 'null') throw new UsageError('--fail-on-skip needs --on-error skip or null');
     return result.data;
   }
   const issue = result.error.issues[0];

@@ -10,7 +10,7 @@ import { formatParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
 import { deliverSummary } from '../report/report.js';
-import { columnSummaries, skippedRows } from '../report/summary.js';
+import { columnSummaries, badRowFacts } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { ddofOption, executionOf, generatorName, groupByOption, prepareFiles } from './shared.js';
@@ -69,8 +69,7 @@ export const fitCommand: CommandSpec = {
           command: 'fit',
           rowsRead: input.rowsRead,
           rowsWritten: 0,
-          rowsSkipped: input.rowsSkipped,
-          skipped: skippedRows(input.badRows),
+          ...badRowFacts(input.badRows),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
           ...(keys ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),
@@ -84,6 +83,6 @@ export const fitCommand: CommandSpec = {
       await sink.abort();
       throw error;
     }
-    return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+    return input.badRows.any && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };

@@ -6,7 +6,7 @@ import { readParamsFile } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { commitLast, transformRows } from '../pipeline/passes.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { columnSummaries, rowFacts, skippedRows } from '../report/summary.js';
+import { columnSummaries, rowFacts, badRowFacts } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
 import { clipOption, executionOf, prepareFiles, withClipped } from './shared.js';
@@ -68,14 +68,13 @@ export const layerCommand: CommandSpec = {
       command: 'layer',
       rowsRead: input.rowsRead,
       rowsWritten: outcome.rowsWritten,
-      rowsSkipped: input.rowsSkipped,
-      skipped: skippedRows(input.badRows),
+      ...badRowFacts(input.badRows),
       epsilon,
       columns: withClipped(columnSummaries(names, outcome.inputMoments, outcome.outputMoments), o.clip, outcome.clipped),
       rows: rowFacts(outcome.rowStats),
       execution: executionOf(outcome.execution),
     };
     await commitLast(outcome.output, () => deliverSummary(summary, o));
-    return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+    return input.badRows.any && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };

@@ -85,7 +85,7 @@ export const statsCommand: CommandSpec = {
       await sink.abort();
       throw error;
     }
-    return input.rowsSkipped > 0 && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
+    return input.badRows.any && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };
 
@@ -116,6 +116,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
         {
           rows: input.rowsRead,
           rowsSkipped: input.rowsSkipped,
+          ...(input.badRows.madeMissing > 0 ? { valuesMadeMissing: input.badRows.madeMissing } : {}),
           ddof: o.ddof,
           quantileRelativeAccuracy: RELATIVE_ACCURACY,
           columns: columns.map((c) => ({
@@ -149,7 +150,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
       })),
       ...(o.histogram ? [{ text: histogramText(c.histogram), align: 'left' as const }] : []),
     ]);
-    text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+    text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}${input.badRows.madeMissing > 0 ? `, ${input.badRows.madeMissing} values made missing` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
   }
   return text;
 }

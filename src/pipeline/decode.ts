@@ -1,7 +1,8 @@
 // Records → rows: the feature cells of a piece's records read into a
 // row-major Float64Array (NaN = missing), and every record that cannot be a
 // row (malformed, a wrong field count, a feature value that is not a number)
-// handed to the bad-row policy in line order. Under --on-error stop the first
+// handed to the bad-row policy in line order (under --on-error null a bad
+// value is made missing instead, its row kept). Under --on-error stop the first
 // bad row ends the piece: the rows before it are decoded, and its error is
 // returned for the caller to raise once they are done.
 
@@ -81,7 +82,7 @@ export class RowDecoder {
     const csv = piece instanceof NdjsonRecords ? undefined : piece;
     let kept = 0;
     for (let r = 0; r < limit; r++) {
-      const error = csv ? this.csvRow(csv, r, values, kept * h, source) : this.ndjsonRow(piece as NdjsonRecords, r, values, kept * h, source);
+      const error = csv ? this.csvRow(csv, r, values, kept * h, source, badRows) : this.ndjsonRow(piece as NdjsonRecords, r, values, kept * h, source, badRows);
       if (error !== undefined) {
         if (badRows.mode === 'stop') {
           rows.count = kept;
@@ -97,7 +98,7 @@ export class RowDecoder {
   }
 
   /** Record r of a CSV/TSV piece into values[base …]; the error that makes it a bad row, if any. */
-  private csvRow({ bytes, records }: CsvPiece, r: number, values: Float64Array, base: number, source: string): RowError | undefined {
+  private csvRow({ bytes, records }: CsvPiece, r: number, values: Float64Array, base: number, source: string, badRows: BadRowPolicy): RowError | undefined {
     const { features, width } = this;
     const h = features.length;
     const { fieldStart, fieldEnd, fieldFlags, firstField } = records;
@@ -126,7 +127,10 @@ export class RowDecoder {
       }
       if (value === Infinity) {
         const text = fieldText(bytes, records, f);
-        return new RowError(`value ${showValue(text)} ${explainNotANumber(text)}`, { file: source, line: records.line[r], column: this.table.names[j] });
+        const error = new RowError(`value ${showValue(text)} ${explainNotANumber(text)}`, { file: source, line: records.line[r], column: this.table.names[j] });
+        if (badRows.mode !== 'null') return error;
+        badRows.makeMissing(error);
+        value = NaN;
       }
       values[base + j] = value;
     }
@@ -151,7 +155,7 @@ export class RowDecoder {
   }
 
   /** Record r of an NDJSON piece into values[base …]: numbers must be JSON numbers (or null, or a missing token). */
-  private ndjsonRow(records: NdjsonRecords, r: number, values: Float64Array, base: number, source: string): RowError | undefined {
+  private ndjsonRow(records: NdjsonRecords, r: number, values: Float64Array, base: number, source: string, badRows: BadRowPolicy): RowError | undefined {
     const { features } = this;
     const width = records.columns.length;
     const message = records.errors.size > 0 ? records.errors.get(r) : undefined;
@@ -163,9 +167,14 @@ export class RowDecoder {
       else if (cell === null || cell === undefined || (typeof cell === 'string' && this.na.has(cell))) values[base + j] = NaN;
       else {
         const at = { file: source, line: records.line[r], column: this.table.names[j] };
-        if (typeof cell === 'string') return new RowError(`value ${showValue(cell)} is a JSON string, not a JSON number`, at);
         const kind = Array.isArray(cell) ? 'an array' : typeof cell === 'object' ? 'an object' : `a ${typeof cell}`;
-        return new RowError(`value ${showValue(JSON.stringify(cell))} is ${kind}, not a number`, at);
+        const error =
+          typeof cell === 'string'
+            ? new RowError(`value ${showValue(cell)} is a JSON string, not a JSON number`, at)
+            : new RowError(`value ${showValue(JSON.stringify(cell))} is ${kind}, not a number`, at);
+        if (badRows.mode !== 'null') return error;
+        badRows.makeMissing(error);
+        values[base + j] = NaN;
       }
     }
     return undefined;

@@ -128,6 +128,9 @@ export interface PieceResult {
   /** Bad rows skipped under --on-error skip: the first few, and how many. */
   skippedExamples: { detail: string; location: InputLocation }[];
   skippedCount: number;
+  /** Values made missing under --on-error null: the first few, and how many. */
+  missingExamples: { detail: string; location: InputLocation }[];
+  missingCount: number;
   /** The input's moments (statistics; transforms that summarize), and the output's. */
   moments?: ColumnMomentsState;
   outputMoments?: ColumnMomentsState;

@@ -35,7 +35,7 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
   const work: Work = job.kind === 'transform' ? new TransformWork(job, table, output) : new StatisticsWork(job, table);
 
   const process = (piece: Piece): PieceResult => {
-    const result: PieceResult = { id: piece.id, input: piece.bytes.buffer as ArrayBuffer, rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0 };
+    const result: PieceResult = { id: piece.id, input: piece.bytes.buffer as ArrayBuffer, rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0, missingExamples: [], missingCount: 0 };
     const spare = output.start(piece.spare);
     if (spare !== undefined) result.spare = spare;
     const badRows = new BadRowPolicy(table.onError);
@@ -75,12 +75,14 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
     result.output = output.take();
     result.skippedCount = badRows.skipped;
     result.skippedExamples = badRows.examples.map((error) => ({ detail: error.detail, location: error.location as InputLocation }));
+    result.missingCount = badRows.madeMissing;
+    result.missingExamples = badRows.missingExamples.map((error) => ({ detail: error.detail, location: error.location as InputLocation }));
     return result;
   };
 
   const finish = (): PieceResult | undefined => {
     if (!work.finishInput) return undefined;
-    const result: PieceResult = { id: -1, input: new ArrayBuffer(0), rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0 };
+    const result: PieceResult = { id: -1, input: new ArrayBuffer(0), rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0, missingExamples: [], missingCount: 0 };
     output.start(undefined);
     try {
       result.failure = work.finishInput();

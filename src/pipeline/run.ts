@@ -64,10 +64,12 @@ export async function runPipeline(
   const handle = async (result: PieceResult): Promise<void> => {
     if (result.input.byteLength > 0) buffers.give(result.input);
     if (result.spare !== undefined) buffers.give(result.spare);
-    if (result.skippedCount > 0) {
+    if (result.skippedCount > 0 || result.missingCount > 0) {
       input.badRows.handleMany(
         result.skippedExamples.map((e) => new RowError(e.detail, e.location)),
         result.skippedCount,
+        result.missingExamples.map((e) => new RowError(e.detail, e.location)),
+        result.missingCount,
       );
     }
     if (input.selection.features.length === 0 && (result.rows > 0 || result.skippedCount > 0 || result.failure?.kind === 'row')) {

@@ -83,7 +83,8 @@ function fittedTable(header: string[], rows: Cell[][], style: Style, width: numb
 /** The whole end-of-run summary, fitted to `width` columns. */
 export function renderSummary(summary: RunSummary, style: Style, width = 80): string {
   const out: string[] = [];
-  const skipped = summary.rowsSkipped > 0 ? `, ${style.yellow(`${summary.rowsSkipped} skipped`)}` : '';
+  let skipped = summary.rowsSkipped > 0 ? `, ${style.yellow(`${summary.rowsSkipped} skipped`)}` : '';
+  if (summary.valuesMadeMissing) skipped += `, ${style.yellow(`${summary.valuesMadeMissing} values made missing`)}`;
   // fit reads only: "0 written" would suggest that something went wrong.
   const writes = summary.rowsWritten > 0 || summary.columns.some((c) => c.output !== undefined);
   out.push(
@@ -148,6 +149,14 @@ export function renderSummary(summary: RunSummary, style: Style, width = 80): st
   }
   if (summary.rowsSkipped > summary.skipped.length) {
     out.push(style.yellow(`... and ${summary.rowsSkipped - summary.skipped.length} more skipped rows`));
+  }
+  for (const s of summary.madeMissing ?? []) {
+    const column = s.column !== undefined ? `: column ${JSON.stringify(s.column)}` : '';
+    out.push(style.yellow(`made missing ${s.file}:${s.line}${column}: ${s.reason}`));
+  }
+  const missingListed = summary.madeMissing?.length ?? 0;
+  if ((summary.valuesMadeMissing ?? 0) > missingListed) {
+    out.push(style.yellow(`... and ${(summary.valuesMadeMissing ?? 0) - missingListed} more values made missing`));
   }
   return out.join('\n') + '\n';
 }

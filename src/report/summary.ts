@@ -3,6 +3,7 @@
 
 import type { LayerRowStats } from '../core/layer.js';
 import type { ColumnMoments } from '../core/moments.js';
+import type { RowError } from '../errors.js';
 import type { BadRowPolicy } from '../io/bad-rows.js';
 import type { ColumnHistograms } from './distributions.js';
 import type { Histogram } from './histogram.js';
@@ -22,7 +23,10 @@ export interface RunSummary {
   rowsWritten: number;
   rowsSkipped: number;
   /** The first few skipped rows, with where and why. */
-  skipped: { file: string; line: number; column?: string; reason: string }[];
+  skipped: BadPlace[];
+  /** --on-error null: how many values were made missing (their rows kept), and the first few. */
+  valuesMadeMissing?: number;
+  madeMissing?: BadPlace[];
   epsilon?: number;
   columns: {
     name: string;
@@ -77,13 +81,27 @@ export function columnSummaries(
   }));
 }
 
-export function skippedRows(policy: BadRowPolicy): RunSummary['skipped'] {
-  return policy.examples.map((error) => ({
+/** Where a bad row or value is, and why it is bad. */
+export interface BadPlace {
+  file: string;
+  line: number;
+  column?: string;
+  reason: string;
+}
+
+function placesOf(errors: readonly RowError[]): BadPlace[] {
+  return errors.map((error) => ({
     file: error.location?.file ?? '',
     line: error.location?.line ?? 0,
     ...(error.location?.column !== undefined ? { column: error.location.column } : {}),
     reason: error.detail,
   }));
+}
+
+/** What the summary says of bad rows: how many were skipped and the first few; under --on-error null, the values made missing too. */
+export function badRowFacts(policy: BadRowPolicy): Pick<RunSummary, 'rowsSkipped' | 'skipped' | 'valuesMadeMissing' | 'madeMissing'> {
+  const facts = { rowsSkipped: policy.skipped, skipped: placesOf(policy.examples) };
+  return policy.madeMissing === 0 ? facts : { ...facts, valuesMadeMissing: policy.madeMissing, madeMissing: placesOf(policy.missingExamples) };
 }
 
 export function rowFacts(stats: LayerRowStats): NonNullable<RunSummary['rows']> {

@@ -275,3 +275,56 @@ describe('bad rows: --on-error skip', () => {
     expect(strict.code).toBe(3);
   });
 });
+
+describe('bad values: --on-error null', () => {
+  const input = 'date,px,vol\nd1,1,10\nd2,oops,20\nd3,3,30\nd4,1,2,extra\nd5,5,n.a.\n';
+
+  for (const threads of ['1', '2']) {
+    it(`makes a value that is not a number missing and keeps its row; skips a record of the wrong shape (threads ${threads})`, async () => {
+      const stats = `${tmp.dir}/null-${threads}.json`;
+      const r = await runFinorm(['batch', '-c', 'px,vol', '-e', '0', '--on-error', 'null', '--threads', threads, '--stats', stats, '--summary'], {
+        input,
+        env: { FINORM_PIECE_BYTES: '16' },
+      });
+      expect(r.code).toBe(0);
+      // px: 1, 3, 5 are present (mean 3, variance 8/3); vol: 10, 20, 30 (mean 20, variance 200/3).
+      const s = Math.sqrt(8 / 3);
+      const v = Math.sqrt(200 / 3);
+      expect(r.stdout.trim().split('\n').map((line) => line.split(','))).toEqual([
+        ['date', 'px', 'vol'],
+        ['d1', String(-2 / s), String(-10 / v)],
+        ['d2', '', '0'],
+        ['d3', '0', String(10 / v)],
+        ['d5', String(2 / s), ''],
+      ]);
+      type Place = { line: number; column?: string; reason: string };
+      const summary = JSON.parse(readFileSync(stats, 'utf8')) as {
+        rowsSkipped: number;
+        skipped: Place[];
+        valuesMadeMissing: number;
+        madeMissing: Place[];
+        execution: { passes: { piecesPerWorker: number[] }[] };
+      };
+      // With two threads the pieces were decoded on workers, and their counts came back to be merged.
+      const onWorkers = summary.execution.passes.some((pass) => pass.piecesPerWorker.some((n) => n > 0));
+      expect(onWorkers).toBe(threads === '2');
+      expect(summary.rowsSkipped).toBe(1);
+      expect(summary.skipped.map((x) => x.line)).toEqual([5]);
+      expect(summary.valuesMadeMissing).toBe(2);
+      expect(summary.madeMissing).toEqual([
+        { file: '<stdin>', line: 3, column: 'px', reason: 'value "oops" is not a number' },
+        { file: '<stdin>', line: 6, column: 'vol', reason: 'value "n.a." is not a number' },
+      ]);
+      expect(r.stderr).toMatch(/1 skipped, 2 values made missing/);
+      expect(r.stderr).toMatch(/made missing <stdin>:3: column "px": value "oops" is not a number/);
+    });
+  }
+
+  it('exits 3 with --fail-on-skip when a value was made missing, and makes NDJSON values missing too', async () => {
+    const strict = await runFinorm(['layer', '-c', 'px,vol', '--on-error', 'null', '--fail-on-skip', '-q'], { input: 'date,px,vol\nd1,1,x\n' });
+    expect(strict.code).toBe(3);
+    const ndjson = await runFinorm(['layer', '-c', 'a,b,c', '--on-error', 'null', '-e', '0'], { input: '{"a":1,"b":"2","c":3}\n' });
+    expect(ndjson.code).toBe(0);
+    expect(ndjson.stdout).toBe('{"a":-1,"b":null,"c":1}\n');
+  });
+});

@@ -107,7 +107,7 @@ describe('values read by the documented rule', () => {
 describe('options', () => {
   it('--fail-on-skip without --on-error skip is refused (it would do nothing)', async () => {
     const r = await runFinorm(['layer', '--fail-on-skip', '-q'], { input: 'a,b\n1,2\n' });
-    expectFailure(r, 2, '--fail-on-skip needs --on-error skip');
+    expectFailure(r, 2, '--fail-on-skip needs --on-error skip or null');
     expect(r.stdout).toBe('');
   });
 
