@@ -101,6 +101,32 @@ export const inputFilesArgument = {
   description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin',
 };
 
+/** The texts that mean "missing": for every column, and more for some columns (by name). */
+export interface MissingTokens {
+  all: ReadonlySet<string>;
+  byColumn: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+const DEFAULT_MISSING = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL'];
+
+/** --na values: `a,b` lists (the last replaces the default), `COLUMN=a,b` lists for one column. */
+function missingTokensOf(values: readonly string[]): MissingTokens {
+  let all: ReadonlySet<string> = new Set(DEFAULT_MISSING);
+  const byColumn = new Map<string, Set<string>>();
+  for (const value of values) {
+    const perColumn = /^([^=,]+)=(.*)$/s.exec(value);
+    if (perColumn === null) {
+      all = new Set(value.split(','));
+      continue;
+    }
+    const [, column, tokens] = perColumn;
+    const set = byColumn.get(column) ?? new Set<string>();
+    for (const token of tokens.split(',')) set.add(token);
+    byColumn.set(column, set);
+  }
+  return { all, byColumn };
+}
+
 // ---- the shared options, by bundle ---------------------------------------
 
 export const inputOptions = {
@@ -126,11 +152,13 @@ export const inputOptions = {
   },
   na: {
     flags: '--na <tokens>',
-    description: 'comma-separated texts that mean "missing" (replaces the default list)',
+    description:
+      'comma-separated texts that mean "missing", replacing the default list (empty, NA, N/A, NaN, nan, null, NULL); ' +
+      '`COLUMN=tokens` adds tokens for one column only (e.g. `PE10=0.0`); repeatable',
     group: 'Input',
-    default: ',NA,N/A,NaN,nan,null,NULL',
+    repeatable: true,
     complete: 'none',
-    schema: z.string().transform((text) => new Set(text.split(','))),
+    schema: z.array(z.string()).optional().transform((values) => missingTokensOf(values ?? [])),
   },
   onError: {
     flags: '--on-error <policy>',

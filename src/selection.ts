@@ -45,7 +45,7 @@ export function selectFeatures(
   columns: string[],
   request: SelectionRequest,
   sample: readonly Cell[][],
-  na: ReadonlySet<string>,
+  naOf: (column: number) => ReadonlySet<string>,
   jsonCells: boolean,
 ): FeatureSelection {
   let chosen: number[];
@@ -56,7 +56,7 @@ export function selectFeatures(
     // Only the first INFERENCE_ROWS rows decide, as documented, even when the
     // sample holds more (it is read in blocks).
     const inferenceRows = sample.slice(0, INFERENCE_ROWS);
-    chosen = columns.map((_, i) => i).filter((i) => looksNumeric(inferenceRows, i, na, jsonCells));
+    chosen = columns.map((_, i) => i).filter((i) => looksNumeric(inferenceRows, i, naOf(i), jsonCells));
   }
   if (request.exclude !== undefined) {
     const excluded = new Set(resolveColumns(request.exclude, columns, '--exclude'));

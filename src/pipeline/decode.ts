@@ -43,31 +43,36 @@ export interface CsvPiece {
 export class RowDecoder {
   private readonly features: Int32Array;
   private readonly width: number;
-  private readonly na: ReadonlySet<string>;
-  private readonly naBytes: Uint8Array[];
-  /** Some missing token reads as a number (a sentinel such as -999): look tokens up before parsing. */
-  private readonly numericNa: boolean;
-  private readonly emptyIsMissing: boolean;
+  /** Per feature slot: the texts that mean missing, as text and as bytes. */
+  private readonly na: ReadonlySet<string>[];
+  private readonly naBytes: Uint8Array[][];
+  /** Per slot: some missing token reads as a number (a sentinel such as -999 or 0.0): look tokens up before parsing. */
+  private readonly numericNa: Uint8Array;
+  private readonly emptyIsMissing: Uint8Array;
   /**
-   * For the tokenizer: each column's feature slot, or −1, when it may read
-   * plain decimals itself (not when a missing token is a number, which must
+   * For the tokenizer: each column's feature slot, or −1, where it may read
+   * plain decimals itself (not where a missing token is a number, which must
    * be looked up before parsing).
    */
-  readonly numberSlots: Int32Array | undefined;
-  private readonly readsNumbers: boolean;
+  readonly numberSlots: Int32Array;
+  /** Per slot: the values of the tokens that are numbers, for NDJSON numbers (whose text is gone). */
+  private readonly naNumbers: ReadonlySet<number>[];
+  /** Per slot: the tokenizer read its plain decimals. */
+  private readonly readByTokenizer: Uint8Array;
 
   constructor(private readonly table: TableLayout) {
     this.features = Int32Array.from(table.features);
     this.width = table.columns.length;
-    this.na = new Set(table.na);
-    this.naBytes = table.na.map((token) => encoder.encode(token));
-    this.numericNa = table.na.some((token) => !Number.isNaN(parseDecimal(token)));
-    this.emptyIsMissing = this.na.has('');
-    this.readsNumbers = !this.numericNa;
-    if (this.readsNumbers) {
-      this.numberSlots = new Int32Array(this.width).fill(-1);
-      table.features.forEach((column, slot) => ((this.numberSlots as Int32Array)[column] = slot));
-    }
+    this.na = table.na.map((tokens) => new Set(tokens));
+    this.naBytes = table.na.map((tokens) => tokens.map((token) => encoder.encode(token)));
+    this.numericNa = Uint8Array.from(table.na, (tokens) => (tokens.some((token) => !Number.isNaN(parseDecimal(token))) ? 1 : 0));
+    this.emptyIsMissing = Uint8Array.from(this.na, (tokens) => (tokens.has('') ? 1 : 0));
+    this.readByTokenizer = Uint8Array.from(this.numericNa, (numeric) => 1 - numeric);
+    this.naNumbers = table.na.map((tokens) => new Set(tokens.map((token) => parseDecimal(token)).filter((x) => !Number.isNaN(x))));
+    this.numberSlots = new Int32Array(this.width).fill(-1);
+    table.features.forEach((column, slot) => {
+      if (this.readByTokenizer[slot]) this.numberSlots[column] = slot;
+    });
   }
 
   /**
@@ -109,9 +114,10 @@ export class RowDecoder {
       return new RowError(`expected ${width} fields (as in the header), found ${firstField[r + 1] - first}`, { file: source, line: records.line[r] });
     }
     // The plain decimals the tokenizer read (numberSlots): only the other fields need a look here.
-    const numbers = this.readsNumbers && records.numbersRead ? records.numbers : undefined;
+    const numbers = records.numbersRead ? records.numbers : undefined;
+    const { readByTokenizer } = this;
     for (let j = 0; j < h; j++) {
-      let value = numbers !== undefined ? numbers[r * h + j] : NaN;
+      let value = numbers !== undefined && readByTokenizer[j] === 1 ? numbers[r * h + j] : NaN;
       if (value === value) {
         values[base + j] = value;
         continue;
@@ -119,11 +125,11 @@ export class RowDecoder {
       const f = first + features[j];
       const s = fieldStart[f];
       const e = fieldEnd[f];
-      if (e === s) value = this.emptyIsMissing ? NaN : Infinity;
-      else if (this.numericNa && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(bytes, s, e)) value = NaN;
+      if (e === s) value = this.emptyIsMissing[j] ? NaN : Infinity;
+      else if (this.numericNa[j] && (fieldFlags[f] & FIELD_ESCAPED) === 0 && this.isNaToken(j, bytes, s, e)) value = NaN;
       else {
         value = (fieldFlags[f] & FIELD_ESCAPED) === 0 ? parseDecimalBytes(bytes, s, e) : NaN;
-        if (value !== value || value === Infinity || value === -Infinity) value = this.missingOrBad(bytes, records, f);
+        if (value !== value || value === Infinity || value === -Infinity) value = this.missingOrBad(j, bytes, records, f);
       }
       if (value === Infinity) {
         const text = fieldText(bytes, records, f);
@@ -137,15 +143,15 @@ export class RowDecoder {
     return undefined;
   }
 
-  /** NaN if field f is a missing token; Infinity (the mark of a bad value) if it is not. */
-  private missingOrBad(bytes: Uint8Array, records: CsvRecords, f: number): number {
-    if ((records.fieldFlags[f] & FIELD_ESCAPED) !== 0) return this.na.has(fieldText(bytes, records, f)) ? NaN : Infinity;
-    return this.isNaToken(bytes, records.fieldStart[f], records.fieldEnd[f]) ? NaN : Infinity;
+  /** NaN if field f is a missing token of slot j; Infinity (the mark of a bad value) if it is not. */
+  private missingOrBad(j: number, bytes: Uint8Array, records: CsvRecords, f: number): number {
+    if ((records.fieldFlags[f] & FIELD_ESCAPED) !== 0) return this.na[j].has(fieldText(bytes, records, f)) ? NaN : Infinity;
+    return this.isNaToken(j, bytes, records.fieldStart[f], records.fieldEnd[f]) ? NaN : Infinity;
   }
 
-  private isNaToken(bytes: Uint8Array, start: number, end: number): boolean {
+  private isNaToken(j: number, bytes: Uint8Array, start: number, end: number): boolean {
     const length = end - start;
-    for (const token of this.naBytes) {
+    for (const token of this.naBytes[j]) {
       if (token.length !== length) continue;
       let same = true;
       for (let k = 0; k < length && same; k++) same = token[k] === bytes[start + k];
@@ -163,8 +169,8 @@ export class RowDecoder {
     const cells = records.cells;
     for (let j = 0; j < features.length; j++) {
       const cell = cells[r * width + features[j]];
-      if (typeof cell === 'number') values[base + j] = cell;
-      else if (cell === null || cell === undefined || (typeof cell === 'string' && this.na.has(cell))) values[base + j] = NaN;
+      if (typeof cell === 'number') values[base + j] = this.numericNa[j] && this.naNumbers[j].has(cell) ? NaN : cell;
+      else if (cell === null || cell === undefined || (typeof cell === 'string' && this.na[j].has(cell))) values[base + j] = NaN;
       else {
         const at = { file: source, line: records.line[r], column: this.table.names[j] };
         const kind = Array.isArray(cell) ? 'an array' : typeof cell === 'object' ? 'an object' : `a ${typeof cell}`;

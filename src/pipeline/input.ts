@@ -15,6 +15,7 @@ import { PIECE_BYTES, PieceBuffers, PieceReader, countLineFeeds } from '../io/pi
 import { type Format, type Source, firstInvalidUtf8, formatFromName, notUtf8 } from '../io/sources.js';
 import { isUtf8 } from 'node:buffer';
 import { type Cell, type FeatureSelection, INFERENCE_ROWS, resolveColumns, selectFeatures, selectionOf } from '../selection.js';
+import type { MissingTokens } from '../options.js';
 import type { TableLayout } from './job.js';
 
 /** The parsed values of the shared input and column options. */
@@ -22,7 +23,7 @@ export interface InputSettings {
   format?: Format | undefined;
   delimiter?: string | undefined;
   header: boolean;
-  na: ReadonlySet<string>;
+  na: MissingTokens;
   onError: OnError;
   columns?: string[] | undefined;
   exclude?: string[] | undefined;
@@ -83,7 +84,9 @@ export class Input {
     const input = new Input(sources, settings, tap);
     try {
       await input.readHeader();
+      input.checkMissingTokenColumns();
       input.selection = await input.decideFeatures(required);
+      input.checkMissingTokenFeatures();
     } catch (error) {
       await input.close();
       throw error;
@@ -99,7 +102,7 @@ export class Input {
       columns: this.columns,
       features: this.selection.features,
       names: this.selection.names,
-      na: [...this.settings.na],
+      na: this.selection.features.map((column) => [...this.missingTokensOf(column)]),
       onError: this.settings.onError,
     };
   }
@@ -189,6 +192,31 @@ export class Input {
     return undefined;
   }
 
+  /** The texts that mean "missing" in a column: the global list and the column's own (--na COLUMN=…). */
+  private missingTokensOf(column: number): ReadonlySet<string> {
+    const own = this.settings.na.byColumn.get(this.columns[column]);
+    return own === undefined ? this.settings.na.all : new Set([...this.settings.na.all, ...own]);
+  }
+
+  /** --na COLUMN=… names a column of the input. */
+  private checkMissingTokenColumns(): void {
+    for (const name of this.settings.na.byColumn.keys()) {
+      if (!this.columns.includes(name)) {
+        throw new UsageError(`--na ${name}=…: no column named ${JSON.stringify(name)}; the columns are: ${this.columns.join(', ')}`);
+      }
+    }
+  }
+
+  /** … and a feature: in a column that passes through, its tokens would change nothing. */
+  private checkMissingTokenFeatures(): void {
+    const features = new Set(this.selection.names);
+    for (const name of this.settings.na.byColumn.keys()) {
+      if (!features.has(name)) {
+        throw new UsageError(`--na ${name}=…: ${JSON.stringify(name)} is not a feature column (features: ${this.selection.names.join(', ')}); name it with -c`);
+      }
+    }
+  }
+
   /** The features: those a parameter file fixes, those named, or those inferred from the first rows. */
   private async decideFeatures(required: { names: string[]; file: string } | undefined): Promise<FeatureSelection> {
     const { settings, columns } = this;
@@ -202,7 +230,7 @@ export class Input {
       return selectionOf(columns, features);
     }
     const sample = settings.columns === undefined ? await this.sample() : [];
-    const selection = selectFeatures(columns, settings, sample, settings.na, this.format === 'ndjson');
+    const selection = selectFeatures(columns, settings, sample, (column) => this.missingTokensOf(column), this.format === 'ndjson');
     if (required) checkSameFeatures(selection, required.names, required.file);
     return selection;
   }

@@ -19,7 +19,8 @@ export interface TableLayout {
   features: number[];
   /** Names of the feature columns. */
   names: string[];
-  na: string[];
+  /** Per feature slot: the texts that mean "missing" there. */
+  na: string[][];
   onError: OnError;
 }
 

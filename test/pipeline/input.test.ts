@@ -27,7 +27,7 @@ function settingsOf(options: ReadOptions): InputSettings {
     format: options.format,
     delimiter: options.delimiter,
     header: options.header ?? true,
-    na: new Set(['', 'NA']),
+    na: { all: new Set(['', 'NA']), byColumn: new Map() },
     onError: options.badRows?.mode ?? 'stop',
   };
 }

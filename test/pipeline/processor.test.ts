@@ -25,7 +25,7 @@ function transformJob(transform: TransformSpec, summarize = true, format: 'csv' 
 
 function setupFor(job: JobSpec, onError: 'stop' | 'skip' = 'skip'): PieceSetup {
   return {
-    table: { format: 'csv', delimiter: 44, columns: COLUMNS, features: FEATURES, names: FEATURES.map((i) => COLUMNS[i]), na: ['', 'NA'], onError },
+    table: { format: 'csv', delimiter: 44, columns: COLUMNS, features: FEATURES, names: FEATURES.map((i) => COLUMNS[i]), na: FEATURES.map(() => ['', 'NA']), onError },
     job,
   };
 }
