@@ -40,7 +40,7 @@ import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, tr
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { type RunSummary, badRowFacts, columnSummaries } from '../report/summary.js';
+import { type RunSummary, badRowFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
 import type { BadRowPolicy } from '../io/bad-rows.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -156,6 +156,8 @@ interface BatchOutcome {
   earlierPasses: Execution[];
   /** Causal: the column whose time order was checked. */
   orderChecked?: string;
+  /** Grouped: each group's variances, per column (for the ε warning). */
+  groupVariances?: Float64Array[];
 }
 
 export const batchCommand: CommandSpec = {
@@ -208,7 +210,12 @@ export const batchCommand: CommandSpec = {
       rowsWritten: transformed.rowsWritten,
       ...badRowFacts(badRows),
       epsilon: outcome.epsilon,
-      columns: withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
+      columns: withEpsilonLarge(
+        withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
+        outcome.epsilon,
+        outcome.groupVariances,
+      ),
+      ...(outcome.groupVariances !== undefined ? { epsilonCheckedPerGroup: true } : {}),
       ...(outcome.groups ? { groups: outcome.groups } : {}),
       ...(outcome.orderChecked !== undefined ? { orderChecked: outcome.orderChecked } : {}),
       execution: executionOf(...outcome.earlierPasses, transformed.execution),
@@ -314,7 +321,13 @@ async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<Batc
     throw error;
   }
   const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
-  return { input, transformed, epsilon: o.epsilon, earlierPasses: [], ...(groups ? { groups } : {}) };
+  const groupVariances = variancesOf(transformed.groups.values(), o.ddof);
+  return { input, transformed, epsilon: o.epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
+}
+
+/** Each group's variance of each column (0 where it has no spread or no value). */
+function variancesOf(groups: Iterable<GroupFit>, ddof: 0 | 1): Float64Array[] {
+  return Array.from(groups, (g) => Float64Array.from({ length: g.moments.width }, (_, j) => (g.moments.count[j] > ddof ? g.moments.variance(j, ddof) : 0)));
 }
 
 /** One pass with the statistics of a parameter file (per group if it has groups). */
@@ -345,7 +358,9 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const spec: TransformSpec = { kind: 'batch-groups', groups: keys, scalings, fallback: o.unseen === 'global' ? global : undefined, paramsFile: file, clip };
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
-  return { input, transformed, epsilon, earlierPasses: [], ...(groups ? { groups } : {}) };
+  // The file's variances, from the forward transforms' √(var + ε) (with --inverse the input is normalized: no warning).
+  const groupVariances = o.inverse ? undefined : [...fitted.values()].map((s) => Float64Array.from(s.denominator, (d) => Math.max(0, d * d - epsilon)));
+  return { input, transformed, epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
 }
 
 /** The group-by columns of a run with --params: the file's, which --group-by (if given) must repeat. */
@@ -433,6 +448,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     };
     const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;
     if (facts) outcome.groups = facts;
+    if (keys) outcome.groupVariances = variancesOf(groups.values(), o.ddof);
     return outcome;
   } finally {
     await spool?.remove();

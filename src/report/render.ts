@@ -3,7 +3,7 @@
 // yellow. Colours come from the style the caller chose (terminal.ts).
 
 import type { Histogram } from './histogram.js';
-import type { ColumnSummary, RunSummary } from './summary.js';
+import { type ColumnSummary, EPSILON_SHARE_WARNED, type RunSummary } from './summary.js';
 import type { Style } from './terminal.js';
 
 /**
@@ -132,10 +132,19 @@ export function renderSummary(summary: RunSummary, style: Style, width = 80): st
     if (c.input.count > 1 && c.input.std === 0) out.push(style.yellow(`column ${JSON.stringify(c.name)} is constant`));
     const variance = c.input.std === null ? 0 : c.input.std * c.input.std;
     const epsilon = summary.epsilon ?? 0;
-    if (summary.command !== 'layer' && !summary.groups && variance > 0 && epsilon >= 0.01 * variance) {
+    const outputStd = c.output?.std === undefined || c.output.std === null ? '' : ` (output std ${humanNumber(c.output.std)})`;
+    if (c.epsilonLarge !== undefined) {
+      const { groups, of } = c.epsilonLarge;
       out.push(
         style.yellow(
-          `ε = ${humanNumber(epsilon)} is large next to the variance of ${JSON.stringify(c.name)} (${humanNumber(variance)}): its output std shrinks to ${humanNumber(Math.sqrt(variance / (variance + epsilon)))}; scale the column or lower -e`,
+          `ε = ${humanNumber(epsilon)} is large next to the variance of ${JSON.stringify(c.name)} in ${groups} of ${of} groups: their output std shrinks by 0.5% or more${outputStd}; scale the column or lower -e`,
+        ),
+      );
+    } else if (summary.command !== 'layer' && !summary.epsilonCheckedPerGroup && variance > 0 && epsilon >= EPSILON_SHARE_WARNED * variance) {
+      // Without per-group variances (no groups, or causal windows), the column's own variance stands for them.
+      out.push(
+        style.yellow(
+          `ε = ${humanNumber(epsilon)} is large next to the variance of ${JSON.stringify(c.name)} (${humanNumber(variance)}): its output std shrinks to about ${humanNumber(Math.sqrt(variance / (variance + epsilon)))}${outputStd}; scale the column or lower -e`,
         ),
       );
     }

@@ -33,11 +33,15 @@ export interface RunSummary {
     input: ColumnSummary;
     output?: ColumnSummary;
     clipped?: number;
+    /** Grouped runs: in how many of the groups ε is large next to the column's variance (at least 1% of it, std shrinking by 0.5% or more). */
+    epsilonLarge?: { groups: number; of: number };
     /** --histogram: the column's distribution before and after normalizing. */
     histogram?: ColumnHistograms;
   }[];
   /** Causal runs: the column whose values were checked never to go backwards within a group. */
   orderChecked?: string;
+  /** Grouped runs: each group's variances were checked against ε (`columns[].epsilonLarge` says where ε is large). */
+  epsilonCheckedPerGroup?: boolean;
   /** --group-by: how many groups, and the smallest (its group-by values and row count). */
   groups?: { count: number; smallest: { name: string; rows: number } };
   /** How the run was carried out: threads that processed pieces (1 = the main thread alone), pieces, and each pass over the input. */
@@ -136,4 +140,28 @@ export function summaryJson(summary: RunSummary): string {
 
 export function histogramJson(h: Histogram): { bars: string; scale: 'log' | 'linear' } {
   return { bars: h.bars, scale: h.log ? 'log' : 'linear' };
+}
+
+/** ε at least this share of a variance shrinks the output std by 0.5% or more: worth a warning. */
+export const EPSILON_SHARE_WARNED = 0.01;
+
+/**
+ * Grouped runs: for each column, in how many groups ε is large next to the
+ * group's variance (groups without spread, variance 0, are not counted:
+ * they are written as β whatever ε is).
+ */
+export function withEpsilonLarge<T extends object>(
+  columns: T[],
+  epsilon: number,
+  groupVariances: readonly ArrayLike<number>[] | undefined,
+): (T & { epsilonLarge?: { groups: number; of: number } })[] {
+  if (groupVariances === undefined || epsilon <= 0) return columns;
+  return columns.map((column, j) => {
+    let groups = 0;
+    for (const variances of groupVariances) {
+      const v = variances[j];
+      if (v > 0 && epsilon >= EPSILON_SHARE_WARNED * v) groups++;
+    }
+    return groups === 0 ? column : { ...column, epsilonLarge: { groups, of: groupVariances.length } };
+  });
 }

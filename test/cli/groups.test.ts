@@ -109,6 +109,32 @@ describe('batch --group-by', () => {
     expect(summary.groups.count).toBe(3);
     expect(summary.groups.smallest).toEqual({ name: 'ticker "CCC"', rows: 1 });
   });
+
+  it('says in how many groups ε is large next to the variance, in every grouped mode', async () => {
+    // Group A: returns of about 1% a day (variance 1e-4 or more: ε = 1e-5 is 10% of it and more);
+    // group B: prices (variance in the hundreds: ε is nothing to it).
+    const lines = ['date,ticker,x'];
+    for (let d = 1; d <= 9; d++) lines.push(`2024-01-0${d},A,${(d % 3) / 100}`, `2024-01-0${d},B,${100 + d * d}`);
+    const input = tmp.file('eps-groups.csv', lines.join('\n') + '\n');
+    const sorted = tmp.file('eps-groups-sorted.csv', [lines[0], ...lines.slice(1).filter((l) => l.includes(',A,')), ...lines.slice(1).filter((l) => l.includes(',B,'))].join('\n') + '\n');
+    const fitted = tmp.file('eps-groups.json', (await runFinorm(['fit', '-g', 'ticker', input])).stdout);
+    const runs: [string, string[]][] = [
+      ['two passes', ['batch', '-g', 'ticker', input]],
+      ['--sorted', ['batch', '-g', 'ticker', '--sorted', sorted]],
+      ['--params', ['batch', '--params', fitted, input]],
+    ];
+    for (const [mode, args] of runs) {
+      const stats = `${tmp.dir}/eps-${mode.replace(/\W/g, '')}.json`;
+      const r = await runFinorm([...args, '--summary', '--stats', stats]);
+      expect(r.code, mode).toBe(0);
+      expect(r.stderr, mode).toMatch(/ε = 1e-5 is large next to the variance of "x" in 1 of 2 groups: their output std shrinks by 0\.5% or more \(output std [\d.]+\)/);
+      const summary = JSON.parse(readFileSync(stats, 'utf8')) as { columns: { epsilonLarge?: { groups: number; of: number } }[] };
+      expect(summary.columns[0].epsilonLarge, mode).toEqual({ groups: 1, of: 2 });
+    }
+    // Causal windows have no fixed group variance: the column's own stands for it.
+    const causal = await runFinorm(['batch', '--expanding', '-c', 'x', '--summary', tmp.file('eps-causal.csv', 'date,x\n2024-01-01,0.01\n2024-01-02,0.02\n2024-01-03,0\n')]);
+    expect(causal.stderr).toMatch(/ε = 1e-5 is large next to the variance of "x" \(6\.6667e-5\): its output std shrinks to about 0\.93/);
+  });
 });
 
 describe('fit --group-by, batch --params, merge', () => {
