@@ -175,7 +175,7 @@ describe('summary content', () => {
     // px: 1, 3, 10: mean 14/3, population std √(110/3 − (14/3)²) = √(134/9) = 3.8586.
     expect(r.stderr).toMatch(/px\s+3\s+0\s+4\.6667\s+3\.8586\s+1\s+10/);
     expect(r.stderr).toMatch(/column "flat" is constant/);
-    expect(r.stderr).toMatch(/ε = 1e-5 is large next to the variance of "tiny" \(6\.6667e-7\): its output std shrinks to 0\.25/);
+    expect(r.stderr).toMatch(/ε = 1e-5 is large next to the variance of "tiny" \(6\.6667e-7\): its output std shrinks to about 0\.25/);
     const grouped = await runFinorm(['batch', '--summary', '-g', 'ticker', input]);
     expect(grouped.stderr).toMatch(/2 groups; the smallest, ticker "B", has 1 row/);
   });
