@@ -18,6 +18,8 @@ export interface FeatureSelection {
   names: string[];
   /** For each column: its position among the features, or −1 if it passes through. */
   slotOf: Int32Array;
+  /** Inferred features only: the numeric columns left out, and why (keys, dates, index, --exclude, --group-by). */
+  leftOut: { name: string; reason: string }[];
 }
 
 export interface SelectionRequest {
@@ -33,13 +35,38 @@ export function selectionOf(columns: string[], features: number[]): FeatureSelec
   const sorted = [...new Set(features)].sort((a, b) => a - b);
   const slotOf = new Int32Array(columns.length).fill(-1);
   sorted.forEach((column, slot) => (slotOf[column] = slot));
-  return { columns, features: sorted, names: sorted.map((i) => columns[i]), slotOf };
+  return { columns, features: sorted, names: sorted.map((i) => columns[i]), slotOf, leftOut: [] };
+}
+
+/** Names of identifier columns (case-insensitive), besides `…_id`, `… id` and `fooId`. */
+const KEY_NAMES = new Set(['id', 'permno', 'permco', 'lpermno', 'cusip', 'gvkey', 'cik', 'sic', 'naics', 'secid', 'index', 'unnamed: 0']);
+
+/**
+ * Why an integer column of the sample is a key rather than a feature, if it
+ * is one: named like an identifier (pandas' index column, `Unnamed: 0`,
+ * included), or all its values dates written as yyyymmdd. Values alone do
+ * not make a key: 1, 2, 3, … is as often a feature (a step, a count) as an
+ * index, and market caps are distinct integers too.
+ */
+export function keyReason(name: string, values: readonly number[]): string | undefined {
+  if (values.length === 0 || !values.every(Number.isInteger)) return undefined;
+  if (KEY_NAMES.has(name.toLowerCase()) || /(^|[_\s.-])id$/i.test(name) || /[a-z]Id$/.test(name)) return 'named like an identifier';
+  if (values.every(isYyyymmdd)) return 'yyyymmdd dates';
+  return undefined;
+}
+
+function isYyyymmdd(v: number): boolean {
+  if (v < 18000101 || v > 22001231) return false;
+  const month = Math.floor(v / 100) % 100;
+  const day = v % 100;
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 /**
  * Resolves --columns/--exclude against the header. Without --columns, the
  * features are the columns whose present values in `sample` are all numbers
- * (and that have at least one).
+ * (and that have at least one), except keys (keyReason): those are named in
+ * `leftOut`, with the columns --exclude and --group-by keep out.
  */
 export function selectFeatures(
   columns: string[],
@@ -49,6 +76,7 @@ export function selectFeatures(
   jsonCells: boolean,
 ): FeatureSelection {
   let chosen: number[];
+  const leftOut: FeatureSelection['leftOut'] = [];
   if (request.columns !== undefined) {
     if (request.columns.length === 0) throw new UsageError('--columns: the list is empty; name at least one column');
     chosen = resolveColumns(request.columns, columns, '--columns');
@@ -56,12 +84,19 @@ export function selectFeatures(
     // Only the first INFERENCE_ROWS rows decide, as documented, even when the
     // sample holds more (it is read in blocks).
     const inferenceRows = sample.slice(0, INFERENCE_ROWS);
-    chosen = columns.map((_, i) => i).filter((i) => looksNumeric(inferenceRows, i, naOf(i), jsonCells));
+    const numeric = columns.map((_, i) => i).filter((i) => looksNumeric(inferenceRows, i, naOf(i), jsonCells));
+    chosen = [];
+    for (const i of numeric) {
+      const reason = keyReason(columns[i], presentNumbers(inferenceRows, i, naOf(i)));
+      if (reason === undefined) chosen.push(i);
+      else leftOut.push({ name: columns[i], reason });
+    }
   }
   if (request.exclude !== undefined) {
     const excluded = new Set(resolveColumns(request.exclude, columns, '--exclude'));
     const before = chosen;
     chosen = chosen.filter((i) => !excluded.has(i));
+    if (request.columns === undefined) for (const i of before) if (excluded.has(i)) leftOut.push({ name: columns[i], reason: '--exclude' });
     if (before.length > 0 && chosen.length === 0) {
       throw new UsageError(`--exclude leaves no feature columns: it excludes every one of ${before.map((i) => JSON.stringify(columns[i])).join(', ')}`);
     }
@@ -74,11 +109,23 @@ export function selectFeatures(
     }
     const before = chosen;
     chosen = chosen.filter((i) => !groups.has(i));
+    for (const i of before) if (groups.has(i)) leftOut.push({ name: columns[i], reason: 'a --group-by column' });
     if (before.length > 0 && chosen.length === 0) {
       throw new UsageError(`no feature columns: the only numeric ones, ${before.map((i) => JSON.stringify(columns[i])).join(', ')}, are --group-by columns; name the features with --columns`);
     }
   }
-  return selectionOf(columns, chosen);
+  return { ...selectionOf(columns, chosen), leftOut };
+}
+
+/** The present values of column i in the sample, as numbers (the column looks numeric). */
+function presentNumbers(sample: readonly Cell[][], column: number, na: ReadonlySet<string>): number[] {
+  const values: number[] = [];
+  for (const record of sample) {
+    const cell = record[column];
+    if (typeof cell === 'number') values.push(cell);
+    else if (typeof cell === 'string' && !na.has(cell)) values.push(parseDecimal(cell));
+  }
+  return values;
 }
 
 function looksNumeric(sample: readonly Cell[][], column: number, na: ReadonlySet<string>, jsonCells: boolean): boolean {

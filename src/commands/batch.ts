@@ -40,7 +40,7 @@ import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, tr
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { type RunSummary, badRowFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
+import { type RunSummary, badRowFacts, featureFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
 import type { BadRowPolicy } from '../io/bad-rows.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -151,6 +151,8 @@ interface BatchOutcome {
   epsilon: number;
   /** Bad rows and values, when counted in an earlier pass than `input`'s. */
   badRows?: BadRowPolicy;
+  /** The features, when an earlier pass than `input`'s chose them (and knows what it left out). */
+  chosenBy?: Input;
   groups?: RunSummary['groups'];
   /** The passes before the transforming one. */
   earlierPasses: Execution[];
@@ -209,6 +211,7 @@ export const batchCommand: CommandSpec = {
       rowsRead: input.rowsRead,
       rowsWritten: transformed.rowsWritten,
       ...badRowFacts(badRows),
+      ...featureFacts((outcome.chosenBy ?? input).selection),
       epsilon: outcome.epsilon,
       columns: withEpsilonLarge(
         withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
@@ -444,6 +447,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       transformed,
       epsilon: o.epsilon,
       badRows: fitting.badRows,
+      chosenBy: fitting,
       earlierPasses,
     };
     const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;

@@ -117,6 +117,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
           rows: input.rowsRead,
           rowsSkipped: input.rowsSkipped,
           ...(input.badRows.madeMissing > 0 ? { valuesMadeMissing: input.badRows.madeMissing } : {}),
+          ...(input.selection.leftOut.length > 0 ? { leftOut: input.selection.leftOut } : {}),
           ddof: o.ddof,
           quantileRelativeAccuracy: RELATIVE_ACCURACY,
           columns: columns.map((c) => ({

@@ -114,6 +114,9 @@ export function renderSummary(summary: RunSummary, style: Style, width = 80): st
   }
   const histograms = histogramTable(summary, style, width);
   if (histograms !== undefined) out.push(histograms);
+  if (summary.leftOut !== undefined) {
+    out.push(`numeric columns left out: ${summary.leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c to normalize them`);
+  }
   if (summary.orderChecked !== undefined) out.push(`time order checked: ${summary.orderChecked} never goes backwards within a group`);
   if (summary.groups) {
     const { count, smallest } = summary.groups;

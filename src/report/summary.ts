@@ -5,6 +5,7 @@ import type { LayerRowStats } from '../core/layer.js';
 import type { ColumnMoments } from '../core/moments.js';
 import type { RowError } from '../errors.js';
 import type { BadRowPolicy } from '../io/bad-rows.js';
+import type { FeatureSelection } from '../selection.js';
 import type { ColumnHistograms } from './distributions.js';
 import type { Histogram } from './histogram.js';
 
@@ -38,6 +39,8 @@ export interface RunSummary {
     /** --histogram: the column's distribution before and after normalizing. */
     histogram?: ColumnHistograms;
   }[];
+  /** Inferred features: the numeric columns left out, and why (keys, dates, an index, --exclude, --group-by). */
+  leftOut?: { name: string; reason: string }[];
   /** Causal runs: the column whose values were checked never to go backwards within a group. */
   orderChecked?: string;
   /** Grouped runs: each group's variances were checked against ε (`columns[].epsilonLarge` says where ε is large). */
@@ -164,4 +167,9 @@ export function withEpsilonLarge<T extends object>(
     }
     return groups === 0 ? column : { ...column, epsilonLarge: { groups, of: groupVariances.length } };
   });
+}
+
+/** What the summary says of the feature choice: the numeric columns left out, when there are some. */
+export function featureFacts(selection: FeatureSelection): Pick<RunSummary, 'leftOut'> {
+  return selection.leftOut.length === 0 ? {} : { leftOut: selection.leftOut };
 }
