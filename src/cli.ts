@@ -37,7 +37,10 @@ export function loadCommands(names: readonly string[] = commandNames): Promise<C
 
 /** The examples of `finorm --help`: real commands on the bundled fixtures. */
 export const programExamples: { command: string; explanation: string }[] = [
-  { command: 'finorm layer fixtures/sp500-sample.csv', explanation: 'normalize each row across its numeric columns' },
+  {
+    command: "finorm layer -c '52 Week Low,Price,52 Week High' fixtures/sp500-sample.csv",
+    explanation: 'each price against its own 52-week range (layer: comparable columns of a row)',
+  },
   {
     command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
     explanation: 'z-score two columns within each sector',

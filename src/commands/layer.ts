@@ -40,7 +40,10 @@ export const layerCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm layer fixtures/sp500-sample.csv', explanation: 'normalize every numeric column of each row' },
+    {
+      command: "finorm layer -c '52 Week Low,Price,52 Week High' fixtures/sp500-sample.csv",
+      explanation: 'each price against its own 52-week low and high (the columns of a row must be comparable)',
+    },
     {
       command: 'finorm layer -c Price,Earnings/Share,Price/Book -e 1e-6 fixtures/sp500-sample.csv',
       explanation: 'normalize three columns per row with ε = 1e-6',
@@ -72,7 +75,7 @@ export const layerCommand: CommandSpec = {
       ...featureFacts(input.selection),
       epsilon,
       columns: withClipped(columnSummaries(names, outcome.inputMoments, outcome.outputMoments), o.clip, outcome.clipped),
-      rows: rowFacts(outcome.rowStats),
+      rows: rowFacts(outcome.rowStats, names, outcome.rowsWritten),
       execution: executionOf(outcome.execution),
     };
     await commitLast(outcome.output, () => deliverSummary(summary, o));

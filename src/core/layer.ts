@@ -15,12 +15,76 @@ export class LayerRowStats {
   /** Distribution of the per-row σ over rows with at least one present value. */
   readonly sigma = new ColumnMoments(1);
 
+  /** Per column: the rows whose spread that one column makes (dominantColumn); counted when a summary is wanted. */
+  dominatedBy: number[] = [];
+
   /** Adds the facts of another part of the same input (rows normalized elsewhere). */
-  merge(other: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMoments }): void {
+  merge(other: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMoments; dominatedBy: readonly number[] }): void {
     this.zeroVarianceRows += other.zeroVarianceRows;
     this.emptyRows += other.emptyRows;
     this.sigma.merge(other.sigma);
+    other.dominatedBy.forEach((rows, j) => (this.dominatedBy[j] = (this.dominatedBy[j] ?? 0) + rows));
   }
+
+  /** Counts, for each of `rows` rows, the column that dominates it, if one does. */
+  countDominated(input: Float64Array, rows: number, width: number): void {
+    for (let r = 0, base = 0; r < rows; r++, base += width) {
+      const j = dominantColumn(input, base, width);
+      if (j >= 0) this.dominatedBy[j] = (this.dominatedBy[j] ?? 0) + 1;
+    }
+  }
+}
+
+/** The others' spread below this share of the row's: one column makes the row's σ. */
+const DOMINANCE_SHARE = 0.01;
+
+/**
+ * The column that makes a row's spread by itself, or −1: the one farthest
+ * from the row's mean, when the other values, about their own mean, hold
+ * less than 1% of the row's sum of squared deviations (at least 3 values).
+ * Then the layer-normalized row says little but which side of the others
+ * that column is on (a market cap among ratios). Values are divided by the
+ * largest magnitude first, so squares neither overflow nor underflow.
+ */
+export function dominantColumn(input: Float64Array, base: number, width: number): number {
+  let present = 0;
+  let largest = 0;
+  for (let j = 0; j < width; j++) {
+    const a = input[base + j];
+    if (a !== a) continue;
+    present++;
+    if (Math.abs(a) > largest) largest = Math.abs(a);
+  }
+  if (present < 3 || largest === 0) return -1;
+  let sum = 0;
+  for (let j = 0; j < width; j++) {
+    const a = input[base + j];
+    if (a === a) sum += a / largest;
+  }
+  const mean = sum / present;
+  let far = -1;
+  let farthest = -1;
+  let squares = 0;
+  for (let j = 0; j < width; j++) {
+    const a = input[base + j];
+    if (a !== a) continue;
+    const d = a / largest - mean;
+    squares += d * d;
+    if (Math.abs(d) > farthest) {
+      farthest = Math.abs(d);
+      far = j;
+    }
+  }
+  if (squares === 0) return -1;
+  const othersMean = (sum - input[base + far] / largest) / (present - 1);
+  let others = 0;
+  for (let j = 0; j < width; j++) {
+    const a = input[base + j];
+    if (a !== a || j === far) continue;
+    const d = a / largest - othersMean;
+    others += d * d;
+  }
+  return others < DOMINANCE_SHARE * squares ? far : -1;
 }
 
 // Rows whose largest magnitude is outside [2^-500, 2^500] are scaled by a

@@ -142,7 +142,7 @@ export interface PieceResult {
    */
   newGroups?: string[];
   clipped?: Float64Array;
-  rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState };
+  rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState; dominatedBy: number[] };
 }
 
 /**

@@ -97,8 +97,8 @@ export async function transformRows(
       if (result.outputMoments) outcome.outputMoments.merge(ColumnMoments.fromState(result.outputMoments));
       if (result.clipped) for (let j = 0; j < width; j++) outcome.clipped[j] += result.clipped[j];
       if (result.rowStats) {
-        const { zeroVarianceRows, emptyRows, sigma } = result.rowStats;
-        outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma) });
+        const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = result.rowStats;
+        outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma), dominatedBy });
       }
       if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
       outcome.rowsWritten += result.rows;

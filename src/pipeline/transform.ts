@@ -87,6 +87,8 @@ export class TransformWork implements Work {
           processed = Math.floor(overflow / width);
           failure = { kind: 'overflow', location: block.locate(processed, overflow % width) };
         }
+        // Only for a summary: it costs a pass over the row.
+        if (this.job.summarize) (this.rowStats as LayerRowStats).countDominated(values, processed, width);
         break;
       }
       case 'batch': {
@@ -252,7 +254,10 @@ export class TransformWork implements Work {
 
   finishPiece(result: PieceResult): void {
     result.clipped = this.clipping.counts;
-    if (this.rowStats) result.rowStats = { zeroVarianceRows: this.rowStats.zeroVarianceRows, emptyRows: this.rowStats.emptyRows, sigma: this.rowStats.sigma.state() };
+    if (this.rowStats) {
+      const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = this.rowStats;
+      result.rowStats = { zeroVarianceRows, emptyRows, sigma: sigma.state(), dominatedBy };
+    }
     if (this.inputMoments) result.moments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
     if (this.groups) result.newGroups = this.groups.takeNew();

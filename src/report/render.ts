@@ -130,6 +130,13 @@ export function renderSummary(summary: RunSummary, style: Style, width = 80): st
     );
     if (r.zeroVariance > 0) out.push(style.yellow(`${r.zeroVariance} rows with zero variance (written as β)`));
     if (r.noFeatures > 0) out.push(style.yellow(`${r.noFeatures} rows with no feature value (passed through)`));
+    if (r.dominatedBy) {
+      out.push(
+        style.yellow(
+          `column ${JSON.stringify(r.dominatedBy.column)} alone makes the spread of ${r.dominatedBy.rows} of ${summary.rowsWritten} rows: their normalized values say little but which side of the others it is on; normalize comparable columns (-c), or batch-normalize first`,
+        ),
+      );
+    }
   }
   for (const c of summary.columns) {
     if (c.input.count > 1 && c.input.std === 0) out.push(style.yellow(`column ${JSON.stringify(c.name)} is constant`));

@@ -58,6 +58,8 @@ export interface RunSummary {
     zeroVariance: number;
     noFeatures: number;
     sigma: { min: number | null; mean: number | null; max: number | null };
+    /** The column that alone makes the spread of most rows (its own outlier among the features), if one does. */
+    dominatedBy?: { column: string; rows: number };
   };
 }
 
@@ -111,10 +113,10 @@ export function badRowFacts(policy: BadRowPolicy): Pick<RunSummary, 'rowsSkipped
   return policy.madeMissing === 0 ? facts : { ...facts, valuesMadeMissing: policy.madeMissing, madeMissing: placesOf(policy.missingExamples) };
 }
 
-export function rowFacts(stats: LayerRowStats): NonNullable<RunSummary['rows']> {
+export function rowFacts(stats: LayerRowStats, names: readonly string[], rows: number): NonNullable<RunSummary['rows']> {
   const s = stats.sigma;
   const some = s.count[0] > 0;
-  return {
+  const facts: NonNullable<RunSummary['rows']> = {
     zeroVariance: stats.zeroVarianceRows,
     noFeatures: stats.emptyRows,
     sigma: {
@@ -123,6 +125,13 @@ export function rowFacts(stats: LayerRowStats): NonNullable<RunSummary['rows']> 
       max: some ? s.max[0] : null,
     },
   };
+  // One column making the spread of most rows: worth a warning.
+  let top = -1;
+  stats.dominatedBy.forEach((count, j) => {
+    if (count > 0 && (top < 0 || count > stats.dominatedBy[top])) top = j;
+  });
+  if (top >= 0 && stats.dominatedBy[top] > rows / 2) facts.dominatedBy = { column: names[top], rows: stats.dominatedBy[top] };
+  return facts;
 }
 
 export function summaryJson(summary: RunSummary): string {

@@ -110,7 +110,7 @@ describe('help', () => {
     const top = await runFinorm(['--help']);
     expect(top.code).toBe(0);
     for (const name of ['layer', 'batch', 'fit', 'stats', 'merge', 'completion']) expect(top.stdout).toMatch(new RegExp(`\\n\\s+${name}\\b`));
-    expect(top.stdout).toMatch(/Examples:\n {2}finorm layer fixtures\/sp500-sample\.csv\n/);
+    expect(top.stdout).toMatch(/Examples:\n {2}finorm layer -c '52 Week Low,Price,52 Week High' fixtures\/sp500-sample\.csv\n/);
   });
 
   it('without arguments prints the help on stderr and exits 2', async () => {
@@ -140,7 +140,9 @@ describe('help', () => {
     const runnable = all.filter((command) => /^finorm \S/.test(command) && !/[|&<>]/.test(command) && /fixtures\//.test(command));
     expect(runnable.length).toBeGreaterThanOrEqual(12);
     for (const command of runnable) {
-      const args = command.split(/\s+/).slice(1).map((a) => (a.endsWith('.json') && !existsSync(`${REPO}/${a}`) ? `${tmp.dir}/${a}` : a));
+      // Shell words: quotes group (an example may name a column with spaces).
+      const words = (command.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map((w) => (/^['"]/.test(w) ? w.slice(1, -1) : w));
+      const args = words.slice(1).map((a) => (a.endsWith('.json') && !existsSync(`${REPO}/${a}`) ? `${tmp.dir}/${a}` : a));
       // Outputs named by the example go to the temporary directory.
       const fixed = args.map((a, i) => (['-o', '--save-params', '--output', '--stats'].includes(args[i - 1] ?? '') ? `${tmp.dir}/${a.split('/').pop()}` : a));
       const r = await runFinorm(fixed);
@@ -178,6 +180,18 @@ describe('summary content', () => {
     expect(r.stderr).toMatch(/ε = 1e-5 is large next to the variance of "tiny" \(6\.6667e-7\): its output std shrinks to about 0\.25/);
     const grouped = await runFinorm(['batch', '--summary', '-g', 'ticker', input]);
     expect(grouped.stderr).toMatch(/2 groups; the smallest, ticker "B", has 1 row/);
+  });
+
+  it('warns when one column alone makes the spread of most rows in layer, and not for comparable columns', async () => {
+    const stats = `${tmp.dir}/dominated.json`;
+    const r = await runFinorm(['layer', '--summary', '--stats', stats, '-o', '/dev/null', 'fixtures/sp500-sample.csv']);
+    expect(r.stderr).toMatch(/column "Market Cap" alone makes the spread of \d+ of 27 rows: .*normalize comparable columns \(-c\), or batch-normalize first/);
+    const facts = JSON.parse(readFileSync(stats, 'utf8')) as { rows: { dominatedBy?: { column: string; rows: number } } };
+    expect(facts.rows.dominatedBy?.column).toBe('Market Cap');
+    expect(facts.rows.dominatedBy?.rows).toBeGreaterThan(13);
+    const comparable = await runFinorm(['layer', '--summary', '-o', '/dev/null', '-c', '52 Week Low,Price,52 Week High', 'fixtures/sp500-sample.csv']);
+    expect(comparable.code).toBe(0);
+    expect(comparable.stderr).not.toMatch(/alone makes the spread/);
   });
 
   it('fits the summary to a narrow terminal', async () => {

@@ -125,3 +125,24 @@ describe('layerNormalizeRows', () => {
     expect([...clipping.counts]).toEqual([0, 0, 0, 1]);
   });
 });
+
+describe('dominantColumn', () => {
+  it('names the column that alone makes a row spread, and no column when the spread is shared', async () => {
+    const { dominantColumn } = await import('../../src/core/layer.js');
+    const row = (...xs: number[]): Float64Array => Float64Array.from(xs);
+    // A market cap among ratios: the ratios, about their own mean, hold nothing of the spread.
+    expect(dominantColumn(row(17.5, 0.02, 92293693440, 3.6), 0, 4)).toBe(2);
+    // Comparable values: no column dominates.
+    expect(dominantColumn(row(139.34, 178.96, 184.9), 0, 3)).toBe(-1);
+    // An outlier among values that spread too: 1% is the line (others' squares 4 of the row's 292.8: 1.4%; then 4 of 1220.8).
+    expect(dominantColumn(row(0, 2, 0, 2, 20), 0, 5)).toBe(-1);
+    expect(dominantColumn(row(0, 2, 0, 2, 40), 0, 5)).toBe(4);
+    // Missing values do not count; fewer than three values never dominate.
+    expect(dominantColumn(row(NaN, 1, 1e9, 2), 0, 4)).toBe(2);
+    expect(dominantColumn(row(NaN, 1, 1e9), 0, 3)).toBe(-1);
+    // Beyond the range of squares: scaled, not overflowed.
+    expect(dominantColumn(row(1e300, 1, 2, 3), 0, 4)).toBe(0);
+    // A row offset into a block.
+    expect(dominantColumn(row(9, 9, 9, 1, 2, 1e6), 3, 3)).toBe(2);
+  });
+});
