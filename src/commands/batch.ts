@@ -118,7 +118,7 @@ const options = {
   },
   orderBy: {
     flags: '--order-by <column>',
-    description: 'with --window/--expanding: the time column, whose values must not go backwards within a group (default: a column named date, time, timestamp or datetime)',
+    description: 'with --window/--expanding: the time column, whose values must not go backwards within a group (default: a column named date, time, timestamp or datetime; `none`: trust the input order)',
     group: 'Normalization',
     complete: 'none',
     schema: z.string().min(1).optional(),
@@ -269,7 +269,7 @@ async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutco
   const input = await Input.open(sources, o);
   const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, input.columns) : undefined;
   const orderBy = timeColumnOf(input.columns, o.orderBy);
-  if (orderBy === undefined && !o.quiet) {
+  if (orderBy === undefined && o.orderBy === undefined && !o.quiet) {
     process.stderr.write(
       `finorm: warning: no --order-by and no column named ${TIME_COLUMN_NAMES.join(', ')}: the input order is trusted to be time order\n`,
     );
@@ -294,6 +294,7 @@ async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutco
 
 /** The column --order-by names, or else the first named like a time (date, time, …), or none. */
 function timeColumnOf(columns: string[], orderBy: string | undefined): { index: number; name: string } | undefined {
+  if (orderBy === 'none' && !columns.includes('none')) return undefined;
   if (orderBy !== undefined) {
     const [index] = resolveColumns([orderBy], columns, '--order-by');
     return { index, name: columns[index] };

@@ -152,6 +152,8 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
       ...(o.histogram ? [{ text: histogramText(c.histogram), align: 'left' as const }] : []),
     ]);
     text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}${input.badRows.madeMissing > 0 ? `, ${input.badRows.madeMissing} values made missing` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+    const { leftOut } = input.selection;
+    if (leftOut.length > 0) text += `numeric columns left out: ${leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c\n`;
   }
   return text;
 }

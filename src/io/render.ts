@@ -222,31 +222,44 @@ export class RowWriter {
   }
 }
 
+/** Significant digits a double holds exactly: more (a nanosecond timestamp, a long id) would read back changed. */
+const EXACT_DIGITS = 15;
+
 /**
- * Is the text a JSON number literal, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
- * (so that `0123`, `.5`, `+1` and `1.` stay strings: a zip code keeps its zero)?
+ * Is the text a JSON number literal, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
+ * that reads back as the same number: at most 15 significant digits and an
+ * exponent within ±300? (`0123`, `.5`, `+1` and `1.` stay strings, so a zip
+ * code keeps its zero; so does `1577836800123456789`, so it keeps its digits.)
  */
 export function isJsonNumber(bytes: Uint8Array, start: number, end: number): boolean {
   let k = start;
+  let significant = 0;
+  let leading = true;
+  const digit = (b: number): void => {
+    if (leading && b === 48) return;
+    leading = false;
+    significant++;
+  };
   if (k < end && bytes[k] === 45) k++;
   if (k >= end) return false;
   if (bytes[k] === 48) k++;
-  else if (bytes[k] >= 49 && bytes[k] <= 57) while (k < end && bytes[k] >= 48 && bytes[k] <= 57) k++;
+  else if (bytes[k] >= 49 && bytes[k] <= 57) while (k < end && bytes[k] >= 48 && bytes[k] <= 57) digit(bytes[k++]);
   else return false;
   if (k < end && bytes[k] === 46) {
     k++;
     const digits = k;
-    while (k < end && bytes[k] >= 48 && bytes[k] <= 57) k++;
+    while (k < end && bytes[k] >= 48 && bytes[k] <= 57) digit(bytes[k++]);
     if (k === digits) return false;
   }
   if (k < end && (bytes[k] === 101 || bytes[k] === 69)) {
     k++;
     if (k < end && (bytes[k] === 43 || bytes[k] === 45)) k++;
     const digits = k;
-    while (k < end && bytes[k] >= 48 && bytes[k] <= 57) k++;
-    if (k === digits) return false;
+    let exponent = 0;
+    while (k < end && bytes[k] >= 48 && bytes[k] <= 57) exponent = Math.min(10_000, exponent * 10 + bytes[k++] - 48);
+    if (k === digits || exponent > 300) return false;
   }
-  return k === end;
+  return k === end && significant <= EXACT_DIGITS;
 }
 
 /** Does a field's content need quotes in delimited output: a delimiter, quote, CR or LF in it? */

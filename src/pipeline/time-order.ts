@@ -15,6 +15,7 @@ const enum Kind {
   Instant,
 }
 const KIND_NAMES = ['a number', 'a date or time'];
+const LOCAL_ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 interface OrderValue {
   kind: Kind;
@@ -32,7 +33,8 @@ function orderValueOf(text: string): OrderValue | undefined {
   }
   const number = parseDecimal(text);
   if (Number.isFinite(number)) return { kind: Kind.Number, number, text };
-  const instant = Date.parse(text);
+  // An ISO date and time without an offset is read as UTC, like a plain date, whatever the machine's time zone.
+  const instant = Date.parse(LOCAL_ISO.test(text) ? `${text.replace(' ', 'T')}Z` : text);
   if (Number.isFinite(instant)) return { kind: Kind.Instant, number: instant, text };
   return undefined;
 }
@@ -52,7 +54,7 @@ export class TimeOrder {
     if (value === '') return undefined;
     const next = orderValueOf(value);
     if (next === undefined) {
-      return `${this.column} ${JSON.stringify(value)}${where()} is neither a number nor a date or time, so the time order cannot be checked; name the time column with --order-by`;
+      return `${this.column} ${JSON.stringify(value)}${where()} is neither a number nor an ISO-like date or time, so the time order cannot be checked; name another time column with --order-by, or trust the input order with --order-by none`;
     }
     const before = this.latest.get(group);
     this.latest.set(group, next);

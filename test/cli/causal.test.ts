@@ -174,7 +174,15 @@ describe('time order of causal runs', () => {
     expect((await runFinorm(['batch', '--expanding', '-q'], { input: swapped })).stderr).toMatch(/time goes backwards/);
     const labels = await runFinorm(['batch', '--expanding', '-q'], { input: 'Date,x\nday9,1\nday10,2\n' });
     expect(labels.code).toBe(1);
-    expect(labels.stderr).toMatch(/Date "day9" is neither a number nor a date or time, so the time order cannot be checked; name the time column with --order-by/);
+    expect(labels.stderr).toMatch(/Date "day9" is neither a number nor an ISO-like date or time, so the time order cannot be checked; name another time column with --order-by, or trust the input order with --order-by none/);
+    // --order-by none: the input order is trusted, without a warning.
+    const trusted = await runFinorm(['batch', '--expanding', '--order-by', 'none'], { input: 'Date,x\nday9,1\nday10,2\n' });
+    expect([trusted.code, trusted.stderr]).toEqual([0, '']);
+    // A date and time without an offset is UTC, like a plain date, in any time zone.
+    for (const TZ of ['UTC', 'Asia/Tokyo', 'America/New_York']) {
+      const r = await runFinorm(['batch', '--expanding', '-q'], { input: 'date,p\n2020-01-05,1\n2020-01-05 05:00,2\n2020-01-05T04:00:00-03:00,3\n', env: { TZ } });
+      expect([r.code, r.stderr], TZ).toEqual([0, '']);
+    }
   });
 
   it('warns once that the input order is trusted when no time column is named or found, unless -q', async () => {
