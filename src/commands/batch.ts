@@ -41,7 +41,6 @@ import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
 import { type RunSummary, badRowFacts, featureFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
-import type { BadRowPolicy } from '../io/bad-rows.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import {
@@ -149,10 +148,8 @@ interface BatchOutcome {
   input: Input;
   transformed: TransformOutcome;
   epsilon: number;
-  /** Bad rows and values, when counted in an earlier pass than `input`'s. */
-  badRows?: BadRowPolicy;
-  /** The features, when an earlier pass than `input`'s chose them (and knows what it left out). */
-  chosenBy?: Input;
+  /** The first of several passes: it counted the bad rows and values, and chose the features (knowing what it left out). */
+  firstPass?: Input;
   groups?: RunSummary['groups'];
   /** The passes before the transforming one. */
   earlierPasses: Execution[];
@@ -205,13 +202,13 @@ export const batchCommand: CommandSpec = {
     else outcome = await runTwoPass(sources, o);
 
     const { input, transformed } = outcome;
-    const badRows = outcome.badRows ?? input.badRows;
+    const { badRows, selection } = outcome.firstPass ?? input;
     const summary: RunSummary = {
       command: 'batch',
       rowsRead: input.rowsRead,
       rowsWritten: transformed.rowsWritten,
       ...badRowFacts(badRows),
-      ...featureFacts((outcome.chosenBy ?? input).selection),
+      ...featureFacts(selection),
       epsilon: outcome.epsilon,
       columns: withEpsilonLarge(
         withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
@@ -447,8 +444,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       input,
       transformed,
       epsilon: o.epsilon,
-      badRows: fitting.badRows,
-      chosenBy: fitting,
+      firstPass: fitting,
       earlierPasses,
     };
     const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;

@@ -57,8 +57,6 @@ export class RowDecoder {
   readonly numberSlots: Int32Array;
   /** Per slot: the values of the tokens that are numbers, for NDJSON numbers (whose text is gone). */
   private readonly naNumbers: ReadonlySet<number>[];
-  /** Per slot: the tokenizer read its plain decimals. */
-  private readonly readByTokenizer: Uint8Array;
 
   constructor(private readonly table: TableLayout) {
     this.features = Int32Array.from(table.features);
@@ -67,11 +65,10 @@ export class RowDecoder {
     this.naBytes = table.na.map((tokens) => tokens.map((token) => encoder.encode(token)));
     this.numericNa = Uint8Array.from(table.na, (tokens) => (tokens.some((token) => !Number.isNaN(parseDecimal(token))) ? 1 : 0));
     this.emptyIsMissing = Uint8Array.from(this.na, (tokens) => (tokens.has('') ? 1 : 0));
-    this.readByTokenizer = Uint8Array.from(this.numericNa, (numeric) => 1 - numeric);
     this.naNumbers = table.na.map((tokens) => new Set(tokens.map((token) => parseDecimal(token)).filter((x) => !Number.isNaN(x))));
     this.numberSlots = new Int32Array(this.width).fill(-1);
     table.features.forEach((column, slot) => {
-      if (this.readByTokenizer[slot]) this.numberSlots[column] = slot;
+      if (this.numericNa[slot] === 0) this.numberSlots[column] = slot;
     });
   }
 
@@ -115,9 +112,9 @@ export class RowDecoder {
     }
     // The plain decimals the tokenizer read (numberSlots): only the other fields need a look here.
     const numbers = records.numbersRead ? records.numbers : undefined;
-    const { readByTokenizer } = this;
+    const { numericNa } = this;
     for (let j = 0; j < h; j++) {
-      let value = numbers !== undefined && readByTokenizer[j] === 1 ? numbers[r * h + j] : NaN;
+      let value = numbers !== undefined && numericNa[j] === 0 ? numbers[r * h + j] : NaN;
       if (value === value) {
         values[base + j] = value;
         continue;

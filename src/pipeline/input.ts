@@ -84,9 +84,8 @@ export class Input {
     const input = new Input(sources, settings, tap);
     try {
       await input.readHeader();
-      input.checkMissingTokenColumns();
       input.selection = await input.decideFeatures(required);
-      input.checkMissingTokenFeatures();
+      input.checkMissingTokenColumns();
     } catch (error) {
       await input.close();
       throw error;
@@ -198,19 +197,13 @@ export class Input {
     return own === undefined ? this.settings.na.all : new Set([...this.settings.na.all, ...own]);
   }
 
-  /** --na COLUMN=… names a column of the input. */
+  /** --na COLUMN=… names a feature column: in a column that passes through (or none), its tokens would change nothing. */
   private checkMissingTokenColumns(): void {
+    const features = new Set(this.selection.names);
     for (const name of this.settings.na.byColumn.keys()) {
       if (!this.columns.includes(name)) {
         throw new UsageError(`--na ${name}=…: no column named ${JSON.stringify(name)}; the columns are: ${this.columns.join(', ')}`);
       }
-    }
-  }
-
-  /** … and a feature: in a column that passes through, its tokens would change nothing. */
-  private checkMissingTokenFeatures(): void {
-    const features = new Set(this.selection.names);
-    for (const name of this.settings.na.byColumn.keys()) {
       if (!features.has(name)) {
         throw new UsageError(`--na ${name}=…: ${JSON.stringify(name)} is not a feature column (features: ${this.selection.names.join(', ')}); name it with -c`);
       }

@@ -33,7 +33,7 @@ export class TransformWork implements Work {
   private readonly groups: GroupTable | undefined;
   private readonly transform: TransformSpec;
   /** Causal with an order column: each group's latest time (it crosses pieces). */
-  private timeOrder: TimeOrder | undefined;
+  private readonly timeOrder: TimeOrder | undefined;
   /** Causal: each group's running statistics (they cross pieces). */
   private readonly running = new Map<string, RunningStatistics>();
   /** --sorted: the group being read, its rows held until it ends. */
@@ -62,6 +62,7 @@ export class TransformWork implements Work {
       this.outputSketches = Array.from({ length: this.width }, () => new QuantileSketch());
     }
     if (this.transform.kind === 'sorted') this.finishInput = () => this.flushHeld();
+    if (this.transform.kind === 'causal' && this.transform.orderBy !== undefined) this.timeOrder = new TimeOrder(this.transform.orderBy.name);
   }
 
   private startPiece(): void {
@@ -168,14 +169,14 @@ export class TransformWork implements Work {
     const width = this.width;
     const values = block.rows.values;
     const how = { epsilon: spec.epsilon, ddof: spec.ddof, minPeriods: spec.minPeriods, excludeCurrent: spec.excludeCurrent, clipping: this.clipping };
-    const order = spec.orderBy;
-    if (order !== undefined) this.timeOrder ??= new TimeOrder(order.name);
+    const { timeOrder } = this;
+    const orderColumn = spec.orderBy === undefined ? [] : [spec.orderBy.index];
     for (let i = 0; i < block.rows.count; i++) {
       const key = spec.groups ? block.groupKey(i, spec.groups.indexes) : '';
-      if (order !== undefined) {
+      if (timeOrder !== undefined) {
         const groups = spec.groups;
         const where = (): string => (groups ? ` in group ${describeGroup(groups.names, key)}` : '');
-        const message = (this.timeOrder as TimeOrder).follow(key, block.groupKey(i, [order.index]), where);
+        const message = timeOrder.follow(key, block.groupKey(i, orderColumn), where);
         if (message !== undefined) return { processed: i, failure: { kind: 'data', message, location: block.locate(i) } };
       }
       let statistics = this.running.get(key);
