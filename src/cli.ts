@@ -118,8 +118,7 @@ const GC_FLAGS = '--heap-growing-percent=50';
 /** Runs finorm with the given arguments (without `node` and the script path); exits the process. */
 export async function main(argv: string[]): Promise<void> {
   setFlagsFromString(GC_FLAGS);
-  process.on('SIGINT', () => stop(ExitCode.interrupted));
-  process.on('SIGTERM', () => stop(ExitCode.terminated));
+  for (const signal of STOPPING_SIGNALS) process.on(signal, () => stop(signal));
   // Help, completion scripts and the like are written straight to stdout: a
   // write error there (a full disk) must not pass silently. A closed pipe
   // (EPIPE) is not an error: the reader has what it wanted.
@@ -201,10 +200,20 @@ async function inputSize(args: string[]): Promise<number | undefined> {
   return total;
 }
 
-function stop(code: number): void {
+/** Signals that end a run (Ctrl-C, kill, the terminal closed), each after removing the temporary files. */
+const STOPPING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Cleans up, then dies of the signal itself, as its default action would:
+ * the shell, make and a supervisor see it (exit status 128 + its number:
+ * 130, 143, 129), and nothing waits for a thread blocked in open() on a FIFO
+ * that has no reader or writer, which process.exit would (forever).
+ */
+function stop(signal: (typeof STOPPING_SIGNALS)[number]): void {
   progress.clear();
   removeTempFilesSync();
-  process.exit(code);
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }
 
 async function flushStdout(): Promise<void> {

@@ -10,6 +10,8 @@ export const ExitCode = {
   usage: 2,
   /** Rows were skipped (or values made missing) under `--on-error skip` (`null`) and the user asked for `--fail-on-skip`. */
   skippedRows: 3,
+  // Ended by a signal (finorm dies of it, after cleaning up): what the shell shows, 128 + the signal's number.
+  hangup: 129,
   interrupted: 130,
   terminated: 143,
 } as const;
