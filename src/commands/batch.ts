@@ -10,10 +10,10 @@ import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
 import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { StdinSpool } from '../io/spool.js';
+import { Spool } from '../io/spool.js';
 import { TIME_COLUMN_NAMES } from '../pipeline/time-order.js';
 import { resolveColumns } from '../selection.js';
-import { type Source, STDIN_NAME } from '../io/sources.js';
+import { type Source, UnchangedFiles, readableTwice } from '../io/sources.js';
 import {
   columnOptions,
   decimalOption,
@@ -194,7 +194,7 @@ export const batchCommand: CommandSpec = {
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
       { option: '--save-params', path: o.saveParams },
-    ]);
+    ], [{ option: '--params', path: o.params }]);
     let outcome: BatchOutcome;
     if (o.window !== undefined || o.expanding) outcome = await runCausal(sources, o);
     else if (o.sorted) outcome = await runSortedGroups(sources, o);
@@ -378,25 +378,28 @@ function groupColumnsOf(params: ParamsFile, o: BatchOptions, file: string): stri
 
 /** Fit (pass 1, plus a pass for winsorizing bounds), then transform (pass 2). */
 async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutcome> {
-  // stdin cannot be read twice: pass 1 copies it to a spool that later passes read.
-  const spool = sources.some((s) => s.path === undefined) ? await StdinSpool.create() : undefined;
+  // stdin, a FIFO or <(producer) cannot be read twice: pass 1 copies each to a spool that later passes read.
+  const unchanged = await UnchangedFiles.record(sources);
+  const spools = new Map<Source, Spool>();
   try {
+    for (const source of sources) if (!(await readableTwice(source))) spools.set(source, await Spool.create(source.name));
     const passes = o.winsorize !== undefined ? 3 : 2;
     progress.expectPasses(passes);
     progress.startPhase(`pass 1/${passes}`);
-    const fitting = await Input.open(sources, o, undefined, spool?.tap);
+    const fitting = await Input.open(sources, o, undefined, new Map([...spools].map(([source, spool]) => [source, spool.tap])));
     outputLayoutOf(fitting, o); // a bad --suffix, --select or --strings fails before the first pass
     const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.columns) : undefined;
     const fit = await gatherStatistics(fitting, { threads: o.threads, sketches: o.winsorize !== undefined, ...(keys ? { groups: keys } : {}) });
     const earlierPasses = [fit.execution];
     let moments: ColumnMoments = fit.moments;
     const groups: Map<string, GroupFit> = fit.groups;
-    await spool?.finish();
+    for (const spool of spools.values()) await spool.finish();
     const { names } = fitting.selection;
     if (fitting.rowsKept > 0) requirePresentValues(names, moments);
 
-    const reopen = (): Promise<Input> => {
-      const again = sources.map((s): Source => (s.path === undefined ? { path: spool?.path, name: STDIN_NAME } : s));
+    const reopen = async (): Promise<Input> => {
+      await unchanged.check();
+      const again = sources.map((s): Source => ({ path: spools.get(s)?.path ?? s.path, name: s.name }));
       return Input.open(again, { ...o, columns: undefined, exclude: undefined }, { names, file: 'the first pass' });
     };
     let bounds: FittedBounds | undefined;
@@ -434,6 +437,11 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       spec = { kind: 'batch', scaling: global, clip };
     }
     const transformed = await transformRows(input, spec, o, summaryWanted(o));
+    // A file cut or rewritten during the last pass: its output must not be committed.
+    await unchanged.check().catch(async (error: unknown) => {
+      await transformed.output.abort();
+      throw error;
+    });
     if (saved !== undefined && o.saveParams !== undefined) {
       await writeFileAtomic(o.saveParams, saved).catch(async (error: unknown) => {
         await transformed.output.abort();
@@ -451,8 +459,12 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     if (facts) outcome.groups = facts;
     if (keys) outcome.groupVariances = variancesOf(groups.values(), o.ddof);
     return outcome;
+  } catch (error) {
+    // A pass that failed on a file being changed under it (a record cut short): the change is the news.
+    await unchanged.check();
+    throw error;
   } finally {
-    await spool?.remove();
+    for (const spool of spools.values()) await spool.remove();
   }
 }
 

@@ -58,7 +58,7 @@ export const layerCommand: CommandSpec = {
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
-    ]);
+    ], [{ option: '--params', path: o.params }]);
     const params = o.params !== undefined ? await readParamsFile(o.params) : undefined;
     const input = await Input.open(sources, o, params ? { names: params.columns.map((c) => c.name), file: o.params as string } : undefined);
     const { names } = input.selection;

@@ -4,20 +4,29 @@
 
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { checkOutputTargets } from '../io/output.js';
+import { type ReadFile, checkOutputTargets } from '../io/output.js';
 import { type Source, checkSourcesReadable, sourcesFrom } from '../io/sources.js';
 import { type OptionSpec, decimalOption, listOption } from '../options.js';
 import type { Execution } from '../pipeline/run.js';
 import type { RunSummary } from '../report/summary.js';
 
-/** The input and output files named on the command line, checked before any work. */
+/**
+ * The input and output files named on the command line, checked before any
+ * work; `read` are the other files the run reads (a parameter file).
+ */
 export async function prepareFiles(
   files: string[],
   outputs: { option: string; path: string | undefined }[],
+  read: { option: string; path: string | undefined }[] = [],
 ): Promise<Source[]> {
   const sources = sourcesFrom(files);
+  const readFiles = read.filter((file): file is ReadFile => file.path !== undefined);
+  const onStdin = readFiles.find((file) => file.path === '-');
+  if (onStdin !== undefined && sources.some((source) => source.path === undefined)) {
+    throw new UsageError(`stdin (-) can be read only once: ${onStdin.option} - and the input both read it; give one of them as a file`);
+  }
   await checkSourcesReadable(sources);
-  await checkOutputTargets(outputs, sources);
+  await checkOutputTargets(outputs, sources, readFiles);
   return sources;
 }
 

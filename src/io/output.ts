@@ -126,34 +126,58 @@ class StdoutSink implements OutputSink {
   }
 }
 
+/** A file read by the run besides its data: `--params` (what messages call it). */
+export interface ReadFile {
+  option: string;
+  path: string;
+}
+
 /**
  * Refuses, before anything is read or written, an output file that is one of
- * the inputs (it would be truncated while being read), a directory, or a
- * file that another output option names too (one would silently replace the
- * other; a device such as /dev/null may take several).
+ * the inputs or the parameter file read (it would be truncated while being
+ * read, or a fit replaced by a table), a directory, or a file that another
+ * output option names too (one would silently replace the other; a device
+ * such as /dev/null may take several). "The same file" is the same device and
+ * inode, so that `..`, symbolic links and hard links cannot hide it.
  */
 export async function checkOutputTargets(
   outputs: readonly { option: string; path: string | undefined }[],
   sources: readonly Source[],
+  readFiles: readonly ReadFile[] = [],
 ): Promise<void> {
-  const inputs = new Set<string>();
-  for (const source of sources) if (source.path !== undefined) inputs.add(await canonical(source.path));
+  const read = new Map<string, string>();
+  for (const source of sources) {
+    const id = source.path === undefined ? undefined : await fileIdentity(source.path);
+    if (id !== undefined) read.set(id, 'also an input');
+  }
+  for (const file of readFiles) {
+    const id = file.path === '-' ? undefined : await fileIdentity(file.path);
+    if (id !== undefined) read.set(id, `the ${file.option} file`);
+  }
   const written = new Map<string, string>();
   for (const { option, path } of outputs) {
     if (path === undefined) continue;
-    const target = await canonical(path);
-    if (inputs.has(target)) {
-      throw new UsageError(`${option} ${path} is also an input; write to another file and rename it afterwards`);
+    const id = await fileIdentity(path);
+    const reading = id === undefined ? undefined : read.get(id);
+    if (reading !== undefined) {
+      throw new UsageError(`${option} ${path} is ${reading}; write to another file and rename it afterwards`);
     }
     const stats = await fs.stat(path).catch(() => undefined);
     if (stats?.isDirectory()) throw ioErrorFrom({ code: 'EISDIR' }, 'write', path);
     if (stats === undefined) await checkParentDirectory(path);
+    const target = id ?? (await canonical(path));
     const other = written.get(target);
     if (other !== undefined && !(await isSpecialFile(path))) {
       throw new UsageError(`${other} and ${option} name the same file, ${path}; give each its own file`);
     }
     written.set(target, option);
   }
+}
+
+/** Device and inode of an existing regular file (through symbolic links); undefined for anything else. */
+async function fileIdentity(path: string): Promise<string | undefined> {
+  const stats = await fs.stat(path, { bigint: true }).catch(() => undefined);
+  return stats?.isFile() ? `${stats.dev}:${stats.ino}` : undefined;
 }
 
 /**

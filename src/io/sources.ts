@@ -38,6 +38,72 @@ export async function checkSourcesReadable(sources: readonly Source[]): Promise<
   }
 }
 
+/**
+ * Whether a source can be read a second time: a regular file can; stdin, a
+ * named pipe, a `<(producer)` (/dev/fd/N) or a device cannot, and a command
+ * that reads its input twice spools them.
+ */
+export async function readableTwice(source: Source): Promise<boolean> {
+  if (source.path === undefined) return false;
+  const stats = await fs.stat(source.path).catch(() => undefined);
+  return stats?.isFile() === true;
+}
+
+/**
+ * The input files of a run that reads them more than once, as they were when
+ * it began. A file that grows, shrinks or is replaced between the passes
+ * (a download still being written, a job rewriting it) would be normalized
+ * with the statistics of other rows: `check` stops the run instead.
+ */
+export class UnchangedFiles {
+  private constructor(private readonly files: { name: string; path: string; state: FileState }[]) {}
+
+  static async record(sources: readonly Source[]): Promise<UnchangedFiles> {
+    const files = [];
+    for (const source of sources) {
+      if (source.path === undefined) continue;
+      const state = await fileState(source.path);
+      if (state !== undefined) files.push({ name: source.name, path: source.path, state });
+    }
+    return new UnchangedFiles(files);
+  }
+
+  /** Throws a DataError naming the first file that is no longer as it was. */
+  async check(): Promise<void> {
+    for (const { name, path, state } of this.files) {
+      const now = await fileState(path);
+      const change = changeOf(state, now);
+      if (change !== undefined) {
+        throw new DataError(
+          `${name} changed during the run (${change}): the statistics of the first pass would not describe the rows of the next; ` +
+            'run again once the file is complete, or copy it first',
+        );
+      }
+    }
+  }
+}
+
+interface FileState {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+async function fileState(path: string): Promise<FileState | undefined> {
+  const stats = await fs.stat(path, { bigint: true }).catch(() => undefined);
+  if (stats === undefined || !stats.isFile()) return undefined;
+  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs };
+}
+
+function changeOf(before: FileState, after: FileState | undefined): string | undefined {
+  if (after === undefined) return 'it is gone';
+  if (after.dev !== before.dev || after.ino !== before.ino) return 'replaced by another file';
+  if (after.size !== before.size) return `${before.size.toLocaleString('en-US')} bytes, now ${after.size.toLocaleString('en-US')}`;
+  if (after.mtimeNs !== before.mtimeNs) return 'modified';
+  return undefined;
+}
+
 /** The format a file name implies (`prices.csv.gz` → csv), if any. */
 export function formatFromName(path: string | undefined): Format | undefined {
   if (path === undefined) return undefined;

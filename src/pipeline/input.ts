@@ -70,7 +70,7 @@ export class Input {
   private constructor(
     readonly sources: Source[],
     readonly settings: InputSettings,
-    private readonly tap: ByteTap | undefined,
+    private readonly taps: ReadonlyMap<Source, ByteTap> | undefined,
   ) {
     this.badRows = new BadRowPolicy(settings.onError);
   }
@@ -78,10 +78,16 @@ export class Input {
   /**
    * Opens the sources, reads the header and decides the features.
    * `required` names the features a parameter file fixes (they must exist,
-   * and must equal --columns if both are given); `tap` sees stdin's raw bytes.
+   * and must equal --columns if both are given); `taps` see the raw bytes
+   * of the sources they are for (to spool them).
    */
-  static async open(sources: Source[], settings: InputSettings, required?: { names: string[]; file: string }, tap?: ByteTap): Promise<Input> {
-    const input = new Input(sources, settings, tap);
+  static async open(
+    sources: Source[],
+    settings: InputSettings,
+    required?: { names: string[]; file: string },
+    taps?: ReadonlyMap<Source, ByteTap>,
+  ): Promise<Input> {
+    const input = new Input(sources, settings, taps);
     try {
       await input.readHeader();
       input.selection = await input.decideFeatures(required);
@@ -134,10 +140,10 @@ export class Input {
   /** Opens the next source; undefined if it holds nothing but whitespace. */
   private async openNext(): Promise<{ open: OpenSource; format: Format } | undefined> {
     const source = this.sources[this.next++];
-    const stream = await ByteStream.open(source, source.path === undefined ? this.tap : undefined);
+    const stream = await ByteStream.open(source, this.taps?.get(source));
     const first = await stream.firstNonBlank();
     if (first === undefined) {
-      // Whitespace only: an empty source. The bytes still go through (stdin's spool must see them).
+      // Whitespace only: an empty source. The bytes still go through (a spool must see them).
       const sink = new Uint8Array(1 << 16);
       while ((await stream.read(sink, 0)) > 0);
       await stream.close();
