@@ -40,7 +40,7 @@ import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, tr
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { type RunSummary, badRowFacts, featureFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
+import { type RunSummary, badRowFacts, inputFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import {
@@ -208,7 +208,7 @@ export const batchCommand: CommandSpec = {
       rowsRead: input.rowsRead,
       rowsWritten: transformed.rowsWritten,
       ...badRowFacts(badRows),
-      ...featureFacts(selection),
+      ...inputFacts({ selection, sniffed: input.sniffed }),
       epsilon: outcome.epsilon,
       columns: withEpsilonLarge(
         withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),

@@ -10,7 +10,7 @@ import { formatParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
 import { deliverSummary } from '../report/report.js';
-import { columnSummaries, badRowFacts, featureFacts } from '../report/summary.js';
+import { columnSummaries, badRowFacts, inputFacts } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { ddofOption, executionOf, generatorName, groupByOption, prepareFiles } from './shared.js';
@@ -70,7 +70,7 @@ export const fitCommand: CommandSpec = {
           rowsRead: input.rowsRead,
           rowsWritten: 0,
           ...badRowFacts(input.badRows),
-          ...featureFacts(input.selection),
+          ...inputFacts(input),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
           ...(keys ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),

@@ -6,7 +6,7 @@ import { readParamsFile } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { commitLast, transformRows } from '../pipeline/passes.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { columnSummaries, rowFacts, badRowFacts, featureFacts } from '../report/summary.js';
+import { columnSummaries, rowFacts, badRowFacts, inputFacts } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
 import { clipOption, executionOf, prepareFiles, withClipped } from './shared.js';
@@ -72,7 +72,7 @@ export const layerCommand: CommandSpec = {
       rowsRead: input.rowsRead,
       rowsWritten: outcome.rowsWritten,
       ...badRowFacts(input.badRows),
-      ...featureFacts(input.selection),
+      ...inputFacts(input),
       epsilon,
       columns: withClipped(columnSummaries(names, outcome.inputMoments, outcome.outputMoments), o.clip, outcome.clipped),
       rows: rowFacts(outcome.rowStats, names, outcome.rowsWritten),

@@ -8,8 +8,8 @@ import { openOutput } from '../io/output.js';
 import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument, threadsOption } from '../options.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
-import { histogramText, humanNumber, renderTable } from '../report/render.js';
-import { columnSummary, histogramJson } from '../report/summary.js';
+import { histogramText, humanNumber, renderTable, sniffedText } from '../report/render.js';
+import { columnSummary, histogramJson, inputFacts } from '../report/summary.js';
 import { styleFor } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
@@ -117,7 +117,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
           rows: input.rowsRead,
           rowsSkipped: input.rowsSkipped,
           ...(input.badRows.madeMissing > 0 ? { valuesMadeMissing: input.badRows.madeMissing } : {}),
-          ...(input.selection.leftOut.length > 0 ? { leftOut: input.selection.leftOut } : {}),
+          ...inputFacts(input),
           ddof: o.ddof,
           quantileRelativeAccuracy: RELATIVE_ACCURACY,
           columns: columns.map((c) => ({
@@ -152,6 +152,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
       ...(o.histogram ? [{ text: histogramText(c.histogram), align: 'left' as const }] : []),
     ]);
     text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}${input.badRows.madeMissing > 0 ? `, ${input.badRows.madeMissing} values made missing` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+    if (input.sniffed !== undefined) text += `${sniffedText(input.sniffed)}\n`;
     const { leftOut } = input.selection;
     if (leftOut.length > 0) text += `numeric columns left out: ${leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c\n`;
   }

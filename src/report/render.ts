@@ -3,7 +3,7 @@
 // yellow. Colours come from the style the caller chose (terminal.ts).
 
 import type { Histogram } from './histogram.js';
-import { type ColumnSummary, EPSILON_SHARE_WARNED, type RunSummary } from './summary.js';
+import { type ColumnSummary, EPSILON_SHARE_WARNED, type RunSummary, delimiterName } from './summary.js';
 import type { Style } from './terminal.js';
 
 /**
@@ -114,6 +114,7 @@ export function renderSummary(summary: RunSummary, style: Style, width = 80): st
   }
   const histograms = histogramTable(summary, style, width);
   if (histograms !== undefined) out.push(histograms);
+  if (summary.delimiterSniffed !== undefined) out.push(sniffedText(summary.delimiterSniffed));
   if (summary.leftOut !== undefined) {
     out.push(`numeric columns left out: ${summary.leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c to normalize them`);
   }
@@ -220,4 +221,9 @@ function histogramTable(summary: RunSummary, style: Style, width: number): strin
     return cells;
   });
   return fittedTable(header, rows, style, width, header.length);
+}
+
+/** The summary's line on a sniffed delimiter. */
+export function sniffedText({ source, delimiter }: { source: string; delimiter: string }): string {
+  return `fields separated by ${delimiterName(delimiter)}: sniffed from the header line of ${source} (-d or -f to say otherwise)`;
 }

@@ -18,6 +18,7 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runFinorm } from '../support/cli.js';
@@ -187,20 +188,22 @@ describe('two-pass batch stops when an input file changes between its passes', (
     const dir = dirFor('grows');
     const growing = join(dir, 'growing.csv');
     writeFileSync(growing, `date,a,b\n${rows(0, 100)}`);
+    const fifo = join(dir, 'more.fifo');
+    execFileSync('mkfifo', [fifo]);
     const out = join(dir, 'out.csv');
-    // The first pass reads growing.csv, then waits on stdin: the file is appended to meanwhile.
-    const child = spawn(process.execPath, [BIN, 'batch', '-o', out, growing, '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // The first pass reads growing.csv to its end, then opens the pipe: once it has, the file is appended to.
+    const child = spawn(process.execPath, [BIN, 'batch', '-o', out, growing, fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.stdin.write('date,a,b\n');
-    await new Promise((r) => setTimeout(r, 500));
+    const pipe = await open(fifo, 'w');
     append(growing, rows(100, 50));
-    child.stdin.end(rows(200, 10));
+    await pipe.writeFile(`date,a,b\n${rows(200, 10)}`);
+    await pipe.close();
     expect(await closed).toBe(1);
     expect(stderr).toMatch(new RegExp(`^finorm: ${growing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} changed during the run \\(.*\\): the statistics of the first pass would not describe the rows of the next`));
     expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(readdirSync(dir)).toEqual(['growing.csv']);
+    expect(readdirSync(dir).sort()).toEqual(['growing.csv', 'more.fifo']);
   });
 
   it('a file cut short during the second pass: exit 1, named as changed', async () => {
