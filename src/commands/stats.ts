@@ -8,9 +8,10 @@ import { openOutput } from '../io/output.js';
 import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument, threadsOption } from '../options.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
-import { histogramText, humanNumber, renderTable } from '../report/render.js';
+import { countText, counted, fitTable, printable, wrapText } from '../report/layout.js';
+import { histogramText, humanNumber } from '../report/render.js';
 import { columnSummary, histogramJson } from '../report/summary.js';
-import { styleFor } from '../report/terminal.js';
+import { layoutFor, styleFor, styleOf } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -139,21 +140,36 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
     );
     text = [header.join(','), ...lines].join('\n') + '\n';
   } else {
-    const style = styleFor(process.stdout, o.color);
+    // The table goes to stdout, or to -o FILE (no terminal there: no colour unless asked, one line per column).
+    const toFile = o.output !== undefined;
+    const style = toFile ? styleOf(o.color === 'always') : styleFor(process.stdout, o.color);
+    const layout = toFile ? { width: Infinity, wrap: false } : layoutFor(process.stdout, Infinity);
     const header = ['column', 'count', 'missing', 'mean', 'std', 'min', ...o.quantiles.map(quantileLabel), 'max'];
-    if (o.histogram) header.push('histogram (min → max)');
+    // Kept together where they fit: the counts, the moments, the distribution (min, quantiles, max), the histogram.
+    const groups = [{ start: 1 }, { start: 3 }, { start: 5 }];
+    if (o.histogram) {
+      groups.push({ start: header.length });
+      header.push('histogram (min → max)');
+    }
     const rows = columns.map((c) => [
       { text: c.name, align: 'left' as const },
-      ...[c.count, c.missing].map((n) => ({ text: String(n), align: 'right' as const })),
+      ...[c.count, c.missing].map((n) => ({ text: countText(n), align: 'right' as const })),
       ...[c.mean, c.std, c.min, ...c.quantiles.map((x) => (Number.isNaN(x.value) ? null : x.value)), c.max].map((v) => ({
         text: humanNumber(v),
         align: 'right' as const,
       })),
       ...(o.histogram ? [{ text: histogramText(c.histogram), align: 'left' as const }] : []),
     ]);
-    text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}${input.badRows.madeMissing > 0 ? `, ${input.badRows.madeMissing} values made missing` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+    const lineWidth = layout.wrap ? layout.width : Infinity;
+    const facts = [counted(input.rowsRead, 'row')];
+    if (input.rowsSkipped > 0) facts.push(`${countText(input.rowsSkipped)} skipped`);
+    if (input.badRows.madeMissing > 0) facts.push(`${counted(input.badRows.madeMissing, 'value')} made missing`);
+    const lines = [fitTable({ header, rows, groups }, style, layout.width), ...wrapText(`${facts.join(', ')}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)`, lineWidth)];
     const { leftOut } = input.selection;
-    if (leftOut.length > 0) text += `numeric columns left out: ${leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c\n`;
+    if (leftOut.length > 0) {
+      lines.push(...wrapText(printable(`numeric columns left out: ${leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c`), lineWidth));
+    }
+    text = lines.join('\n') + '\n';
   }
   return text;
 }

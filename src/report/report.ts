@@ -5,7 +5,7 @@ import { summaryDistributions } from './distributions.js';
 import { progress } from './progress.js';
 import { renderSummary } from './render.js';
 import { type RunSummary, summaryJson } from './summary.js';
-import { type ColorMode, stderrStyle, terminalWidth, wantsSummary } from './terminal.js';
+import { type ColorMode, layoutFor, stderrStyle, wantsSummary } from './terminal.js';
 
 export interface ReportSettings {
   quiet: boolean;
@@ -45,5 +45,6 @@ export async function deliverSummary(summary: RunSummary, settings: ReportSettin
     ? { ...summary, columns: summary.columns.map((column, j) => ({ ...column, histogram: histograms[j] })) }
     : summary;
   if (settings.stats !== undefined) await writeFileAtomic(settings.stats, summaryJson(complete));
-  if (wantsSummary(settings)) process.stderr.write(renderSummary(complete, stderrStyle(settings.color), terminalWidth()));
+  // Off a terminal (--summary into a log) the tables still fit 80 columns: a viewer can rewrap prose, not a table.
+  if (wantsSummary(settings)) process.stderr.write(renderSummary(complete, stderrStyle(settings.color), layoutFor(process.stderr, 80)));
 }

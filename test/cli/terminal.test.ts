@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO, runFinorm } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
+import { hasTmux, onScreen } from '../support/tmux.js';
 
 const tmp = tempDir();
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -50,9 +51,9 @@ describe.skipIf(!hasScript)('on a terminal', () => {
     const screen = onTerminal(['layer', '-o', `${tmp.dir}/out.csv`, big()], now);
     expect(screen).toMatch(/finorm: [\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s, \d+%/);
     expect(screen).toContain('\x1b[1m'); // bold headings
-    expect(screen).toMatch(/200000 rows read, 200000 written/);
+    expect(screen).toMatch(/200,000 rows read, 200,000 written/);
     // The line is cleared before the summary starts.
-    expect(screen).toMatch(/\r\x1b\[2K(\x1b\[1m)?finorm layer(\x1b\[22m)?: 200000 rows read/);
+    expect(screen).toMatch(/\r\x1b\[2K(\x1b\[1m)?finorm layer(\x1b\[22m)?: 200,000 rows read/);
   });
 
   it('says which pass batch is in', () => {
@@ -87,8 +88,34 @@ describe.skipIf(!hasScript)('on a terminal', () => {
 
   it('shows no progress while rows go to the same terminal', () => {
     const screen = onTerminal(['layer', big()], now);
-    expect(screen).toMatch(/200000 rows read, 200000 written/);
+    expect(screen).toMatch(/200,000 rows read, 200,000 written/);
     expect(screen).not.toMatch(PROGRESS);
+  });
+});
+
+const finorm = `${shellQuote(process.execPath)} ${shellQuote(BIN)}`;
+const SP500_NAMES = ['Price', 'Price/Earnings', 'Dividend Yield', 'Earnings/Share', '52 Week Low', '52 Week High', 'Market Cap', 'EBITDA', 'Price/Sales', 'Price/Book'];
+
+describe.skipIf(!hasTmux)('at real widths (tmux)', () => {
+  it.each([50, 60, 80, 120])('stats fits %i columns, every name whole and every statistic shown', async (width) => {
+    const screen = await onScreen(`${finorm} stats fixtures/sp500-sample.csv`, { width });
+    const lines = screen.trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    for (const name of SP500_NAMES) expect(lines.filter((line) => line.startsWith(`${name} `)).length).toBeGreaterThan(0);
+    const headings = lines.filter((line) => line.startsWith('column')).flatMap((line) => line.split(/\s+/).slice(1));
+    expect(headings).toEqual(['count', 'missing', 'mean', 'std', 'min', 'p1', 'p25', 'p50', 'p75', 'p99', 'max']);
+    expect(lines.at(-1)).toBe('27 rows; quantiles within 0.1% (relative)');
+  });
+
+  it.each([50, 60, 80, 120])('the summary fits %i columns, names whole, warnings labelled and wrapped between words', async (width) => {
+    const screen = await onScreen(`${finorm} batch --clip 2 -o /dev/null fixtures/sp500-sample.csv`, { width });
+    const lines = screen.trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    for (const name of SP500_NAMES) expect(lines.some((line) => line.startsWith(`${name} `))).toBe(true);
+    const at = lines.findIndex((line) => line.startsWith('warning: ε'));
+    expect(at).toBeGreaterThan(0);
+    const warning = [lines[at], ...lines.slice(at + 1).filter((line) => line.startsWith(' '.repeat(9)))].map((line) => line.trim()).join(' ');
+    expect(warning).toMatch(/^warning: ε = 1e-5 is large next to the variance of "Dividend Yield" \(2\.0666e-4\): its output std shrinks to about 0\.97665 \(output std [\d.]+\); scale the column or lower -e$/);
   });
 });
 
@@ -194,10 +221,14 @@ describe('summary content', () => {
     expect(comparable.stderr).not.toMatch(/alone makes the spread/);
   });
 
-  it('fits the summary to a narrow terminal', async () => {
+  it('fits the summary to $COLUMNS, names whole while two statistics fit beside them', async () => {
     const input = tmp.file('wide.csv', 'a_rather_long_column_name_indeed,b\n1,2\n3,5\n');
     const r = await runFinorm(['batch', '--summary', input], { env: { COLUMNS: '60' } });
-    expect(r.stderr).toMatch(/a_rather_lo…/);
+    expect(r.stderr).toMatch(/\na_rather_long_column_name_indeed /);
+    for (const line of r.stderr.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    const narrow = await runFinorm(['batch', '--summary', input], { env: { COLUMNS: '40' } });
+    expect(narrow.stderr).toMatch(/\na_rather_lo\S*…\S*indeed /);
+    for (const line of narrow.stderr.split('\n')) expect(line.length).toBeLessThanOrEqual(40);
   });
 });
 

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { formatDuration, progressShown, progressText } from '../../src/report/progress.js';
-import { styleOf, terminalWidth, wantsColor } from '../../src/report/terminal.js';
+import { layoutFor, styleOf, wantsColor } from '../../src/report/terminal.js';
 
 describe('wantsColor', () => {
   it('auto: on a terminal only, and never with NO_COLOR or TERM=dumb', () => {
@@ -26,10 +26,15 @@ describe('wantsColor', () => {
   });
 });
 
-describe('terminalWidth', () => {
-  it('takes $COLUMNS when it is a positive whole number', () => {
-    expect(terminalWidth({ COLUMNS: '63' })).toBe(63);
-    expect(terminalWidth({ COLUMNS: 'wide' })).toBeGreaterThan(0);
+describe('layoutFor', () => {
+  it('takes $COLUMNS when it is a positive whole number, else the terminal\'s width', () => {
+    expect(layoutFor({ isTTY: false }, 80, { COLUMNS: '63' })).toEqual({ width: 63, wrap: true });
+    expect(layoutFor({ isTTY: true, columns: 120 }, 80, { COLUMNS: 'wide' })).toEqual({ width: 120, wrap: true });
+  });
+
+  it('off a terminal: tables fit the fallback width, prose is not wrapped', () => {
+    expect(layoutFor({ isTTY: false }, 80, {})).toEqual({ width: 80, wrap: false });
+    expect(layoutFor({}, Infinity, {})).toEqual({ width: Infinity, wrap: false });
   });
 });
 
