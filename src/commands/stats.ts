@@ -107,7 +107,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
     name,
     ...columnSummary(moments, j, o.ddof),
     quantiles: o.quantiles.map((q) => ({ q, value: sketches[j].quantile(q) })),
-    histogram: o.histogram ? histogram((q) => sketches[j].quantile(q), moments.min[j], moments.max[j]) : undefined,
+    histogram: o.histogram ? histogram(sketches[j], moments.min[j], moments.max[j]) : undefined,
   }));
 
   let text: string;

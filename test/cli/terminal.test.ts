@@ -245,6 +245,17 @@ describe('--histogram', () => {
     expect(table.stdout).toMatch(/Price\/Sales .*█/);
   });
 
+  it('stats draws every bin that holds a value: three outliers among 100,000', async () => {
+    // 100,000 values spread over [−3, 3], then −20, 30 and 50: bins of 3.5 from −20, so the bulk fills bins 4 to 6,
+    // the outliers bins 0, 14 and 19, and no other bin holds anything.
+    const values = Array.from({ length: 100_000 }, (_, i) => (-3 + (6 * i) / 99_999).toFixed(6));
+    const input = tmp.file('outliers.csv', ['x', ...values, '-20', '30', '50'].join('\n') + '\n');
+    const r = await runFinorm(['stats', '--histogram', '--json', input]);
+    expect(r.code, r.stderr).toBe(0);
+    const [x] = (JSON.parse(r.stdout) as { columns: { histogram: { bars: string } }[] }).columns;
+    expect(x.histogram.bars).toMatch(/^▁   [▁-█]{3}       ▁    ▁$/);
+  });
+
   it('the summary shows input and output: clipping piles values up at both ends', async () => {
     // x = 1..100: uniform, so its 20 bins are level (each holds 4 or 5 values: one
     // step of the bars at most). z-scores reach ±1.71; --clip 1
