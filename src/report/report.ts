@@ -1,5 +1,6 @@
 // Delivers the summary at the end of a run: JSON to --stats, a table to stderr.
 
+import { fstatSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { summaryDistributions } from './distributions.js';
 import { progress } from './progress.js';
@@ -32,10 +33,22 @@ export function configureReporting(
   streamsRows: boolean,
 ): void {
   const quiet = raw.quiet === true;
-  const rowsToTerminal = streamsRows && raw.output === undefined && process.stdout.isTTY === true;
-  progress.configure({ quiet, progress: raw.progress === true, rowsToTerminal }, totalBytes);
+  const rowsToStdout = streamsRows && raw.output === undefined;
+  const rowsToTerminal = rowsToStdout && process.stdout.isTTY === true;
+  const rowsToPipe = rowsToStdout && stdoutIsPipe();
+  progress.configure({ quiet, progress: raw.progress === true, rowsToTerminal, rowsToPipe }, totalBytes);
   const stats = typeof raw.stats === 'string' ? raw.stats : undefined;
   summaryDistributions.configure(raw.histogram === true && summaryWanted({ quiet, summary: raw.summary === true, stats }));
+}
+
+/** Whether stdout is a pipe or a socket: something that may print what it reads (`| head`), unlike a file. */
+function stdoutIsPipe(): boolean {
+  try {
+    const info = fstatSync(1);
+    return info.isFIFO() || info.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 export async function deliverSummary(summary: RunSummary, settings: ReportSettings): Promise<void> {

@@ -4,7 +4,7 @@
 // contain (a name, a number, a warning), not by whole screens.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO, runFinorm } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
@@ -16,9 +16,9 @@ if (!hasScript) console.warn('terminal.test.ts: `script` (util-linux) not found;
 
 const shellQuote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`;
 
-/** Runs finorm with stdin, stdout and stderr on a pseudo-terminal; returns what the terminal showed. */
-function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+/** Runs finorm with stdin, stdout and stderr on a pseudo-terminal (`columns` wide); returns what the terminal showed. */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}, columns = 80): string {
+  const command = `stty cols ${columns} rows 40; ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
   return execFileSync('script', ['-qfec', command, '/dev/null'], {
     cwd: REPO,
     env: { ...process.env, NO_COLOR: '', CI: '', TERM: 'xterm', COLUMNS: '', ...env },
@@ -38,7 +38,7 @@ function onTerminalFailing(args: string[], env: NodeJS.ProcessEnv = {}): { scree
   return { screen: r.stdout, code: r.status };
 }
 
-const PROGRESS = /finorm: (pass \d\/\d, )?[\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s/;
+const PROGRESS = /finorm: (pass \d\/\d, )?[\d,]+ rows, [\d.]+ (of [\d.]+ )?MB, [\d.]+ MB\/s/;
 const ESC = '\x1b[';
 const now = { FINORM_PROGRESS_DELAY_MS: '0' };
 
@@ -49,7 +49,7 @@ const big = (): string =>
 describe.skipIf(!hasScript)('on a terminal', () => {
   it('shows the progress line with percent, then a coloured summary', () => {
     const screen = onTerminal(['layer', '-o', `${tmp.dir}/out.csv`, big()], now);
-    expect(screen).toMatch(/finorm: [\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s, \d+%/);
+    expect(screen).toMatch(/finorm: [\d,]+ rows, [\d.]+ of [\d.]+ MB, [\d.]+ MB\/s, \d+%/);
     expect(screen).toContain('\x1b[1m'); // bold headings
     expect(screen).toMatch(/200,000 rows read, 200,000 written/);
     // The line is cleared before the summary starts.
@@ -60,6 +60,31 @@ describe.skipIf(!hasScript)('on a terminal', () => {
     const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb.csv`, big()], now);
     expect(screen).toMatch(/finorm: pass 1\/2, [\d,]+ rows/);
     expect(screen).toMatch(/finorm: pass 2\/2, [\d,]+ rows/);
+  });
+
+  it('counts rows and megabytes of each pass on one basis: never more than the input holds', () => {
+    const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb2.csv`, big()], now);
+    const size = statSync(big()).size / 1e6;
+    const passes = [...screen.matchAll(/pass (\d)\/2, ([\d,]+) rows, ([\d.]+)(?: of [\d.]+)? MB/g)].map((m) => ({
+      pass: Number(m[1]),
+      rows: Number(m[2].replaceAll(',', '')),
+      mb: Number(m[3]),
+    }));
+    expect(passes.filter((p) => p.pass === 2).length).toBeGreaterThan(0);
+    for (const p of passes) {
+      expect(p.rows).toBeLessThanOrEqual(200_000);
+      expect(p.mb, `pass ${p.pass}: ${p.mb} MB of a ${size} MB file`).toBeLessThanOrEqual(Number(size.toFixed(1)));
+    }
+  });
+
+  it('keeps the pass, percent and time left on a narrow terminal, dropping other fields', () => {
+    const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb3.csv`, big()], now, 44);
+    const lines = screen.split('\r\x1b[2K').map((text) => text.replace(/[\r\n].*/s, '')).filter((text) => /^(finorm: )?pass/.test(text));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line.length, line).toBeLessThan(44);
+      expect(line).toMatch(/pass \d\/2, .*\d+%, (\d+ min )?\d+ s left$/);
+    }
   });
 
   it('clears the line before a result on stdout and before an error', () => {
@@ -107,6 +132,15 @@ describe.skipIf(!hasTmux)('at real widths (tmux)', () => {
     expect(lines.at(-1)).toBe('27 rows; quantiles within 0.1% (relative)');
   });
 
+  it.each(['batch', 'layer'])('%s big.csv | head -2 leaves head\'s two lines on the screen and no progress line', async (command) => {
+    const screen = await onScreen(`${finorm} ${command} ${shellQuote(big())} | head -2`, { width: 80, env: now });
+    const firstRow = command === 'batch' ? /^-?\d\.\d+(e-?\d+)?,-?\d\.\d+(e-?\d+)?,-?\d\.\d+(e-?\d+)?$/ : /^[-\d.e,]+$/;
+    const lines = screen.trimEnd().split('\n');
+    expect(lines, screen).toHaveLength(2);
+    expect(lines[0]).toBe('a,b,c');
+    expect(lines[1]).toMatch(firstRow);
+  });
+
   it.each([50, 60, 80, 120])('the summary fits %i columns, names whole, warnings labelled and wrapped between words', async (width) => {
     const screen = await onScreen(`${finorm} batch --clip 2 -o /dev/null fixtures/sp500-sample.csv`, { width });
     const lines = screen.trimEnd().split('\n');
@@ -120,6 +154,13 @@ describe.skipIf(!hasTmux)('at real widths (tmux)', () => {
 });
 
 describe('in a pipe', () => {
+  it('--progress off a terminal writes plain lines, without carriage returns or escape codes', async () => {
+    const r = await runFinorm(['batch', '--progress', '-o', `${tmp.dir}/plain.csv`, big()], { env: now });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^finorm: pass 1\/2, [\d,]+ rows, .*\n/);
+    expect(r.stderr).not.toMatch(/[\r\x1b]/);
+  });
+
   it('prints neither progress nor colours, unless asked', async () => {
     const input = big();
     const silent = await runFinorm(['layer', '-o', `${tmp.dir}/p1.csv`, input], { env: { ...now, NO_COLOR: '' } });
