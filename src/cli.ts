@@ -141,6 +141,9 @@ export async function main(argv: string[]): Promise<void> {
 export async function run(argv: string[]): Promise<number> {
   let chosen: { spec: CommandSpec; args: string[]; command: Command } | undefined;
   try {
+    // `finorm help NAME` shows NAME's help; commander answers a NAME that is no command with the general help and
+    // exit 0. As `finorm NAME` it gets what a mistyped command gets: the suggestion and exit 2.
+    if (argv[0] === 'help' && argv[1] !== undefined && !argv[1].startsWith('-') && !commandNames.includes(argv[1])) argv = argv.slice(1);
     // `finorm layer ...` needs the layer command only; help and typos need them all.
     const first = argv[0];
     const specs = await loadCommands(first !== undefined && Object.hasOwn(commandLoaders, first) ? [first] : commandNames);

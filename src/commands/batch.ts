@@ -50,9 +50,10 @@ import {
   generatorName,
   groupByOption,
   prepareFiles,
-  refuseTogether,
   withClipped,
 } from './shared.js';
+
+const CAUSAL = 'a causal normalization fits as it goes';
 
 const options = {
   ...inputOptions,
@@ -66,6 +67,12 @@ const options = {
     group: 'Normalization',
     complete: 'file',
     schema: z.string().optional(),
+    conflicts: {
+      saveParams: 'with --params nothing is fitted',
+      ddof: 'the variances in the parameter file already have their ddof',
+      winsorize: 'the bounds come from the parameter file',
+      sorted: '--params streams in one pass already',
+    },
   },
   saveParams: {
     flags: '--save-params <file>',
@@ -79,6 +86,8 @@ const options = {
     description: 'with --params: map normalized values back to the input\'s units, x = (y − β)/γ·√(var + ε) + mean',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    conflicts: { clip: 'clipped values cannot be mapped back' },
+    needs: { anyOf: ['params'], why: 'the statistics to map back with (fit them with finorm fit, or --save-params)' },
   },
   ...groupByOption,
   sorted: {
@@ -86,6 +95,7 @@ const options = {
     description: 'with --group-by: the rows of each group are together; stream in one pass, holding one group at a time',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    needs: { anyOf: ['groupBy'], why: 'it says the input is sorted by the groups' },
   },
   unseen: {
     flags: '--unseen <policy>',
@@ -94,6 +104,7 @@ const options = {
     default: 'error',
     choices: ['error', 'global'],
     schema: z.enum(['error', 'global']),
+    needs: { anyOf: ['params'], why: 'it says what to do with a group the parameter file lacks' },
   },
   window: {
     flags: '-w, --window <rows>',
@@ -101,12 +112,19 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: integerOption('--window', 1, 100_000_000).optional(),
+    conflicts: {
+      expanding: 'choose one',
+      params: CAUSAL,
+      saveParams: CAUSAL,
+      sorted: 'causal normalization streams in one pass already',
+    },
   },
   expanding: {
     flags: '--expanding',
     description: 'causal: each value with the mean and variance of all rows of its group so far',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    conflicts: { params: CAUSAL, saveParams: CAUSAL, sorted: 'causal normalization streams in one pass already' },
   },
   minPeriods: {
     flags: '--min-periods <rows>',
@@ -114,6 +132,7 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: integerOption('--min-periods', 1, 100_000_000).optional(),
+    needs: { anyOf: ['window', 'expanding'] },
   },
   orderBy: {
     flags: '--order-by <column>',
@@ -121,12 +140,14 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: z.string().min(1).optional(),
+    needs: { anyOf: ['window', 'expanding'] },
   },
   excludeCurrent: {
     flags: '--exclude-current',
     description: 'with --window/--expanding: statistics of the rows strictly before the current one',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    needs: { anyOf: ['window', 'expanding'] },
   },
   ...clipOption,
   winsorize: {
@@ -135,6 +156,7 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: decimalOption('--winsorize', { minExclusive: 0, max: 0.5 }).optional(),
+    conflicts: { groupBy: 'winsorizing bounds are fitted over the whole input', window: CAUSAL, expanding: CAUSAL },
   },
   ...outputOptions,
   ...reportOptions,
@@ -188,8 +210,7 @@ export const batchCommand: CommandSpec = {
     },
   ],
   async run(files, raw, given) {
-    const o = parseOptions(Options, raw, options);
-    checkCombinations(o, given);
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
@@ -224,38 +245,6 @@ export const batchCommand: CommandSpec = {
     return badRows.any && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };
-
-function checkCombinations(o: BatchOptions, given: ReadonlySet<string>): void {
-  const causal = 'a causal normalization fits as it goes';
-  refuseTogether(given, [
-    ['params', 'saveParams', 'with --params nothing is fitted'],
-    ['params', 'ddof', 'the variances in the parameter file already have their ddof'],
-    ['params', 'winsorize', 'the bounds come from the parameter file'],
-    ['params', 'sorted', '--params streams in one pass already'],
-    ['window', 'expanding', 'choose one'],
-    ['window', 'params', causal],
-    ['expanding', 'params', causal],
-    ['window', 'saveParams', causal],
-    ['expanding', 'saveParams', causal],
-    ['window', 'sorted', 'causal normalization streams in one pass already'],
-    ['expanding', 'sorted', 'causal normalization streams in one pass already'],
-    ['winsorize', 'groupBy', 'winsorizing bounds are fitted over the whole input'],
-    ['winsorize', 'window', causal],
-    ['winsorize', 'expanding', causal],
-    ['inverse', 'clip', 'clipped values cannot be mapped back'],
-  ]);
-  if (o.inverse && o.params === undefined) {
-    throw new UsageError('--inverse needs --params: the statistics to map back with (fit them with finorm fit, or --save-params)');
-  }
-  const causalRun = o.window !== undefined || o.expanding;
-  if (!causalRun) {
-    const needsCausal = ['minPeriods', 'excludeCurrent', 'orderBy'].find((key) => given.has(key));
-    if (needsCausal !== undefined) throw new UsageError(`${options[needsCausal as keyof typeof options].flags.replace(/ <.*/, '')} needs --window or --expanding`);
-  }
-  if (o.sorted && o.groupBy === undefined) throw new UsageError('--sorted needs --group-by: it says the input is sorted by the groups');
-}
-
-
 
 /** Causal: each row with its group's statistics up to it (--window, --expanding). One pass, in order. */
 async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutcome> {

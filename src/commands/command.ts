@@ -4,7 +4,7 @@
 
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { type OptionSpec, longFlag } from '../options.js';
+import { type OptionSpec, checkCombinations, longFlag } from '../options.js';
 
 export interface CommandSpec {
   name: string;
@@ -24,17 +24,20 @@ export interface CommandSpec {
   run(args: string[], rawOptions: Record<string, unknown>, given: ReadonlySet<string>): Promise<number>;
 }
 
-/** Parses raw commander values with a command's schema; problems become usage errors naming the flag. */
+/**
+ * Parses raw commander values with a command's schema (problems become usage
+ * errors naming the flag), then checks the combinations its option table
+ * declares (`given`: the options typed on the command line).
+ */
 export function parseOptions<S extends z.ZodType>(
   schema: S,
   raw: Record<string, unknown>,
   options: Record<string, OptionSpec>,
+  given: ReadonlySet<string>,
 ): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) {
-    const data = result.data as { failOnSkip?: boolean; onError?: string };
-    // Under the default (stop) a bad row already exits 1: the flag would silently do nothing.
-    if (data.failOnSkip === true && data.onError !== 'skip' && data.onError !== 'null') throw new UsageError('--fail-on-skip needs --on-error skip or null');
+    checkCombinations(options, given, raw);
     return result.data;
   }
   const issue = result.error.issues[0];

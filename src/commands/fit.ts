@@ -43,8 +43,8 @@ export const fitCommand: CommandSpec = {
     { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-financials.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
     { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },

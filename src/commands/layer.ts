@@ -54,7 +54,7 @@ export const layerCommand: CommandSpec = {
     },
   ],
   async run(files, raw, given) {
-    const o = parseOptions(Options, raw, options);
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },

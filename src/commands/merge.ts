@@ -40,8 +40,8 @@ export const mergeCommand: CommandSpec = {
       explanation: 'write the merged fit to a file (the order of the files does not matter)',
     },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     if (files.length === 0) throw new UsageError('give the parameter files to merge');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);

@@ -15,7 +15,7 @@ import { layoutFor, styleFor, styleOf } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, executionOf, prepareFiles, refuseTogether } from './shared.js';
+import { ddofOption, executionOf, prepareFiles } from './shared.js';
 
 const quantileList = z.string().transform((text, ctx) => {
   const values = text.split(',').map((t) => Number(t.trim()));
@@ -38,7 +38,13 @@ const options = {
     default: '0.01,0.25,0.5,0.75,0.99',
     schema: quantileList,
   },
-  json: { flags: '--json', description: 'write JSON instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
+  json: {
+    flags: '--json',
+    description: 'write JSON instead of a table',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+    conflicts: { csv: 'choose one output format' },
+  },
   csv: { flags: '--csv', description: 'write CSV (one row per column) instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
   histogram: {
     flags: '--histogram',
@@ -71,8 +77,7 @@ export const statsCommand: CommandSpec = {
     { command: 'finorm stats --histogram fixtures/sp500-financials.csv', explanation: 'see skew and outliers at a glance' },
   ],
   async run(files, raw, given) {
-    const o = parseOptions(Options, raw, options);
-    refuseTogether(given, [['json', 'csv', 'choose one output format']]);
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [{ option: '--output', path: o.output }]);
     const input = await Input.open(sources, o);
     const sink = await openOutput(o.output);

@@ -115,6 +115,11 @@ describe('options', () => {
   const cases: [string, string[], string][] = [
     ['stats --json with --csv', ['stats', '--json', '--csv', data], '--json and --csv cannot be used together: choose one output format'],
     ['--window with --expanding', ['batch', '--window', '3', '--expanding', data], '--window and --expanding cannot be used together: choose one'],
+    ['--unseen without --params', ['batch', '--unseen', 'global', '-g', 'a', data], '--unseen needs --params: it says what to do with a group the parameter file lacks'],
+    ['--sorted without --group-by', ['batch', '--sorted', data], '--sorted needs --group-by: it says the input is sorted by the groups'],
+    ['--fail-on-skip with --on-error stop', ['stats', '--fail-on-skip', '--on-error', 'stop', data], '--fail-on-skip needs --on-error skip or null'],
+    ['help for a command that does not exist', ['help', 'nosuch'], "unknown command 'nosuch'"],
+    ['help for a mistyped command', ['help', 'lyer'], "unknown command 'lyer' (did you mean layer?)"],
     ['an empty --columns list', ['layer', '-c', '', data], '--columns: the list is empty; name at least one column'],
     ['--exclude leaving no features', ['layer', '-x', 'a,b', data], '--exclude leaves no feature columns: it excludes every one of "a", "b"'],
     ['--group-by taking the only numeric column', ['batch', '-g', 'a', '-x', 'b', data], 'no feature columns: the only numeric ones, "a", are --group-by columns; name the features with --columns'],
