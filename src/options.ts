@@ -24,8 +24,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** The option may be given several times; values accumulate. */
   repeatable?: boolean;
-  /** What shell completion offers for the value. */
-  complete?: 'file' | 'none';
+  /** What shell completion offers for the value: file names, nothing, or the column names of the input file on the line. */
+  complete?: 'file' | 'none' | 'columns';
   /** Parses the raw value (string, boolean, or string[] when repeatable). */
   schema: z.ZodType;
   /** Options of the same command this one cannot be given with (by key), each with the reason the refusal gives. */
@@ -206,7 +206,7 @@ export const columnOptions = {
     description: 'feature columns: names, 1-based numbers and ranges (`Price,4,6-9`); default: every numeric column',
     group: 'Columns',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
   exclude: {
@@ -214,7 +214,7 @@ export const columnOptions = {
     description: 'columns to leave out of the features (names, numbers, ranges)',
     group: 'Columns',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
 } satisfies Record<string, OptionSpec>;
@@ -246,7 +246,7 @@ export const outputOptions = {
     description: 'write only these output columns, in this order (names, numbers, ranges, as -c; copies by their --suffix names)',
     group: 'Output',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
   strings: {

@@ -138,7 +138,7 @@ const options = {
     flags: '--order-by <column>',
     description: 'with --window/--expanding: the time column, whose values must not go backwards within a group (default: a column named date, time, timestamp or datetime; `none`: trust the input order)',
     group: 'Normalization',
-    complete: 'none',
+    complete: 'columns',
     schema: z.string().min(1).optional(),
     needs: { anyOf: ['window', 'expanding'] },
   },

@@ -52,7 +52,7 @@ export const groupByOption = {
     description: 'statistics per group: the rows with equal values in these columns (e.g. ticker, or date for cross-sections)',
     group: 'Normalization',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
 } satisfies Record<string, OptionSpec>;
