@@ -35,15 +35,15 @@ export function loadCommands(names: readonly string[] = commandNames): Promise<C
   return Promise.all(names.map((name) => commandLoaders[name]()));
 }
 
-/** The examples of `finorm --help`: real commands on the bundled fixtures. */
+/** The examples of `finorm --help`: whole commands, their data typed in, so that they run in any directory. */
 export const programExamples: { command: string; explanation: string }[] = [
   {
-    command: "finorm layer -c '52 Week Low,Price,52 Week High' fixtures/sp500-sample.csv",
-    explanation: 'each price against its own 52-week range (layer: comparable columns of a row)',
+    command: "printf 'date,ticker,mom_1m,mom_12m,value\\n2024-01-31,AAPL,0.5,10,-2\\n' | finorm layer",
+    explanation: 'each row: its features against each other (layer normalization)',
   },
   {
-    command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
-    explanation: 'z-score two columns within each sector',
+    command: "printf 'day,ticker,ret\\n1,AAA,0.012\\n1,BBB,-0.004\\n2,AAA,0.003\\n2,BBB,0.009\\n' | finorm batch -g day -c ret",
+    explanation: "each column: each day's returns against that day's (batch normalization, per group)",
   },
 ];
 

@@ -195,18 +195,18 @@ export const batchCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm batch fixtures/sp500-sample.csv', explanation: 'z-score every numeric column over the whole file' },
+    { command: "printf 'ticker,px,pe\\nAAA,10,12\\nBBB,20,30\\nCCC,60,18\\n' | finorm batch", explanation: 'z-score every numeric column over all rows' },
     {
-      command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
-      explanation: 'z-score each company against its own sector',
+      command: "printf 'day,ticker,ret\\n1,AAA,0.012\\n1,BBB,-0.004\\n2,AAA,0.003\\n2,BBB,0.009\\n' | finorm batch -g day -c ret",
+      explanation: "cross-sectional: each day's returns against that day's",
     },
     {
-      command: 'finorm batch --params fixtures/params/sp500-fit.json fixtures/sp500-sample.csv',
-      explanation: 'apply statistics fitted earlier (one pass, streams)',
+      command: "printf 'px\\n10\\n20\\n60\\n' | finorm fit -o fit.json && printf 'px\\n15\\n90\\n' | finorm batch --params fit.json",
+      explanation: 'fit once, apply the fit to new rows later (one pass, streams)',
     },
     {
-      command: 'finorm batch --window 12 --exclude-current -c SP500 fixtures/shiller-monthly.csv',
-      explanation: 'z-score the index against the 12 months before each month (no look-ahead)',
+      command: "(echo date,px; printf '2024-01-0%s,%s\\n' 1 10 2 11 3 13 4 12 5 15) | finorm batch -w 3 --exclude-current",
+      explanation: 'each price against the 3 days before it (no look-ahead)',
     },
   ],
   async run(files, raw, given) {

@@ -15,7 +15,7 @@ export interface CommandSpec {
   /** Positional arguments, e.g. `[file...]`. */
   arguments: { name: string; description: string };
   options: Record<string, OptionSpec>;
-  /** Commands that work on the bundled fixtures, with what they do. */
+  /** Whole command lines, their data typed in so that they run in any directory (fixtures/ is not installed), with what they do; the tests run each. */
   examples: { command: string; explanation: string }[];
   /**
    * Runs the command; resolves to the exit code. `given` holds the options

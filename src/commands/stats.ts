@@ -71,10 +71,10 @@ export const statsCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm stats fixtures/sp500-sample.csv', explanation: 'a table of every numeric column' },
-    { command: 'finorm stats --json -c Price,EBITDA fixtures/sp500-sample.csv', explanation: 'two columns, as JSON' },
-    { command: 'finorm stats --csv --quantiles 0.05,0.5,0.95 fixtures/sp500-sample.csv', explanation: 'chosen quantiles, as CSV' },
-    { command: 'finorm stats --histogram fixtures/sp500-financials.csv', explanation: 'see skew and outliers at a glance' },
+    { command: '(echo px; seq 100) | finorm stats', explanation: 'a table: count, missing, mean, std, min, quantiles, max' },
+    { command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm stats --json -c px", explanation: 'one column, as JSON' },
+    { command: '(echo px; seq 100) | finorm stats --csv --quantiles 0.05,0.5,0.95', explanation: 'chosen quantiles, as CSV' },
+    { command: '(echo ret; seq -5 5; echo 40) | finorm stats --histogram', explanation: 'see skew and outliers at a glance' },
   ],
   async run(files, raw, given) {
     const o = parseOptions(Options, raw, options, given);
