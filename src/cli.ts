@@ -1,6 +1,7 @@
 // The command line: builds the commander program from the command specs,
 // runs one command, and turns every outcome into an exit code. Errors are
-// printed here, once, as one line on stderr.
+// printed here, once, as one line on stderr, with whatever came from the input
+// (column names, NDJSON keys, group values) unable to drive the terminal.
 
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandSpec } from './commands/command.js';
@@ -8,6 +9,7 @@ import { ExitCode, FinormError, ioErrorFrom } from './errors.js';
 import { removeTempFilesSync } from './io/temp-files.js';
 import type { OptionGroup, OptionSpec } from './options.js';
 import { progress } from './report/progress.js';
+import { printable } from './report/layout.js';
 import { configureReporting } from './report/report.js';
 import { packageVersion } from './version.js';
 import { stat } from 'node:fs/promises';
@@ -178,16 +180,16 @@ function reportError(error: unknown): number {
       .replace(/^error: /, '')
       .replace(/\n\(Did you mean (.*)\)/, ' (did you mean $1)')
       .replace(/\s*\n\s*/g, ' ');
-    process.stderr.write(`finorm: ${message}\n`);
+    process.stderr.write(`finorm: ${printable(message)}\n`);
     return ExitCode.usage;
   }
   if (error instanceof FinormError) {
-    if (error.message !== '') process.stderr.write(`finorm: ${error.message}\n`);
+    if (error.message !== '') process.stderr.write(`finorm: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   // A bug: still one line, with the stack only on request.
   const detail = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`finorm: internal error: ${detail}${process.env.FINORM_DEBUG ? `\n${(error as Error).stack}` : ' (set FINORM_DEBUG=1 for details)'}\n`);
+  process.stderr.write(`finorm: internal error: ${printable(detail)}${process.env.FINORM_DEBUG ? `\n${(error as Error).stack}` : ' (set FINORM_DEBUG=1 for details)'}\n`);
   return ExitCode.dataError;
 }
 
