@@ -275,6 +275,18 @@ describe('summary content', () => {
     expect(comparable.stderr).not.toMatch(/alone makes the spread/);
   });
 
+  it('counts with thousands separators and a singular for one, in the summary and under the stats table', async () => {
+    const one = await runFinorm(['stats', '-c', 'x'], { input: 'x,y\n5,\n' });
+    expect(one.stdout.trimEnd().split('\n').at(-1)).toBe('1 row; quantiles within 0.1% (relative)');
+    const input = big();
+    const many = await runFinorm(['batch', '--summary', '-o', '/dev/null', '-c', 'a', input]);
+    expect(many.stderr).toMatch(/^finorm batch: 200,000 rows read, 200,000 written\n/);
+    expect(many.stderr).toMatch(/\na +200,000 +0 /);
+    const sparse = await runFinorm(['batch', '--summary', '-o', '/dev/null', '-c', 'x'], { input: 'x,y\n1,2\n,3\n,4\n' });
+    expect(sparse.stderr).toContain('finorm batch: 3 rows read, 3 written');
+    expect(sparse.stderr).toContain('warning: column "x" is mostly missing (2 of 3)');
+  });
+
   it('fits the summary to $COLUMNS, names whole while two statistics fit beside them', async () => {
     const input = tmp.file('wide.csv', 'a_rather_long_column_name_indeed,b\n1,2\n3,5\n');
     const r = await runFinorm(['batch', '--summary', input], { env: { COLUMNS: '60' } });
