@@ -38,13 +38,15 @@ export const fitCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm fit fixtures/sp500-sample.csv', explanation: 'print the fitted statistics of every numeric column' },
-    { command: 'finorm fit --ddof 1 -c Price,EBITDA -o scaler.json fixtures/sp500-sample.csv', explanation: 'fit two columns with the sample variance' },
-    { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-financials.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
-    { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
+    { command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit", explanation: 'print the fitted statistics of every numeric column' },
+    { command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit --ddof 1 -c px -o fit.json", explanation: 'fit one column with the sample variance, into fit.json' },
+    {
+      command: "printf 'sector,px\\nTech,10\\nTech,30\\nEnergy,5\\nEnergy,7\\n' | finorm fit -g sector",
+      explanation: "each sector's statistics, for batch --params",
+    },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },

@@ -30,18 +30,21 @@ export const mergeCommand: CommandSpec = {
   arguments: { name: '<params...>', description: 'parameter files to merge (- reads one from stdin)' },
   options,
   examples: [
-    { command: 'finorm merge fixtures/params/sp500-part1.json fixtures/params/sp500-part2.json', explanation: 'merge the fits of two shards' },
     {
-      command: "ls shards/*.csv | xargs -P 4 -I{} sh -c 'finorm fit {} > {}.fit.json' && finorm merge shards/*.fit.json -o all.json",
-      explanation: 'fit shards in parallel, then merge',
+      command: "finorm merge <(printf 'px\\n10\\n20\\n' | finorm fit) <(printf 'px\\n60\\n' | finorm fit)",
+      explanation: 'merge the fits of two shards: the fit of all their rows',
     },
     {
-      command: 'finorm merge -o merged.json fixtures/params/sp500-part2.json fixtures/params/sp500-part1.json',
-      explanation: 'write the merged fit to a file (the order of the files does not matter)',
+      command: 'for s in 1 2 3; do (echo px; seq $s 3 30) | finorm fit -o shard$s.json; done; finorm merge -o all.json shard?.json',
+      explanation: 'fit shards apart (in parallel, on other machines), then merge into all.json',
+    },
+    {
+      command: "printf 'px\\n10\\n20\\n' | finorm fit -o a.json && printf 'px\\n60\\n' | finorm fit -o b.json && finorm merge b.json a.json",
+      explanation: 'the order of the files does not matter',
     },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     if (files.length === 0) throw new UsageError('give the parameter files to merge');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);
