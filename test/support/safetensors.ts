@@ -1,0 +1,31 @@
+// A safetensors reader for tests, written apart from finorm's from the format's
+// description: 8 bytes of little-endian header length, a JSON header, then the
+// tensors' raw little-endian bytes at data_offsets from the end of the header.
+
+export interface StoredTensor {
+  dtype: string;
+  shape: number[];
+  values: number[];
+}
+
+export function readSafetensorsForTest(bytes: Uint8Array): { headerLength: number; metadata: Record<string, string>; tensors: Record<string, StoredTensor>; names: string[] } {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(buffer.readBigUInt64LE(0));
+  const header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
+  const data = buffer.subarray(8 + headerLength);
+  const tensors: Record<string, StoredTensor> = {};
+  const names: string[] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { dtype, shape, data_offsets: [begin, end] } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const raw = data.subarray(begin, end);
+    const values: number[] = [];
+    if (dtype === 'F64') for (let i = 0; i < raw.length; i += 8) values.push(raw.readDoubleLE(i));
+    else if (dtype === 'F32') for (let i = 0; i < raw.length; i += 4) values.push(raw.readFloatLE(i));
+    else if (dtype === 'I64') for (let i = 0; i < raw.length; i += 8) values.push(Number(raw.readBigInt64LE(i)));
+    else throw new Error(`dtype ${dtype}`);
+    tensors[name] = { dtype, shape, values };
+    names.push(name);
+  }
+  return { headerLength, metadata: (header.__metadata__ ?? {}) as Record<string, string>, tensors, names };
+}
