@@ -29,3 +29,22 @@ export function readSafetensorsForTest(bytes: Uint8Array): { headerLength: numbe
   }
   return { headerLength, metadata: (header.__metadata__ ?? {}) as Record<string, string>, tensors, names };
 }
+
+/** A safetensors file from tensors given here (for files finorm must refuse, or accept). */
+export function writeSafetensorsForTest(tensors: Record<string, { dtype: 'F64' | 'F32' | 'I64'; shape: number[]; values: number[] }>, metadata?: Record<string, string>): Buffer {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, { dtype, shape, values }] of Object.entries(tensors)) {
+    const size = dtype === 'F32' ? 4 : 8;
+    const data = Buffer.alloc(values.length * size);
+    values.forEach((v, i) => (dtype === 'F64' ? data.writeDoubleLE(v, i * 8) : dtype === 'F32' ? data.writeFloatLE(v, i * 4) : data.writeBigInt64LE(BigInt(v), i * 8)));
+    header[name] = { dtype, shape, data_offsets: [offset, offset + data.length] };
+    chunks.push(data);
+    offset += data.length;
+  }
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, ...chunks]);
+}
