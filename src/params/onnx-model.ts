@@ -17,7 +17,7 @@
 
 import { type ColumnScaling, float32Scaling } from '../core/batch.js';
 import { DataError } from '../errors.js';
-import type { OnnxModel, OnnxNode, OnnxTensor } from '../io/onnx.js';
+import { ONNX_TYPES, type OnnxModel, type OnnxNode, type OnnxTensor } from '../io/onnx.js';
 
 export const ONNX_OPSET = 17;
 /** The IR version of ONNX 1.12, which introduced opset 17. */
@@ -94,7 +94,6 @@ export function layerModel(
   settings: ModelSettings,
 ): OnnxModel {
   const g = new GraphBuilder(settings.dtype);
-  const width = names.length;
   const features = g.int64('feature_axis', [1]);
   const zero = g.constant('zero', [0], []);
   const one = g.constant('one', [1], []);
@@ -102,7 +101,7 @@ export function layerModel(
 
   // The present values, and each row's count, sum, least and greatest of them.
   const present = g.op('Not', 'present', [g.op('IsNaN', 'missing', ['input'])]);
-  const count = sum('count', g.op('Cast', 'present_count', [present], { to: settings.dtype === 'float32' ? 1 : 11 }));
+  const count = sum('count', g.op('Cast', 'present_count', [present], { to: ONNX_TYPES[settings.dtype] }));
   const total = sum('total', g.op('Where', 'present_values', [present, 'input', zero]));
   const least = g.op('ReduceMin', 'least', [g.op('Where', 'for_min', [present, 'input', g.constant('infinity', [Infinity], [])])], { axes: [1], keepdims: 1 });
   const greatest = g.op('ReduceMax', 'greatest', [g.op('Where', 'for_max', [present, 'input', g.constant('minus_infinity', [-Infinity], [])])], { axes: [1], keepdims: 1 });
@@ -112,9 +111,9 @@ export function layerModel(
 
   // Corrected two-pass variance: Σd² − (Σd)²/n over n, with d = x − mean.
   const deviation = g.op('Sub', 'deviation', ['input', mean]);
-  const present_deviation = g.op('Where', 'present_deviation', [present, deviation, zero]);
-  const squares = sum('sum_squares', g.op('Mul', 'squares', [present_deviation, present_deviation]));
-  const drift = sum('sum_deviations', present_deviation);
+  const presentDeviation = g.op('Where', 'present_deviation', [present, deviation, zero]);
+  const squares = sum('sum_squares', g.op('Mul', 'squares', [presentDeviation, presentDeviation]));
+  const drift = sum('sum_deviations', presentDeviation);
   const correction = g.op('Div', 'correction', [g.op('Mul', 'drift_squared', [drift, drift]), count]);
   const variance = g.op('Max', 'variance', [g.op('Div', 'variance_raw', [g.op('Sub', 'corrected', [squares, correction]), count]), zero]);
   const shifted = g.op('Add', 'variance_eps', [variance, g.constant('epsilon', [epsilon], [])]);
@@ -122,8 +121,8 @@ export function layerModel(
   const denominator = g.op('Where', 'denominator', [g.op('Equal', 'no_spread', [shifted, zero]), one, g.op('Sqrt', 'root', [shifted])]);
   let z = g.op('Div', 'z', [deviation, denominator]);
   z = clipped(g, z, settings.clip);
-  const y = g.op('Mul', 'scaled', [z, g.constant('gamma', Array.from(gamma).slice(0, width))]);
-  g.op('Add', 'output', [y, g.constant('beta', Array.from(beta).slice(0, width))]);
+  const y = g.op('Mul', 'scaled', [z, g.constant('gamma', gamma)]);
+  g.op('Add', 'output', [y, g.constant('beta', beta)]);
   const formula =
     'y = gamma * (x - mu) / sqrt(sigma^2 + eps) + beta per row, mu and sigma^2 the mean and population variance of the row\'s present (non-NaN) values' +
     clipText(settings.clip);

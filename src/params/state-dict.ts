@@ -82,6 +82,7 @@ export function paramsFromStateDict(
   const values = (name: string, fallback: number) => at(name)?.values ?? new Float64Array(width).fill(fallback);
   const gamma = values('weight', 1);
   const beta = values('bias', 0);
+  const mean = values('running_mean', 0);
   const variance = values('running_var', 1);
   const negative = variance.findIndex((v) => v < 0);
   if (negative >= 0) throw new DataError(`${path}: ${prefix}running_var[${negative}] is ${variance[negative]}; a variance is ≥ 0`);
@@ -93,7 +94,7 @@ export function paramsFromStateDict(
     name,
     gamma: gamma[j],
     beta: beta[j],
-    ...(module === 'BatchNorm1d' ? { mean: values('running_mean', 0)[j], variance: variance[j] } : {}),
+    ...(module === 'BatchNorm1d' ? { mean: mean[j], variance: variance[j] } : {}),
   }));
   const params: ParamsFile = { format: PARAMS_FORMAT, version: PARAMS_VERSION, generator: options.generator, epsilon, columns };
   return { params, module, epsilonFrom };

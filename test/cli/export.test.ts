@@ -128,7 +128,9 @@ describe('export --to onnx, run in onnxruntime', () => {
   });
 
   it('gives β for a constant row and a single value, also with ε = 0, and leaves a row with no value missing', async () => {
-    const csv = tmp.file('layer-edge.csv', 'a,b,c\n0.1,0.1,0.1\n1e12,1e12,1e12\n,7,\n,,\n1,2,4\n-3,1e-9,2e-9\n');
+    // A value whose sum of three, divided by 3, is 0.03125 off: only the
+    // least = greatest test makes its deviations exactly 0.
+    const csv = tmp.file('layer-edge.csv', 'a,b,c\n0.1,0.1,0.1\n1e12,1e12,1e12\n192464801260371.3,192464801260371.3,192464801260371.3\n,7,\n,,\n1,2,4\n-3,1e-9,2e-9\n');
     const params = tmp.file('layer-edge.json', JSON.stringify({ format: 'finorm-params', version: 1, columns: [{ name: 'a', gamma: 2, beta: 0.5 }, { name: 'b', gamma: 1, beta: -1 }, { name: 'c', gamma: 3, beta: 0 }] }));
     const input = table(readFileSync(csv, 'utf8'));
     for (const epsilon of ['1e-5', '0']) {
@@ -136,6 +138,7 @@ describe('export --to onnx, run in onnxruntime', () => {
       const expected = await finormRows(['layer', '--params', params, '-e', epsilon, csv], ['a', 'b', 'c']);
       expect(expected[0]).toEqual([0.5, -1, 0]);
       expect(expected[1]).toEqual([0.5, -1, 0]);
+      expect(expected[2]).toEqual([0.5, -1, 0]);
       expect(worstRelative(actual, expected)).toBeLessThan(1e-12);
     }
   });
