@@ -16,7 +16,6 @@ import { readParamsSource } from '../params/params-file.js';
 import { TORCH_DEFAULT_EPSILON, stateDictOf } from '../params/state-dict.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { refuseTogether } from './shared.js';
 
 const FORMATS = { onnx: '.onnx', torch: '.safetensors' } as const;
 
@@ -41,6 +40,7 @@ const options = {
     description: 'export the layer transform (per row, with the file\'s γ, β and ε) instead of the batch transform',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    conflicts: { group: 'layer normalization has no per-group statistics' },
   },
   group: {
     flags: '--group <key>',
@@ -81,14 +81,25 @@ export const exportCommand: CommandSpec = {
   arguments: { name: '<params>', description: 'the parameter file (- reads stdin)' },
   options,
   examples: [
-    { command: 'finorm export fixtures/params/sp500-fit.json -o norm.onnx', explanation: 'an ONNX model applying the fit, float64' },
-    { command: 'finorm export fixtures/params/sp500-fit.json --to torch -o bn.safetensors', explanation: 'a BatchNorm1d state dict for load_state_dict' },
-    { command: 'finorm export --layer --dtype float32 fixtures/params/layer-affine.json -o layer.onnx', explanation: 'the layer transform with learned γ and β, served in float32' },
-    { command: 'finorm export --group Semiconductors fixtures/params/sp500-sectors-fit.json -o semis.onnx', explanation: 'one sector\'s statistics from a file fitted per group' },
+    {
+      command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit -o fit.json && finorm export fit.json -o norm.onnx",
+      explanation: 'an ONNX model applying the fit, float64',
+    },
+    {
+      command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit -o fit.json && finorm export fit.json --to torch -o bn.safetensors",
+      explanation: 'a BatchNorm1d state dict for load_state_dict',
+    },
+    {
+      command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit -o fit.json && finorm export --layer --dtype float32 fit.json -o layer.onnx",
+      explanation: 'the layer transform (γ, β and ε of the file), served in float32',
+    },
+    {
+      command: "printf 'sector,px\\nTech,10\\nTech,30\\nEnergy,5\\nEnergy,7\\n' | finorm fit -g sector -o fit.json && finorm export --group Tech fit.json -o tech.onnx",
+      explanation: 'one sector\'s statistics from a file fitted per group',
+    },
   ],
   async run(args, raw, given) {
-    const o = parseOptions(Options, raw, options);
-    refuseTogether(given, [['layer', 'group', 'layer normalization has no per-group statistics']]);
+    const o = parseOptions(Options, raw, options, given);
     const to = o.to ?? formatOfName(o.output);
     if (to === 'torch' && o.clip !== undefined) {
       throw new UsageError('--clip cannot be used with --to torch: BatchNorm1d and LayerNorm do not clamp; export to ONNX, whose graph does');

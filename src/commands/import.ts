@@ -57,18 +57,22 @@ export const importCommand: CommandSpec = {
   arguments: { name: '<file>', description: 'a .safetensors state dict or a StandardScaler\'s attributes as JSON (- reads stdin)' },
   options,
   examples: [
-    { command: 'finorm import fixtures/interop/scaler-frame.json -o scaler.json', explanation: 'a StandardScaler fitted on a DataFrame (it names its columns)' },
     {
-      command: "finorm import fixtures/interop/batchnorm-f32.safetensors -c 'Price,Price/Earnings,Dividend Yield,Market Cap' -e 0.001 -o bn.json",
-      explanation: 'a BatchNorm1d(4, eps=1e-3) state dict, its features named in order',
+      command:
+        'printf \'{"mean_": [10, 2], "var_": [4, 9], "scale_": [2, 3], "n_samples_seen_": 50, "feature_names_in_": ["px", "pe"], "with_mean": true, "with_std": true}\' > scaler.json && finorm import scaler.json -o params.json',
+      explanation: 'a StandardScaler fitted on a DataFrame (it names its columns), as a parameter file',
     },
     {
-      command: "finorm import fixtures/interop/model.safetensors --prefix 1 -c 'Dividend Yield,Price/Sales,Earnings/Share' -o bn.json",
-      explanation: 'the BatchNorm1d named "1" in a whole model\'s state dict (ε: PyTorch\'s default)',
+      command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit -o fit.json && finorm export fit.json -o bn.safetensors && finorm import bn.safetensors -c px,pe -o bn.json",
+      explanation: 'a BatchNorm1d state dict, its features named in order (ε: the file\'s, else PyTorch\'s 1e-5)',
+    },
+    {
+      command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit -o fit.json && finorm export fit.json -o bn.safetensors && finorm import bn.safetensors -c px,pe -e 0.001",
+      explanation: 'the same for a BatchNorm1d(2, eps=1e-3), printed',
     },
   ],
   async run(args, raw, given) {
-    const o = parseOptions(Options, raw, options);
+    const o = parseOptions(Options, raw, options, given);
     const file = Array.isArray(args) ? args[0] : (args as string);
     const name = file === '-' ? '<stdin>' : file;
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom([file]));
