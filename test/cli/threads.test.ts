@@ -124,7 +124,7 @@ describe('--threads', () => {
     const viaFifo = await runFinorm(['layer', '-q', '--threads', '2', fifo]);
     await written;
     const direct = await runFinorm(['layer', '-q', '--threads', '1', plain]);
-    expect(viaFifo.code, viaFifo.stderr).toBe(0);
+    expect(viaFifo.code, `signal ${viaFifo.signal}: ${viaFifo.stderr}`).toBe(0);
     expect(viaFifo.stdout).toBe(direct.stdout);
   });
 
