@@ -13,7 +13,7 @@ import { deliverSummary } from '../report/report.js';
 import { columnSummaries, badRowFacts, featureFacts } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, executionOf, generatorName, groupByOption, prepareFiles } from './shared.js';
+import { ddofOption, executionOf, generatorName, groupByOption, partialOption, prepareFiles } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -23,6 +23,7 @@ const options = {
   ...ddofOption,
   ...groupByOption,
   output: { ...outputOptions.output, description: 'write the parameter file here (atomically) instead of stdout' },
+  ...partialOption,
   ...reportOptions,
 } as const;
 
@@ -42,6 +43,10 @@ export const fitCommand: CommandSpec = {
     { command: 'finorm fit --ddof 1 -c Price,EBITDA -o scaler.json fixtures/sp500-sample.csv', explanation: 'fit two columns with the sample variance' },
     { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-financials.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
     { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
+    {
+      command: "parallel --pipepart -a fixtures/sp500-financials.csv --header : --block 20k finorm fit -q --partial -c Price,EBITDA - | finorm merge -",
+      explanation: 'fit blocks of a file in parallel (GNU parallel), and merge them into the fit of the whole, to the last bit',
+    },
   ],
   async run(files, raw) {
     const o = parseOptions(Options, raw, options);
@@ -57,12 +62,13 @@ export const fitCommand: CommandSpec = {
       const { moments, groups } = fit;
       const { names } = input.selection;
       if (names.length === 0) throw input.noFeatures();
-      requirePresentValues(names, moments);
+      // A part may lack a column's values (a sparse column, a block of early dates): count 0, for merge.
+      if (!o.partial) requirePresentValues(names, moments);
       const params = paramsFromMoments(names, moments, {
         epsilon: o.epsilon,
         ddof: o.ddof,
         generator: generatorName(packageVersion()),
-      }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined });
+      }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined, partial: o.partial });
       await sink.write(formatParams(params));
       await deliverSummary(
         {
