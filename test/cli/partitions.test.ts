@@ -159,3 +159,42 @@ describe('fit --partial and merge -', () => {
     expect(columnsOf(merged.stdout)[0].count).toBe(3000);
   });
 });
+
+describe('--no-output-header: blocks normalized apart make one table', () => {
+  const t = table(2000, 8);
+  const whole = tmp.file('whole-z.csv', [t.header, ...t.lines].join('\n') + '\n');
+
+  it('the first block with its header and the others without it are one batch over everything, byte for byte', async () => {
+    const concatenated = await fitEach(blocks(t, 4), ['--partial', '-c', 'price,ret']);
+    const fit = tmp.file('blocks.fit.json', (await runFinorm(['merge', '-'], { input: concatenated })).stdout);
+    const outputs = await Promise.all(
+      blocks(t, 4).map((input, k) => runFinorm(['batch', '-q', '--params', fit, ...(k === 0 ? [] : ['--no-output-header']), '-'], { input })),
+    );
+    for (const o of outputs) expect(o.stderr).toBe('');
+    const single = await runFinorm(['batch', '-q', '-c', 'price,ret', whole]);
+    expect(outputs.map((o) => o.stdout).join('')).toBe(single.stdout);
+    expect(outputs[1].stdout.startsWith('2024-')).toBe(true);
+  });
+
+  it('leaves out only the header: of CSV and TSV, of layer and batch, with --select; NDJSON has none', async () => {
+    const csv = 'id,x,y\na,1,2\nb,3,5\n';
+    const layer = await runFinorm(['layer', '-e', '0', '--no-output-header', '--select', 'y,id', '-'], { input: csv });
+    expect(layer.stdout).toBe((await runFinorm(['layer', '-e', '0', '--select', 'y,id', '-'], { input: csv })).stdout.split('\n').slice(1).join('\n'));
+    expect(layer.stdout).toMatch(/^1,a\n1,b\n$/);
+    const tsv = await runFinorm(['batch', '-f', 'tsv', '--no-output-header', '-e', '0', '-'], { input: csv.replaceAll(',', '\t') });
+    expect(tsv.stdout).toBe('a\t-1\t-1\nb\t1\t1\n');
+    const ndjson = await runFinorm(['batch', '--output-format', 'ndjson', '--no-output-header', '-e', '0', '-'], { input: csv });
+    expect(ndjson.stdout).toBe('{"id":"a","x":-1,"y":-1}\n{"id":"b","x":1,"y":1}\n');
+  });
+
+  it('a block holding only the header writes the header, or nothing with --no-output-header', async () => {
+    const fit = tmp.file('header-only.fit.json', (await runFinorm(['fit', '-c', 'price,ret', whole])).stdout);
+    const headerOnly = `${t.header}\n`;
+    for (const command of [['batch', '--params', fit], ['layer', '-c', 'price,ret']]) {
+      const withHeader = await runFinorm([...command, '-'], { input: headerOnly });
+      expect([withHeader.code, withHeader.stdout, withHeader.stderr]).toEqual([0, headerOnly, '']);
+      const without = await runFinorm([...command, '--no-output-header', '-'], { input: headerOnly });
+      expect([without.code, without.stdout, without.stderr]).toEqual([0, '', '']);
+    }
+  });
+});
