@@ -24,6 +24,7 @@ const commandLoaders: Record<string, () => Promise<CommandSpec>> = {
   fit: async () => (await import('./commands/fit.js')).fitCommand,
   stats: async () => (await import('./commands/stats.js')).statsCommand,
   merge: async () => (await import('./commands/merge.js')).mergeCommand,
+  split: async () => (await import('./commands/split.js')).splitCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
 };
 
