@@ -1,62 +1,72 @@
-// finorm split: a CSV/TSV file's records, each followed by a NUL byte where
-// the CSV engine says it ends, so that GNU parallel (--pipe --recend '\0'
-// --rrs) cuts it into blocks of whole records, line breaks inside quotes and
-// all; the header apart, for every block. See README: Beyond one machine.
+// finorm split: a CSV/TSV file cut into blocks of whole records, where the
+// CSV engine says records end (line breaks inside quotes and all), each the
+// header and then records, ended by a NUL byte: GNU parallel --pipe -N1
+// --recend '\0' --rrs then gives each job one block, a table of its own.
+// See README: Beyond one machine.
 
 import { z } from 'zod';
 import { ExitCode, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { parseSize, recordBlocks } from '../io/blocks.js';
 import { openOutput } from '../io/output.js';
-import { markedRecords } from '../io/record-marks.js';
 import { inputOptions, outputOptions, schemaOf } from '../options.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { prepareFiles } from './shared.js';
 
 const options = {
-  format: { ...inputOptions.format, choices: ['csv', 'tsv'] as const, schema: z.enum(['csv', 'tsv']).optional(), description: 'input format (default: from the file extension, else CSV)' },
-  delimiter: inputOptions.delimiter,
-  headerFile: {
-    flags: '--header-file <file>',
-    description: 'write the header (the first record) to this file, before any record goes out, instead of to the output',
-    group: 'Output',
-    complete: 'file',
-    schema: z.string().min(1).optional(),
+  format: {
+    ...inputOptions.format,
+    description: 'input format (default: from the file extension, else CSV)',
+    choices: ['csv', 'tsv'],
+    schema: z.enum(['csv', 'tsv']).optional(),
   },
-  output: { ...outputOptions.output, description: 'write the marked records to this file (atomically) instead of stdout' },
+  delimiter: inputOptions.delimiter,
+  header: { ...inputOptions.header, description: 'the first CSV/TSV record is data: blocks hold records only' },
+  blockSize: {
+    flags: '-b, --block-size <size>',
+    description: 'at most this many bytes a block, its header and NUL included (K, M, G: 1024, 1024², 1024³; give GNU parallel the same --block)',
+    group: 'Output',
+    default: '64M',
+    complete: 'none',
+    schema: z.string().transform((text, ctx) => {
+      const size = parseSize(text);
+      if (!(size >= 2 && size <= 2 ** 31 - 1)) {
+        ctx.addIssue({ code: 'custom', message: `expected a size from 2 bytes to 2G (64M, 512K, 1048576), got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return size;
+    }),
+  },
+  output: { ...outputOptions.output, description: 'write the blocks to this file (atomically) instead of stdout' },
 } as const;
 
 const Options = schemaOf(options);
 
 export const splitCommand: CommandSpec = {
   name: 'split',
-  summary: 'mark where each CSV record ends (a NUL byte), for GNU parallel to cut whole records',
+  summary: 'cut a CSV file into blocks of whole records, each under the header, for GNU parallel',
   description:
-    'Writes the records of a CSV or TSV file as they are, each followed by a NUL byte where the CSV engine says it ends, ' +
-    'so that a splitter that cuts at a separator cuts only between records, even where quoted fields hold line breaks: ' +
-    "GNU parallel --pipe --recend '\\0' --rrs (which removes the NUL bytes). With --header-file the header goes to that " +
-    'file instead, for every block to put in front of its records.',
+    'Cuts a CSV or TSV file into blocks of at most --block-size bytes, where the CSV engine says records end (so a quoted ' +
+    'field with a line break stays whole), each block the header and then records, ended by a NUL byte. GNU parallel ' +
+    "--pipe -N1 --block SIZE --recend '\\0' --rrs then gives each job one block, NUL removed: a table of its own, for " +
+    '`finorm fit --partial -` or `finorm batch --params FILE -`. The records pass on byte for byte; blank lines are left out.',
   arguments: { name: '[file...]', description: 'the CSV or TSV file (optionally .gz); none or - reads stdin' },
   options,
   examples: [
     {
-      command: "finorm split --header-file header.csv fixtures/sp500-financials.csv | parallel --pipe --recend '\\0' --rrs --block 20k 'cat header.csv - | finorm fit -q --partial -c Price -' | finorm merge -",
-      explanation: 'fit blocks of whole records in parallel, each under the header, and merge the fits',
+      command:
+        "finorm split -b 20K fixtures/sp500-financials.csv | parallel --pipe -N1 --block 20K --recend '\\0' --rrs finorm fit -q --partial -c Price - | finorm merge -",
+      explanation: 'fit blocks of 20 KB in parallel, and merge the fits into the fit of the whole',
     },
-    { command: 'finorm split --header-file header.csv fixtures/sp500-sample.csv > records', explanation: 'the header to header.csv, the marked records to the file records' },
-    { command: 'finorm split fixtures/sp500-sample.csv | tr "\\0" "\\n" | head', explanation: 'see where the records end' },
+    { command: 'finorm split -b 4K fixtures/sp500-sample.csv | tr "\\0" "~"', explanation: 'see the blocks (each ends with ~)' },
+    { command: 'finorm split -b 10M -o blocks big.csv.gz', explanation: 'write the blocks of a gzipped file to the file blocks' },
   ],
   async run(files, raw) {
     const o = parseOptions(Options, raw, options);
     if (files.length > 1) throw new UsageError('give one file to split (or none, or -, for stdin)');
-    const [source] = await prepareFiles(files, [
-      { option: '--output', path: o.output },
-      { option: '--header-file', path: o.headerFile },
-    ]);
-    const { headerFile } = o;
-    const header = headerFile === undefined ? undefined : (bytes: Uint8Array) => writeFileAtomic(headerFile, bytes);
+    const [source] = await prepareFiles(files, [{ option: '--output', path: o.output }]);
     const sink = await openOutput(o.output);
     try {
-      for await (const marked of markedRecords(source, o, header)) await sink.write(marked);
+      for await (const bytes of recordBlocks(source, o, o.blockSize)) await sink.write(bytes);
       await sink.commit();
     } catch (error) {
       await sink.abort();

@@ -140,7 +140,7 @@ export function temporaryName(name: string): string {
 }
 
 /** Writes a whole text file atomically (a device such as /dev/stdout in place). */
-export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const { openOutput } = await import('./output.js');
   const file = await openOutput(path);
   try {

@@ -1,25 +1,27 @@
-// finorm split: a NUL byte after every record, where the CSV engine says it
-// ends, so that a splitter cutting at NULs (GNU parallel --pipe --recend '\0'
-// --rrs) cuts whole records. Records are checked against csv-parse (the
-// tokenizer's oracle); blocks cut at the marks, fitted apart and merged, must
-// give the fit of the whole.
+// finorm split: blocks of whole records, each the header and then records,
+// at most --block-size bytes, ended by a NUL byte, so that a runner giving
+// each job one NUL-ended record (GNU parallel --pipe -N1 --recend '\0'
+// --rrs) gives it a table of its own. Records are checked against csv-parse
+// (the tokenizer's oracle); the blocks, fitted apart and merged, must give
+// the fit of the whole.
 
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { BIN, runFinorm } from '../support/cli.js';
+import { runFinorm } from '../support/cli.js';
 import { seededRandom } from '../support/random.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = tempDir();
 
+const HEADER = 'date,"name, as filed",price,ret\r\n';
+
 /** Quoted line breaks (LF and CRLF), doubled quotes, delimiters in quotes, blank lines, CRLF records, no final line break. */
 function awkwardTable(rows: number): string {
   const next = seededRandom(99);
-  const lines = ['date,"name, as filed",price,ret\r\n'];
+  const lines = [HEADER];
   for (let i = 0; i < rows; i++) {
     const name = i % 3 === 0 ? `"Hotels,\nResorts ""${i}""\r\nand Cruises"` : i % 3 === 1 ? `N${i}` : '""';
     lines.push(`2024-01-${String((i % 28) + 1).padStart(2, '0')},${name},${(100 + next() * 50).toFixed(2)},${((next() - 0.5) / 10).toPrecision(5)}${i % 5 === 0 ? '\r\n' : '\n'}`);
@@ -34,86 +36,78 @@ describe('finorm split', () => {
   const table = awkwardTable(400);
   const file = tmp.file('awkward.csv', table);
 
-  it('passes every byte on and puts a NUL after each record, where csv-parse says records end', async () => {
-    const r = await runFinorm(['split', file]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout.replaceAll('\0', '')).toBe(table);
-    const pieces = r.stdout.split('\0');
-    expect(pieces.at(-1)).toBe(''); // the last record is marked too
-    const expected = records(table);
-    const marked = pieces.slice(0, -1).map((piece) => records(piece));
-    expect(marked.every((rs) => rs.length === 1)).toBe(true);
-    expect(marked.map((rs) => rs[0])).toEqual(expected);
-  });
-
-  it('--header-file: the header there (written before any record goes out), the marked records on stdout; gzip in', async () => {
-    const headerFile = join(tmp.dir, 'header.csv');
-    const gz = tmp.file('awkward.csv.gz', gzipSync(table));
-    const { stdout, headerSeenFirst } = await new Promise<{ stdout: string; headerSeenFirst: boolean }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'split', '--header-file', headerFile, gz], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const chunks: Buffer[] = [];
-      let headerSeenFirst: boolean | undefined;
-      child.stdout.on('data', (chunk: Buffer) => {
-        headerSeenFirst ??= existsSync(headerFile);
-        chunks.push(chunk);
-      });
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve({ stdout: Buffer.concat(chunks).toString(), headerSeenFirst: headerSeenFirst === true }) : reject(new Error(`exit ${code}`))));
-    });
-    expect(headerSeenFirst).toBe(true);
-    expect(readFileSync(headerFile, 'utf8')).toBe('date,"name, as filed",price,ret\r\n');
-    expect(readFileSync(headerFile, 'utf8') + stdout.replaceAll('\0', '')).toBe(table);
-    expect(stdout.split('\0').length - 1).toBe(records(table).length - 1);
-    const out = join(tmp.dir, 'records');
-    expect((await runFinorm(['split', '--header-file', headerFile, '-o', out, file])).code).toBe(0);
-    expect(readFileSync(out, 'utf8')).toBe(stdout);
-  });
-
-  it('blocks cut at the marks, each under the header, fit and merge into the fit of the whole (parallel --recend \\0 --rrs)', async () => {
-    const headerFile = join(tmp.dir, 'h.csv');
-    const marked = (await runFinorm(['split', '--header-file', headerFile, file])).stdout;
-    const header = readFileSync(headerFile, 'utf8');
-    // Blocks of at least `size` bytes, ending after a NUL, NULs removed, as GNU parallel cuts them.
-    const next = seededRandom(5);
-    const blocks: string[] = [];
-    for (let at = 0; at < marked.length; ) {
-      const end = marked.indexOf('\0', at + 200 + Math.floor(next() * 3000));
-      const stop = end < 0 ? marked.length : end + 1;
-      blocks.push(header + marked.slice(at, stop).replaceAll('\0', ''));
-      at = stop;
+  it('cuts blocks of at most --block-size bytes, each the header and whole records, the records in order and unchanged', async () => {
+    for (const size of [400, 1500, 100_000]) {
+      const r = await runFinorm(['split', '-b', String(size), file]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const blocks = r.stdout.split('\0');
+      expect(blocks.pop()).toBe(''); // every block ends with its NUL
+      if (size === 100_000) expect(blocks).toHaveLength(1);
+      else expect(blocks.length).toBeGreaterThan(size === 400 ? 40 : 10);
+      for (const block of blocks) {
+        expect(Buffer.byteLength(block) + 1, `block of size ${size}`).toBeLessThanOrEqual(size);
+        expect(block.startsWith(HEADER)).toBe(true);
+      }
+      // Each block alone is a table; together, the input's records (csv-parse's reading) in order.
+      const all = records(table);
+      const rejoined = blocks.flatMap((block, k) => records(block).slice(k === 0 ? 0 : 1));
+      expect(rejoined).toEqual(all);
+      // Record bytes unchanged: the blocks without their headers and NULs are the input without its blank lines.
+      const bodies = blocks.map((block) => block.slice(HEADER.length)).join('');
+      expect(HEADER + bodies).toBe(table.replaceAll('\n\n', '\n') + '\n');
     }
+  });
+
+  it('a record longer than the block size is a block alone; --no-header; gzip and TSV in; -o writes the same bytes', async () => {
+    const long = `a,b\n1,"${'x'.repeat(500)}"\n2,y\n`;
+    const r = await runFinorm(['split', '-b', '100', '-'], { input: long });
+    expect(r.stdout.split('\0')).toEqual([`a,b\n1,"${'x'.repeat(500)}"\n`, 'a,b\n2,y\n', '']);
+    // 12 bytes: the header and two records would be 13 with the NUL.
+    const exact = await runFinorm(['split', '-b', '12', '-'], { input: 'a,b\n1,2\n3,4\n' });
+    expect(exact.stdout.split('\0')).toEqual(['a,b\n1,2\n', 'a,b\n3,4\n', '']);
+    expect((await runFinorm(['split', '-b', '13', '-'], { input: 'a,b\n1,2\n3,4\n' })).stdout).toBe('a,b\n1,2\n3,4\n\0');
+    const noHeader = await runFinorm(['split', '--no-header', '-b', '9', '-'], { input: 'a,b\n1,2\n3,4\n' });
+    expect(noHeader.stdout.split('\0')).toEqual(['a,b\n1,2\n', '3,4\n', '']);
+    const gz = tmp.file('t.tsv.gz', gzipSync('a\tb\n1\t"2\n3"\n4\t5'));
+    const tsv = await runFinorm(['split', '-b', '12', gz]);
+    expect(tsv.stdout.split('\0')).toEqual(['a\tb\n1\t"2\n3"\n', 'a\tb\n4\t5\n', '']);
+    const out = join(tmp.dir, 'blocks');
+    expect((await runFinorm(['split', '-b', '1500', '-o', out, file])).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe((await runFinorm(['split', '-b', '1500', file])).stdout);
+    // A header alone, or nothing: no block.
+    for (const input of ['a,b\n', 'a,b', '']) expect(await runFinorm(['split', '-'], { input })).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('blocks fitted apart and merged are the fit of the whole, where blocks cut at line ends break records', async () => {
+    const blocks = (await runFinorm(['split', '-b', '2000', file])).stdout.split('\0').slice(0, -1);
     expect(blocks.length).toBeGreaterThan(5);
     const fits = await Promise.all(blocks.map((input) => runFinorm(['fit', '-q', '--partial', '-c', 'price,ret', '-'], { input })));
     for (const f of fits) expect(f.stderr).toBe('');
     const merged = await runFinorm(['merge', '-'], { input: fits.map((f) => f.stdout).join('') });
     expect(merged.stdout).toBe((await runFinorm(['fit', '-c', 'price,ret', file])).stdout);
-    // Cut at line ends instead (what --recend '\n' would do), some block breaks a quoted record and fails.
-    const lineCut = table.split('\n');
-    const naive = [lineCut.slice(0, 40).join('\n') + '\n', [lineCut[0], ...lineCut.slice(40)].join('\n')];
+    // Cut at a line end inside a quoted field instead, as a line splitter would: both halves fail.
+    const lines = table.split('\n');
+    const cut = lines.findIndex((line, i) => i > 30 && line.endsWith('"Hotels,')) + 1;
+    const naive = [lines.slice(0, cut).join('\n') + '\n', [HEADER.trimEnd(), ...lines.slice(cut)].join('\n')];
     const broken = await Promise.all(naive.map((input) => runFinorm(['fit', '-q', '--partial', '-c', 'price,ret', '-'], { input })));
-    expect(broken.map((b) => b.code)).toContain(1);
+    expect(broken.map((b) => b.code)).toEqual([1, 1]);
   });
 
-  it('names what it cannot mark, and where', async () => {
+  it('names what it cannot cut, and where', async () => {
     const cases: [string[], string, number, RegExp][] = [
-      [['split', '-'], 'a,b\n1,2\n3,\0\n', 1, /^finorm: <stdin>:3: a NUL byte, which marks where records end/],
+      [['split', '-'], 'a,b\n1,2\n3,\0\n', 1, /^finorm: <stdin>:3: a NUL byte, which ends a block/],
       [['split', '-'], 'a,b\n1,"2\n3,4\n', 1, /^finorm: <stdin>:2: unterminated quoted field/],
       [['split', '-'], 'a,b\n1,x"y\n', 1, /^finorm: <stdin>:2: quote inside an unquoted field/],
-      [['split', '-'], '{"a":1}\n', 2, /^finorm: <stdin>: NDJSON records are lines already/],
-      [['split', '--header-file', join(tmp.dir, 'never.csv'), '-'], '', 1, /^finorm: <stdin>: no records, not even a header\n$/],
+      [['split', '-'], '{"a":1}\n', 2, /^finorm: <stdin>: NDJSON records are lines/],
+      [['split', '-b', '1x', '-'], 'a\n1\n', 2, /^finorm: --block-size: expected a size from 2 bytes to 2G/],
       [['split', file, file], '', 2, /^finorm: give one file to split/],
     ];
     for (const [args, input, code, message] of cases) {
       const r = await runFinorm(args, { input });
       expect(r.stderr, JSON.stringify(input)).toMatch(message);
       expect(r.code).toBe(code);
+      expect(r.stdout).toBe('');
     }
-    expect(existsSync(join(tmp.dir, 'never.csv'))).toBe(false);
-    // Without --header-file an empty input is nothing to mark.
-    expect(await runFinorm(['split', '-'], { input: '' })).toMatchObject({ code: 0, stdout: '' });
-    // TSV, and a header alone, ended with a line break in its file.
-    const tsv = await runFinorm(['split', '-f', 'tsv', '--header-file', join(tmp.dir, 'tsv-header'), '-'], { input: 'a\tb' });
-    expect([tsv.code, tsv.stdout, readFileSync(join(tmp.dir, 'tsv-header'), 'utf8')]).toEqual([0, '', 'a\tb\n']);
   });
 });
