@@ -105,6 +105,21 @@ describe('fit --partial and merge -', () => {
     ]);
   });
 
+  it('an empty block is an error, never a fit of nothing or an empty output (a retried GNU parallel --pipepart job can get one)', async () => {
+    const fit = tmp.file('empty-block.fit.json', (await runFinorm(['fit', '-c', 'price,ret', whole])).stdout);
+    for (const args of [
+      ['fit', '-q', '--partial', '-c', 'price,ret', '-'],
+      ['fit', '-q', '--partial', '-'],
+      ['batch', '-q', '--params', fit, '-'],
+      ['batch', '-q', '--params', fit, '--no-output-header', '-'],
+    ]) {
+      const r = await runFinorm(args, { input: '' });
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^finorm: .+\n$/);
+    }
+  });
+
   it('per group: merged partial fits are the per-group fit of everything', async () => {
     const concatenated = await fitEach(blocks(t, 4), ['--partial', '-g', 'ticker', '-c', 'price,ret']);
     const merged = await runFinorm(['merge', '-'], { input: concatenated });
