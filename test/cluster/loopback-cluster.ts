@@ -89,10 +89,10 @@ export async function startLoopbackCluster(hosts: string[]): Promise<LoopbackClu
       server.kill('SIGKILL');
       if (attempt === 3) throw new Error(`sshd did not start: ${log}`);
     }
-    // If this process dies without stop(), the watchdog stops sshd and removes the folder.
+    // If this process dies without stop(), the watchdog stops sshd and removes the folder (and the privsep directory it made).
     watchdog = spawn(
       'sh',
-      ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${server.pid}; rm -rf '${dir}'`],
+      ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${server.pid}; rm -rf '${dir}'${madePrivsep ? `; rmdir ${privsep}` : ''}`],
       { detached: true, stdio: 'ignore' },
     );
     watchdog.unref();
