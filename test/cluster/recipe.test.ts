@@ -129,7 +129,7 @@ function expectSameFit(merged: string, single: string): void {
     for (const key of ['count', 'min', 'max']) expect(column[key], `${column.name}.${key}`).toBe(other[key]);
     for (const key of ['mean', 'variance', 'm2']) expect(ulpDistance(column[key] as number, other[key] as number), `${column.name}.${key}`).toBeLessThanOrEqual(4);
   });
-  expect(merged).toBe(single);
+  expect(merged === single, 'the merged fit is byte for byte one fit').toBe(true);
 }
 
 /** Exactly one header, and every row's date and ticker in the input's order (records read by csv-parse). */
@@ -172,19 +172,39 @@ describe('the README recipe on a cluster of loopback hosts (GNU parallel over ss
     writeFileSync(join(work, 'hosts.txt'), HOSTS.map((host) => `2/${host}\n`).join(''));
     // One machine, one process each: what the cluster must reproduce.
     const big = join(work, 'big.csv');
-    const [fit, batch, fitGroups] = await Promise.all([
+    const [fit, batch, fitGroups, batchGroups] = await Promise.all([
       runFinorm(['fit', '-q', '-c', '3-', big]),
       runFinorm(['batch', '-q', '-c', '3-', big]),
       runFinorm(['fit', '-q', '-g', 'ticker', '-c', '3-', big]),
+      runFinorm(['batch', '-q', '-g', 'ticker', '-c', '3-', big]),
     ]);
-    for (const r of [fit, batch, fitGroups]) expect(r.code, r.stderr).toBe(0);
-    Object.assign(reference, { fit: fit.stdout, batch: batch.stdout, fitGroups: fitGroups.stdout });
+    for (const r of [fit, batch, fitGroups, batchGroups]) expect(r.code, r.stderr).toBe(0);
+    Object.assign(reference, { fit: fit.stdout, batch: batch.stdout, fitGroups: fitGroups.stdout, batchGroups: batchGroups.stdout });
   }, 300_000);
 
   afterAll(async () => {
     await cluster?.stop();
     if (cluster) expect(existsSync(cluster.dir)).toBe(false);
   });
+
+  /** Runs README blocks one after the other under set -euo pipefail, `watcher` watching; they must succeed. */
+  async function runRecipe(names: string[], watcher?: JobWatcher): Promise<void> {
+    let r;
+    try {
+      r = await runScript(['set -euo pipefail', ...names.map((name) => blocks.get(name))].join('\n'), work, cluster.env);
+    } finally {
+      watcher?.stop();
+    }
+    expect(r.code, `${r.stderr}\nsshd: ${cluster.log()}`).toBe(0);
+  }
+
+  /** The recipe's files against one machine's: the merged fit, and the output as one table in order. */
+  function expectOneMachine(fit: string, batch: string): void {
+    expectSameFit(readFileSync(join(work, 'all.fit.json'), 'utf8'), fit);
+    const output = readFileSync(join(work, 'big.z.csv'), 'utf8');
+    expectOneTableInOrder(output, input);
+    expect(output === batch, 'big.z.csv is byte for byte one finorm batch').toBe(true);
+  }
 
   it('finds the recipe in the README: fit, normalize, and the per-group fit', () => {
     expect([...blocks.keys()]).toEqual(['fit', 'normalize', 'fit-per-group']);
@@ -196,21 +216,12 @@ describe('the README recipe on a cluster of loopback hosts (GNU parallel over ss
   it('runs it end to end on two hosts: the merged fit is one fit, the output one batch, in order under one header', async () => {
     // Block 1's batch job waits 8 s, so that later blocks end first: only --keep-order keeps the rows in order.
     const pauser = new JobWatcher({ commands: ['batch'], seq: '1', after: 100, pause: 8000 });
-    let r;
-    try {
-      r = await runScript(`set -euo pipefail\n${blocks.get('fit')}\n${blocks.get('normalize')}`, work, cluster.env);
-    } finally {
-      pauser.stop();
-    }
-    expect(r.code, `${r.stderr}\nsshd: ${cluster.log()}`).toBe(0);
+    await runRecipe(['fit', 'normalize'], pauser);
     expect(pauser.hits.map((hit) => [hit.command, hit.seq])).toEqual([['batch', '1']]);
     const normalized = joblog(join(work, 'normalize.log'));
     const ended = (seq: string) => normalized.find((j) => j.seq === seq)?.end ?? NaN;
     expect(normalized.some((j) => j.end < ended('1')), 'a later block ended before block 1').toBe(true);
-    expectSameFit(readFileSync(join(work, 'all.fit.json'), 'utf8'), reference.fit);
-    const output = readFileSync(join(work, 'big.z.csv'), 'utf8');
-    expectOneTableInOrder(output, input);
-    expect(output === reference.batch, 'big.z.csv is byte for byte one finorm batch').toBe(true);
+    expectOneMachine(reference.fit, reference.batch);
     // Both hosts worked, every block once, and the files sent to the hosts were removed after.
     for (const log of ['fit.log', 'normalize.log']) {
       const jobs = joblog(join(work, log));
@@ -225,13 +236,7 @@ describe('the README recipe on a cluster of loopback hosts (GNU parallel over ss
 
   it('a job killed mid-run on one host is run again on the other (--retries), with the same results', async () => {
     const killer = new JobWatcher({ commands: ['fit', 'batch'], hostDir: cluster.hostDir('host1'), after: 150 });
-    let r;
-    try {
-      r = await runScript(`set -euo pipefail\n${blocks.get('fit')}\n${blocks.get('normalize')}`, work, cluster.env);
-    } finally {
-      killer.stop();
-    }
-    expect(r.code, `${r.stderr}\nsshd: ${cluster.log()}`).toBe(0);
+    await runRecipe(['fit', 'normalize'], killer);
     // One fit job and one batch job were killed on host1...
     expect(killer.hits.map((k) => k.command).sort()).toEqual(['batch', 'fit']);
     // ...and their blocks ran again, on host2, to the end.
@@ -239,19 +244,11 @@ describe('the README recipe on a cluster of loopback hosts (GNU parallel over ss
       const jobs = joblog(join(work, command === 'fit' ? 'fit.log' : 'normalize.log'));
       expect(jobs.find((j) => j.seq === seq)).toMatchObject({ seq, host: 'host2', exit: '0' });
     }
-    expectSameFit(readFileSync(join(work, 'all.fit.json'), 'utf8'), reference.fit);
-    const output = readFileSync(join(work, 'big.z.csv'), 'utf8');
-    expectOneTableInOrder(output, input);
-    expect(output === reference.batch, 'big.z.csv is byte for byte one finorm batch').toBe(true);
+    expectOneMachine(reference.fit, reference.batch);
   }, 600_000);
 
   it('per group (-g ticker): the merged fit is one per-group fit, and the same second step applies it', async () => {
-    const r = await runScript(`set -euo pipefail\n${blocks.get('fit-per-group')}\n${blocks.get('normalize')}`, work, cluster.env);
-    expect(r.code, `${r.stderr}\nsshd: ${cluster.log()}`).toBe(0);
-    expect(readFileSync(join(work, 'all.fit.json'), 'utf8') === reference.fitGroups, 'all.fit.json is byte for byte finorm fit -g ticker').toBe(true);
-    const grouped = await runFinorm(['batch', '-q', '-g', 'ticker', '-c', '3-', join(work, 'big.csv')]);
-    const output = readFileSync(join(work, 'big.z.csv'), 'utf8');
-    expectOneTableInOrder(output, input);
-    expect(output === grouped.stdout, 'big.z.csv is byte for byte finorm batch -g ticker').toBe(true);
+    await runRecipe(['fit-per-group', 'normalize']);
+    expectOneMachine(reference.fitGroups, reference.batchGroups);
   }, 600_000);
 });
