@@ -1,6 +1,7 @@
 // The command line: builds the commander program from the command specs,
 // runs one command, and turns every outcome into an exit code. Errors are
-// printed here, once, as one line on stderr.
+// printed here, once, as one line on stderr, with whatever came from the input
+// (column names, NDJSON keys, group values) unable to drive the terminal.
 
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandSpec } from './commands/command.js';
@@ -8,6 +9,7 @@ import { ExitCode, FinormError, ioErrorFrom } from './errors.js';
 import { removeTempFilesSync } from './io/temp-files.js';
 import type { OptionGroup, OptionSpec } from './options.js';
 import { progress } from './report/progress.js';
+import { printable } from './report/layout.js';
 import { configureReporting } from './report/report.js';
 import { packageVersion } from './version.js';
 import { stat } from 'node:fs/promises';
@@ -25,6 +27,8 @@ const commandLoaders: Record<string, () => Promise<CommandSpec>> = {
   stats: async () => (await import('./commands/stats.js')).statsCommand,
   merge: async () => (await import('./commands/merge.js')).mergeCommand,
   split: async () => (await import('./commands/split.js')).splitCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  import: async () => (await import('./commands/import.js')).importCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
 };
 
@@ -36,15 +40,15 @@ export function loadCommands(names: readonly string[] = commandNames): Promise<C
   return Promise.all(names.map((name) => commandLoaders[name]()));
 }
 
-/** The examples of `finorm --help`: real commands on the bundled fixtures. */
+/** The examples of `finorm --help`: whole commands, their data typed in, so that they run in any directory. */
 export const programExamples: { command: string; explanation: string }[] = [
   {
-    command: "finorm layer -c '52 Week Low,Price,52 Week High' fixtures/sp500-sample.csv",
-    explanation: 'each price against its own 52-week range (layer: comparable columns of a row)',
+    command: "printf 'date,ticker,mom_1m,mom_12m,value\\n2024-01-31,AAPL,0.5,10,-2\\n' | finorm layer",
+    explanation: 'each row: its features against each other (layer normalization)',
   },
   {
-    command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
-    explanation: 'z-score two columns within each sector',
+    command: "printf 'day,ticker,ret\\n1,AAA,0.012\\n1,BBB,-0.004\\n2,AAA,0.003\\n2,BBB,0.009\\n' | finorm batch -g day -c ret",
+    explanation: "each column: each day's returns against that day's (batch normalization, per group)",
   },
 ];
 
@@ -142,6 +146,9 @@ export async function main(argv: string[]): Promise<void> {
 export async function run(argv: string[]): Promise<number> {
   let chosen: { spec: CommandSpec; args: string[]; command: Command } | undefined;
   try {
+    // `finorm help NAME` shows NAME's help; commander answers a NAME that is no command with the general help and
+    // exit 0. As `finorm NAME` it gets what a mistyped command gets: the suggestion and exit 2.
+    if (argv[0] === 'help' && argv[1] !== undefined && !argv[1].startsWith('-') && !commandNames.includes(argv[1])) argv = argv.slice(1);
     // `finorm layer ...` needs the layer command only; help and typos need them all.
     const first = argv[0];
     const specs = await loadCommands(first !== undefined && Object.hasOwn(commandLoaders, first) ? [first] : commandNames);
@@ -176,16 +183,16 @@ function reportError(error: unknown): number {
       .replace(/^error: /, '')
       .replace(/\n\(Did you mean (.*)\)/, ' (did you mean $1)')
       .replace(/\s*\n\s*/g, ' ');
-    process.stderr.write(`finorm: ${message}\n`);
+    process.stderr.write(`finorm: ${printable(message)}\n`);
     return ExitCode.usage;
   }
   if (error instanceof FinormError) {
-    if (error.message !== '') process.stderr.write(`finorm: ${error.message}\n`);
+    if (error.message !== '') process.stderr.write(`finorm: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   // A bug: still one line, with the stack only on request.
   const detail = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`finorm: internal error: ${detail}${process.env.FINORM_DEBUG ? `\n${(error as Error).stack}` : ' (set FINORM_DEBUG=1 for details)'}\n`);
+  process.stderr.write(`finorm: internal error: ${printable(detail)}${process.env.FINORM_DEBUG ? `\n${(error as Error).stack}` : ' (set FINORM_DEBUG=1 for details)'}\n`);
   return ExitCode.dataError;
 }
 

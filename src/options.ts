@@ -1,12 +1,15 @@
 // Every option shared between commands, declared once: its flags, help text,
 // help group, default, what shell completion offers, and the zod schema that
-// turns the raw command-line string into a typed value. Commands pick the
-// bundles they need (src/commands/*.ts); help (cli.ts), the README's option
-// reference (scripts/docs.mjs) and completion (commands/completion.ts) all read
-// this table, so they cannot drift apart.
+// turns the raw command-line string into a typed value, and which options it
+// cannot go with or cannot go without. Commands pick the bundles they need
+// (src/commands/*.ts) and declare their own options the same way; help
+// (cli.ts), the README's option reference (scripts/docs.mjs), completion
+// (commands/completion.ts) and the check of combinations (checkCombinations)
+// all read these tables, so they cannot drift apart.
 
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
+import { UsageError } from './errors.js';
 import { parseDecimal } from './io/decimal.js';
 
 export type OptionGroup = 'Input' | 'Columns' | 'Normalization' | 'Output' | 'Reporting';
@@ -21,10 +24,17 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** The option may be given several times; values accumulate. */
   repeatable?: boolean;
-  /** What shell completion offers for the value. */
-  complete?: 'file' | 'none';
+  /** What shell completion offers for the value: file names, nothing, or the column names of the input file on the line. */
+  complete?: 'file' | 'none' | 'columns';
   /** Parses the raw value (string, boolean, or string[] when repeatable). */
   schema: z.ZodType;
+  /** Options of the same command this one cannot be given with (by key), each with the reason the refusal gives. */
+  conflicts?: Readonly<Record<string, string>>;
+  /**
+   * What this option is meaningless without: one of `anyOf` given on the
+   * command line (with one of `values`, when listed), and why.
+   */
+  needs?: { anyOf: readonly string[]; values?: readonly string[]; why?: string };
 }
 
 // ---- value schemas -------------------------------------------------------
@@ -173,6 +183,8 @@ export const inputOptions = {
     description: 'with --on-error skip or null: exit 3 if any row was skipped or value made missing',
     group: 'Input',
     schema: z.boolean().optional().transform(Boolean),
+    // Under the default (stop) a bad row already exits 1: the flag would silently do nothing.
+    needs: { anyOf: ['onError'], values: ['skip', 'null'] },
   },
 } satisfies Record<string, OptionSpec>;
 
@@ -194,7 +206,7 @@ export const columnOptions = {
     description: 'feature columns: names, 1-based numbers and ranges (`Price,4,6-9`); default: every numeric column',
     group: 'Columns',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
   exclude: {
@@ -202,7 +214,7 @@ export const columnOptions = {
     description: 'columns to leave out of the features (names, numbers, ranges)',
     group: 'Columns',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
 } satisfies Record<string, OptionSpec>;
@@ -234,7 +246,7 @@ export const outputOptions = {
     description: 'write only these output columns, in this order (names, numbers, ranges, as -c; copies by their --suffix names)',
     group: 'Output',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
   outputHeader: {
@@ -322,4 +334,28 @@ export function schemaOf<T extends Record<string, OptionSpec>>(options: T) {
 export function longFlag(spec: OptionSpec): string {
   const match = /--[\w-]+/.exec(spec.flags);
   return match ? match[0] : spec.flags;
+}
+
+/**
+ * Refuses, before anything runs, options given together that one of them
+ * declares a conflict with, and an option given without what it needs.
+ * `given`: the options typed on the command line; `raw`: their raw values.
+ */
+export function checkCombinations(options: Readonly<Record<string, OptionSpec>>, given: ReadonlySet<string>, raw: Readonly<Record<string, unknown>>): void {
+  for (const [key, spec] of Object.entries(options)) {
+    if (!given.has(key)) continue;
+    for (const [other, why] of Object.entries(spec.conflicts ?? {})) {
+      if (given.has(other) && options[other] !== undefined) {
+        throw new UsageError(`${longFlag(spec)} and ${longFlag(options[other])} cannot be used together: ${why}`);
+      }
+    }
+    const needs = spec.needs;
+    if (needs === undefined) continue;
+    const met = needs.anyOf.some((other) => given.has(other) && (needs.values === undefined || needs.values.includes(String(raw[other]))));
+    if (!met) {
+      const what = needs.anyOf.map((other) => (options[other] ? longFlag(options[other]) : other)).join(' or ');
+      const values = needs.values ? ` ${needs.values.join(' or ')}` : '';
+      throw new UsageError(`${longFlag(spec)} needs ${what}${values}${needs.why ? `: ${needs.why}` : ''}`);
+    }
+  }
 }

@@ -40,7 +40,7 @@ import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, tr
 import type { Execution } from '../pipeline/run.js';
 import { progress } from '../report/progress.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { type RunSummary, badRowFacts, featureFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
+import { type RunSummary, badRowFacts, inputFacts, columnSummaries, withEpsilonLarge } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import {
@@ -50,9 +50,10 @@ import {
   generatorName,
   groupByOption,
   prepareFiles,
-  refuseTogether,
   withClipped,
 } from './shared.js';
+
+const CAUSAL = 'a causal normalization fits as it goes';
 
 const options = {
   ...inputOptions,
@@ -66,6 +67,12 @@ const options = {
     group: 'Normalization',
     complete: 'file',
     schema: z.string().optional(),
+    conflicts: {
+      saveParams: 'with --params nothing is fitted',
+      ddof: 'the variances in the parameter file already have their ddof',
+      winsorize: 'the bounds come from the parameter file',
+      sorted: '--params streams in one pass already',
+    },
   },
   saveParams: {
     flags: '--save-params <file>',
@@ -79,6 +86,8 @@ const options = {
     description: 'with --params: map normalized values back to the input\'s units, x = (y − β)/γ·√(var + ε) + mean',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    conflicts: { clip: 'clipped values cannot be mapped back' },
+    needs: { anyOf: ['params'], why: 'the statistics to map back with (fit them with finorm fit, or --save-params)' },
   },
   ...groupByOption,
   sorted: {
@@ -86,6 +95,7 @@ const options = {
     description: 'with --group-by: the rows of each group are together; stream in one pass, holding one group at a time',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    needs: { anyOf: ['groupBy'], why: 'it says the input is sorted by the groups' },
   },
   unseen: {
     flags: '--unseen <policy>',
@@ -94,6 +104,7 @@ const options = {
     default: 'error',
     choices: ['error', 'global'],
     schema: z.enum(['error', 'global']),
+    needs: { anyOf: ['params'], why: 'it says what to do with a group the parameter file lacks' },
   },
   window: {
     flags: '-w, --window <rows>',
@@ -101,12 +112,19 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: integerOption('--window', 1, 100_000_000).optional(),
+    conflicts: {
+      expanding: 'choose one',
+      params: CAUSAL,
+      saveParams: CAUSAL,
+      sorted: 'causal normalization streams in one pass already',
+    },
   },
   expanding: {
     flags: '--expanding',
     description: 'causal: each value with the mean and variance of all rows of its group so far',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    conflicts: { params: CAUSAL, saveParams: CAUSAL, sorted: 'causal normalization streams in one pass already' },
   },
   minPeriods: {
     flags: '--min-periods <rows>',
@@ -114,19 +132,22 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: integerOption('--min-periods', 1, 100_000_000).optional(),
+    needs: { anyOf: ['window', 'expanding'] },
   },
   orderBy: {
     flags: '--order-by <column>',
     description: 'with --window/--expanding: the time column, whose values must not go backwards within a group (default: a column named date, time, timestamp or datetime; `none`: trust the input order)',
     group: 'Normalization',
-    complete: 'none',
+    complete: 'columns',
     schema: z.string().min(1).optional(),
+    needs: { anyOf: ['window', 'expanding'] },
   },
   excludeCurrent: {
     flags: '--exclude-current',
     description: 'with --window/--expanding: statistics of the rows strictly before the current one',
     group: 'Normalization',
     schema: z.boolean().optional().transform(Boolean),
+    needs: { anyOf: ['window', 'expanding'] },
   },
   ...clipOption,
   winsorize: {
@@ -135,6 +156,7 @@ const options = {
     group: 'Normalization',
     complete: 'none',
     schema: decimalOption('--winsorize', { minExclusive: 0, max: 0.5 }).optional(),
+    conflicts: { groupBy: 'winsorizing bounds are fitted over the whole input', window: CAUSAL, expanding: CAUSAL },
   },
   ...outputOptions,
   ...reportOptions,
@@ -173,23 +195,22 @@ export const batchCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm batch fixtures/sp500-sample.csv', explanation: 'z-score every numeric column over the whole file' },
+    { command: "printf 'ticker,px,pe\\nAAA,10,12\\nBBB,20,30\\nCCC,60,18\\n' | finorm batch", explanation: 'z-score every numeric column over all rows' },
     {
-      command: 'finorm batch --group-by Sector -c Price,Price/Earnings fixtures/sp500-financials.csv',
-      explanation: 'z-score each company against its own sector',
+      command: "printf 'day,ticker,ret\\n1,AAA,0.012\\n1,BBB,-0.004\\n2,AAA,0.003\\n2,BBB,0.009\\n' | finorm batch -g day -c ret",
+      explanation: "cross-sectional: each day's returns against that day's",
     },
     {
-      command: 'finorm batch --params fixtures/params/sp500-fit.json fixtures/sp500-sample.csv',
-      explanation: 'apply statistics fitted earlier (one pass, streams)',
+      command: "printf 'px\\n10\\n20\\n60\\n' | finorm fit -o fit.json && printf 'px\\n15\\n90\\n' | finorm batch --params fit.json",
+      explanation: 'fit once, apply the fit to new rows later (one pass, streams)',
     },
     {
-      command: 'finorm batch --window 12 --exclude-current -c SP500 fixtures/shiller-monthly.csv',
-      explanation: 'z-score the index against the 12 months before each month (no look-ahead)',
+      command: "(echo date,px; printf '2024-01-0%s,%s\\n' 1 10 2 11 3 13 4 12 5 15) | finorm batch -w 3 --exclude-current",
+      explanation: 'each price against the 3 days before it (no look-ahead)',
     },
   ],
   async run(files, raw, given) {
-    const o = parseOptions(Options, raw, options);
-    checkCombinations(o, given);
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
@@ -208,7 +229,7 @@ export const batchCommand: CommandSpec = {
       rowsRead: input.rowsRead,
       rowsWritten: transformed.rowsWritten,
       ...badRowFacts(badRows),
-      ...featureFacts(selection),
+      ...inputFacts({ selection, sniffed: input.sniffed }),
       epsilon: outcome.epsilon,
       columns: withEpsilonLarge(
         withClipped(columnSummaries(input.selection.names, transformed.inputMoments, transformed.outputMoments), o.clip, transformed.clipped),
@@ -224,38 +245,6 @@ export const batchCommand: CommandSpec = {
     return badRows.any && o.failOnSkip ? ExitCode.skippedRows : ExitCode.ok;
   },
 };
-
-function checkCombinations(o: BatchOptions, given: ReadonlySet<string>): void {
-  const causal = 'a causal normalization fits as it goes';
-  refuseTogether(given, [
-    ['params', 'saveParams', 'with --params nothing is fitted'],
-    ['params', 'ddof', 'the variances in the parameter file already have their ddof'],
-    ['params', 'winsorize', 'the bounds come from the parameter file'],
-    ['params', 'sorted', '--params streams in one pass already'],
-    ['window', 'expanding', 'choose one'],
-    ['window', 'params', causal],
-    ['expanding', 'params', causal],
-    ['window', 'saveParams', causal],
-    ['expanding', 'saveParams', causal],
-    ['window', 'sorted', 'causal normalization streams in one pass already'],
-    ['expanding', 'sorted', 'causal normalization streams in one pass already'],
-    ['winsorize', 'groupBy', 'winsorizing bounds are fitted over the whole input'],
-    ['winsorize', 'window', causal],
-    ['winsorize', 'expanding', causal],
-    ['inverse', 'clip', 'clipped values cannot be mapped back'],
-  ]);
-  if (o.inverse && o.params === undefined) {
-    throw new UsageError('--inverse needs --params: the statistics to map back with (fit them with finorm fit, or --save-params)');
-  }
-  const causalRun = o.window !== undefined || o.expanding;
-  if (!causalRun) {
-    const needsCausal = ['minPeriods', 'excludeCurrent', 'orderBy'].find((key) => given.has(key));
-    if (needsCausal !== undefined) throw new UsageError(`${options[needsCausal as keyof typeof options].flags.replace(/ <.*/, '')} needs --window or --expanding`);
-  }
-  if (o.sorted && o.groupBy === undefined) throw new UsageError('--sorted needs --group-by: it says the input is sorted by the groups');
-}
-
-
 
 /** Causal: each row with its group's statistics up to it (--window, --expanding). One pass, in order. */
 async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutcome> {

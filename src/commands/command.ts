@@ -4,7 +4,7 @@
 
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { type OptionSpec, longFlag } from '../options.js';
+import { type OptionSpec, checkCombinations, longFlag } from '../options.js';
 
 export interface CommandSpec {
   name: string;
@@ -15,7 +15,7 @@ export interface CommandSpec {
   /** Positional arguments, e.g. `[file...]`. */
   arguments: { name: string; description: string };
   options: Record<string, OptionSpec>;
-  /** Commands that work on the bundled fixtures, with what they do. */
+  /** Whole command lines, their data typed in so that they run in any directory (fixtures/ is not installed), with what they do; the tests run each. */
   examples: { command: string; explanation: string }[];
   /**
    * Runs the command; resolves to the exit code. `given` holds the options
@@ -24,17 +24,20 @@ export interface CommandSpec {
   run(args: string[], rawOptions: Record<string, unknown>, given: ReadonlySet<string>): Promise<number>;
 }
 
-/** Parses raw commander values with a command's schema; problems become usage errors naming the flag. */
+/**
+ * Parses raw commander values with a command's schema (problems become usage
+ * errors naming the flag), then checks the combinations its option table
+ * declares (`given`: the options typed on the command line).
+ */
 export function parseOptions<S extends z.ZodType>(
   schema: S,
   raw: Record<string, unknown>,
   options: Record<string, OptionSpec>,
+  given: ReadonlySet<string>,
 ): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) {
-    const data = result.data as { failOnSkip?: boolean; onError?: string };
-    // Under the default (stop) a bad row already exits 1: the flag would silently do nothing.
-    if (data.failOnSkip === true && data.onError !== 'skip' && data.onError !== 'null') throw new UsageError('--fail-on-skip needs --on-error skip or null');
+    checkCombinations(options, given, raw);
     return result.data;
   }
   const issue = result.error.issues[0];

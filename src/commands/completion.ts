@@ -1,34 +1,53 @@
 // finorm completion bash|zsh: prints a shell completion script, generated
 // from the command specs and the option table, so it cannot fall behind them.
+// `finorm completion columns FILE` prints FILE's column names for the bash
+// script to offer after -c, -x, -g: finorm reads the header as it would for a
+// run, so quoting, gzip and NDJSON keys come out right.
 
 import { UsageError, ExitCode } from '../errors.js';
-import type { OptionSpec } from '../options.js';
+import { sourcesFrom } from '../io/sources.js';
+import { type OptionSpec, columnOptions, inputOptions, schemaOf } from '../options.js';
+import { Input } from '../pipeline/input.js';
 import type { CommandSpec } from './command.js';
 
 export const completionCommand: CommandSpec = {
   name: 'completion',
   summary: 'print a bash or zsh completion script',
   description:
-    'Prints a completion script for commands, options, option values and file names. ' +
+    'Prints a completion script for commands, options, option values and file names; in bash, -c, -x, -g, ' +
+    '--select and --order-by complete the column names of the input file already on the line. ' +
     'bash: add `source <(finorm completion bash)` to ~/.bashrc. ' +
-    'zsh: `finorm completion zsh > "${fpath[1]}/_finorm"`, then start a new shell.',
-  arguments: { name: '<shell>', description: 'bash or zsh' },
+    'zsh: `finorm completion zsh > "${fpath[1]}/_finorm"`, then start a new shell. ' +
+    '`finorm completion columns FILE` prints the column names of FILE, one per line (what the bash script offers).',
+  arguments: { name: '<shell...>', description: 'bash or zsh (or columns FILE)' },
   options: {},
   examples: [
     { command: 'source <(finorm completion bash)', explanation: 'complete finorm in the current bash' },
     { command: 'finorm completion zsh > "${fpath[1]}/_finorm"', explanation: 'install for zsh' },
   ],
   async run(args) {
-    // commander passes a single (non-variadic) argument as a string.
-    const shell: unknown = Array.isArray(args) ? args[0] : args;
+    const [shell, ...rest] = args;
+    if (shell === 'columns' && rest.length === 1) {
+      process.stdout.write((await columnNames(rest[0])).map((name) => `${name}\n`).join(''));
+      return ExitCode.ok;
+    }
     // Imported here: cli.ts imports this file for its list of commands.
     const commands = await (await import('../cli.js')).loadCommands();
-    if (shell === 'bash') process.stdout.write(bashScript(commands));
-    else if (shell === 'zsh') process.stdout.write(zshScript(commands));
-    else throw new UsageError(`completion: expected bash or zsh, got ${JSON.stringify(shell ?? '')}`);
+    if (shell === 'bash' && rest.length === 0) process.stdout.write(bashScript(commands));
+    else if (shell === 'zsh' && rest.length === 0) process.stdout.write(zshScript(commands));
+    else throw new UsageError(`completion: expected bash or zsh, got ${JSON.stringify(args.join(' '))}`);
     return ExitCode.ok;
   },
 };
+
+/** The columns of `file` as finorm reads them (format, delimiter, gzip, NDJSON keys); names that cannot be typed on one line are left out. */
+async function columnNames(file: string): Promise<string[]> {
+  // Any feature will do: only the header is wanted, and column 1 always exists.
+  const settings = schemaOf({ ...inputOptions, ...columnOptions }).parse({ header: true, onError: 'stop', columns: ['1'] });
+  const input = await Input.open(sourcesFrom([file]), settings);
+  await input.close();
+  return input.columns.filter((name) => !/[\r\n]/.test(name));
+}
 
 /** The flags of an option (`-e`, `--epsilon`) and whether it takes a value. */
 function flagsOf(option: OptionSpec): { names: string[]; takesValue: boolean } {
@@ -36,10 +55,18 @@ function flagsOf(option: OptionSpec): { names: string[]; takesValue: boolean } {
   return { names, takesValue: /[<[]/.test(option.flags) };
 }
 
-/** Words bash offers for an option's value: its choices, or '' (files) / undefined (nothing). */
-function valueWords(option: OptionSpec): string | undefined {
+/** What bash offers for an option's value: its choices, file names, column names, or nothing. */
+function bashValue(option: OptionSpec, valued: string): string {
+  if (option.choices) return `COMPREPLY=( $(compgen -W "${option.choices.join(' ')}" -- "$cur") )`;
+  if (option.complete === 'none') return ':';
+  if (option.complete === 'columns') return `_finorm_columns "$cur" "${valued}"`;
+  return '_finorm_files "$cur"';
+}
+
+/** Words zsh offers for an option's value: its choices, or '' (files) / undefined (nothing). */
+function zshValues(option: OptionSpec): string | undefined {
   if (option.choices) return option.choices.join(' ');
-  if (option.complete === 'none') return undefined;
+  if (option.complete === 'none' || option.complete === 'columns') return undefined;
   return '';
 }
 
@@ -49,17 +76,12 @@ function bashScript(commands: CommandSpec[]): string {
     .map((command) => {
       const options = Object.values(command.options);
       const words = ['-h', '--help', ...options.flatMap((o) => flagsOf(o).names)].join(' ');
+      const valued = options.filter((o) => flagsOf(o).takesValue).flatMap((o) => flagsOf(o).names).join(' ');
       const valueCases = options
         .filter((o) => flagsOf(o).takesValue)
-        .map((o) => {
-          const pattern = flagsOf(o).names.join('|');
-          const values = valueWords(o);
-          if (values === undefined) return `        ${pattern}) return ;;`;
-          if (values === '') return `        ${pattern}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;`;
-          return `        ${pattern}) COMPREPLY=( $(compgen -W "${values}" -- "$cur") ); return ;;`;
-        })
+        .map((o) => `        ${flagsOf(o).names.join('|')}) ${bashValue(o, valued)}; return ;;`)
         .join('\n');
-      const positional = command.name === 'completion' ? 'COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") )' : 'COMPREPLY=( $(compgen -f -- "$cur") )';
+      const positional = command.name === 'completion' ? 'COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") )' : '_finorm_files "$cur"';
       return `    ${command.name})
       case "$prev" in
 ${valueCases}
@@ -69,6 +91,51 @@ ${valueCases}
     })
     .join('\n');
   return `# bash completion for finorm (generated by \`finorm completion bash\`)
+
+# A word as typed, without the quoting or backslashes of a name begun on the line.
+_finorm_dequote() {
+  local word=$1
+  case $word in
+    \\'*) word=\${word#\\'}; word=\${word%\\'} ;;
+    \\"*) word=\${word#\\"}; word=\${word%\\"} ;;
+    *) word=\${word//\\\\/} ;;
+  esac
+  printf '%s' "$word"
+}
+
+# File names, one a line: a name with spaces stays one word (bash quotes it as it inserts it).
+_finorm_files() {
+  local IFS=$'\\n'
+  compopt -o filenames 2>/dev/null
+  COMPREPLY=( $(compgen -f -- "$(_finorm_dequote "$1")") )
+}
+
+# The column names of the input file on the line, as finorm reads its header. The value is a list
+# (a,b,c): the last item is completed; a name with a comma or a quote is quoted as the list reads it.
+_finorm_columns() {
+  local typed valued=" $2 " file='' i word name candidate prefix='' partial
+  typed=$(_finorm_dequote "$1")
+  partial=$typed
+  for (( i = 2; i < \${#COMP_WORDS[@]}; i++ )); do
+    (( i == COMP_CWORD )) && continue
+    word=\${COMP_WORDS[i]}
+    [[ $word == -* || $valued == *" \${COMP_WORDS[i-1]} "* ]] && continue
+    word=$(_finorm_dequote "$word")
+    if [[ -f $word ]]; then file=$word; break; fi
+  done
+  COMPREPLY=()
+  [[ -n $file ]] || return 0
+  compopt +o filenames 2>/dev/null
+  if [[ $typed == *,* ]]; then prefix=\${typed%,*},; partial=\${typed##*,}; fi
+  while IFS= read -r name; do
+    [[ $name == "$partial"* ]] || continue
+    if [[ $name == *[,\\"]* ]]; then candidate="\\"\${name//\\"/\\"\\"}\\""; else candidate=$name; fi
+    # Escaped for the shell as printf %q does, commas left as they are (the list's separator).
+    candidate=$(printf '%q' "$prefix$candidate")
+    COMPREPLY+=( "\${candidate//\\\\,/,}" )
+  done < <("\${COMP_WORDS[0]}" completion columns "$file" 2>/dev/null)
+}
+
 _finorm() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
@@ -97,7 +164,7 @@ function zshScript(commands: CommandSpec[]): string {
         const help = zshText(option.description);
         let action = '';
         if (takesValue) {
-          const values = valueWords(option);
+          const values = zshValues(option);
           action = values === undefined ? ':value: ' : values === '' ? ':file:_files' : `:value:(${values})`;
         }
         if (names.length === 1) return `'${names[0]}[${help}]${action}'`;

@@ -10,7 +10,7 @@ import { formatParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
 import { deliverSummary } from '../report/report.js';
-import { columnSummaries, badRowFacts, featureFacts } from '../report/summary.js';
+import { columnSummaries, badRowFacts, inputFacts } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { ddofOption, executionOf, generatorName, groupByOption, partialOption, prepareFiles } from './shared.js';
@@ -39,17 +39,19 @@ export const fitCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm fit fixtures/sp500-sample.csv', explanation: 'print the fitted statistics of every numeric column' },
-    { command: 'finorm fit --ddof 1 -c Price,EBITDA -o scaler.json fixtures/sp500-sample.csv', explanation: 'fit two columns with the sample variance' },
-    { command: 'finorm fit --group-by Sector -o sectors.json fixtures/sp500-financials.csv', explanation: 'fit each sector\'s statistics, for batch --params' },
-    { command: 'finorm fit fixtures/sp500-sample.csv | finorm batch --params - other.csv', explanation: 'fit one file and apply the fit to another' },
+    { command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit", explanation: 'print the fitted statistics of every numeric column' },
+    { command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm fit --ddof 1 -c px -o fit.json", explanation: 'fit one column with the sample variance, into fit.json' },
     {
-      command: "parallel --pipepart -a fixtures/sp500-financials.csv --header : --block 20k finorm fit -q --partial -c Price,EBITDA - | finorm merge -",
-      explanation: 'fit blocks of a file in parallel (GNU parallel), and merge them into the fit of the whole, to the last bit',
+      command: "printf 'sector,px\\nTech,10\\nTech,30\\nEnergy,5\\nEnergy,7\\n' | finorm fit -g sector",
+      explanation: "each sector's statistics, for batch --params",
+      },
+      {
+        command: "for k in 0 1 2; do (echo px; seq $k 3 30) | finorm fit -q --partial -c px -; done | finorm merge -",
+        explanation: 'partial fits of three parts (blocks of GNU parallel, partitions), merged on stdin: the fit of them all, to the last bit',
     },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
@@ -76,7 +78,7 @@ export const fitCommand: CommandSpec = {
           rowsRead: input.rowsRead,
           rowsWritten: 0,
           ...badRowFacts(input.badRows),
-          ...featureFacts(input.selection),
+          ...inputFacts(input),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
           ...(keys ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),

@@ -6,7 +6,7 @@ import { readParamsFile } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { commitLast, transformRows } from '../pipeline/passes.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
-import { columnSummaries, rowFacts, badRowFacts, featureFacts } from '../report/summary.js';
+import { columnSummaries, rowFacts, badRowFacts, inputFacts } from '../report/summary.js';
 import { z } from 'zod';
 import { type CommandSpec, parseOptions } from './command.js';
 import { clipOption, executionOf, prepareFiles, withClipped } from './shared.js';
@@ -41,20 +41,20 @@ export const layerCommand: CommandSpec = {
   options,
   examples: [
     {
-      command: "finorm layer -c '52 Week Low,Price,52 Week High' fixtures/sp500-sample.csv",
+      command: "printf 'date,ticker,mom_1m,mom_12m,value\\n2024-01-31,AAPL,0.5,10,-2\\n' | finorm layer",
+      explanation: 'the three features of the row against each other (date and ticker pass through)',
+    },
+    {
+      command: "printf 'ticker,low,price,high\\nAAA,12,15,20\\nBBB,90,118,120\\n' | finorm layer",
       explanation: 'each price against its own 52-week low and high (the columns of a row must be comparable)',
     },
     {
-      command: 'finorm layer -c Price,Earnings/Share,Price/Book -e 1e-6 fixtures/sp500-sample.csv',
-      explanation: 'normalize three columns per row with ε = 1e-6',
-    },
-    {
-      command: 'finorm layer --params fixtures/params/layer-affine.json -o out.csv fixtures/sp500-sample.csv',
-      explanation: 'apply a learned γ and β, writing out.csv atomically',
+      command: "printf 'a,b,c\\n1,2,3\\n4,4,4\\n' | finorm layer -e 0 -o out.csv",
+      explanation: 'with ε = 0, into out.csv (written atomically); a row of equal values gives β, here 0',
     },
   ],
   async run(files, raw, given) {
-    const o = parseOptions(Options, raw, options);
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
@@ -72,7 +72,7 @@ export const layerCommand: CommandSpec = {
       rowsRead: input.rowsRead,
       rowsWritten: outcome.rowsWritten,
       ...badRowFacts(input.badRows),
-      ...featureFacts(input.selection),
+      ...inputFacts(input),
       epsilon,
       columns: withClipped(columnSummaries(names, outcome.inputMoments, outcome.outputMoments), o.clip, outcome.clipped),
       rows: rowFacts(outcome.rowStats, names, outcome.rowsWritten),

@@ -38,18 +38,25 @@ export const mergeCommand: CommandSpec = {
   arguments: { name: '<params...>', description: 'parameter files to merge, each holding one or more fits (- reads them from stdin)' },
   options,
   examples: [
-    { command: 'finorm merge fixtures/params/sp500-part1.json fixtures/params/sp500-part2.json', explanation: 'merge the fits of two shards' },
     {
-      command: 'parallel --pipepart -a big.csv --header : finorm fit -q --partial - | finorm merge - -o all.fit.json',
-      explanation: 'fit blocks of a file in parallel (GNU parallel), merge the fits as they come',
+      command: "finorm merge <(printf 'px\\n10\\n20\\n' | finorm fit) <(printf 'px\\n60\\n' | finorm fit)",
+      explanation: 'merge the fits of two shards: the fit of all their rows',
     },
     {
-      command: 'finorm merge -o merged.json fixtures/params/sp500-part2.json fixtures/params/sp500-part1.json',
-      explanation: 'write the merged fit to a file (the order of the files does not matter)',
+      command: 'for s in 1 2 3; do (echo px; seq $s 3 30) | finorm fit -o shard$s.json; done; finorm merge -o all.json shard?.json',
+      explanation: 'fit shards apart (in parallel, on other machines), then merge into all.json',
+    },
+    {
+      command: "printf 'px\\n10\\n20\\n' | finorm fit -o a.json && printf 'px\\n60\\n' | finorm fit -o b.json && finorm merge b.json a.json",
+      explanation: 'the order of the files does not matter',
+    },
+    {
+      command: "(printf 'px\\n10\\n20\\n' | finorm fit --partial; printf 'px\\n60\\n' | finorm fit --partial) | finorm merge -",
+      explanation: 'fits one after another on stdin, as GNU parallel collects them; partial fits merge to the last bit',
     },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     if (files.length === 0) throw new UsageError('give the parameter files to merge (- reads them from stdin)');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);

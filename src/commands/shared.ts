@@ -41,17 +41,6 @@ export const ddofOption = {
   },
 } satisfies Record<string, OptionSpec>;
 
-/** Refuses options that cannot go together, naming both. */
-export function refuseTogether(given: ReadonlySet<string>, pairs: [string, string, string][]): void {
-  for (const [a, b, why] of pairs) {
-    if (given.has(a) && given.has(b)) throw new UsageError(`${flagOf(a)} and ${flagOf(b)} cannot be used together: ${why}`);
-  }
-}
-
-function flagOf(key: string): string {
-  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-}
-
 /** "finorm 0.1.0", recorded in the parameter files finorm writes. */
 export function generatorName(version: string): string {
   return `finorm ${version}`;
@@ -63,7 +52,7 @@ export const groupByOption = {
     description: 'statistics per group: the rows with equal values in these columns (e.g. ticker, or date for cross-sections)',
     group: 'Normalization',
     repeatable: true,
-    complete: 'none',
+    complete: 'columns',
     schema: listOption,
   },
 } satisfies Record<string, OptionSpec>;

@@ -52,16 +52,15 @@ export const splitCommand: CommandSpec = {
   arguments: { name: '[file...]', description: 'the CSV or TSV file (optionally .gz); none or - reads stdin' },
   options,
   examples: [
+    { command: "printf 'name,x\\n\"Hotels,\\nResorts\",1\\nAA,2\\nBB,3\\n' | finorm split -b 30 | tr '\\0' '~'", explanation: 'see the blocks: each the header and whole records, ended by a NUL (shown as ~)' },
     {
-      command:
-        "finorm split -b 20K fixtures/sp500-financials.csv | parallel --pipe -N1 --block 20K --recend '\\0' --rrs finorm fit -q --partial -c Price - | finorm merge -",
-      explanation: 'fit blocks of 20 KB in parallel, and merge the fits into the fit of the whole',
+      command: "(echo px; seq 1 100) | finorm split -b 100 | xargs -0 -n1 sh -c 'printf %s \"$0\" | finorm fit -q --partial -' | finorm merge -",
+      explanation: "each block fitted apart (xargs -0 standing in for GNU parallel --pipe -N1 --recend '\\0' --rrs), merged: the fit of all 100 rows",
     },
-    { command: 'finorm split -b 4K fixtures/sp500-sample.csv | tr "\\0" "~"', explanation: 'see the blocks (each ends with ~)' },
-    { command: 'finorm split -b 10M -o blocks big.csv.gz', explanation: 'write the blocks of a gzipped file to the file blocks' },
+    { command: "printf 'a,b\\n1,2\\n3,4\\n' | finorm split -b 12 -o blocks && tr '\\0' '~' < blocks", explanation: 'write the blocks to a file (atomically)' },
   ],
-  async run(files, raw) {
-    const o = parseOptions(Options, raw, options);
+  async run(files, raw, given) {
+    const o = parseOptions(Options, raw, options, given);
     if (files.length > 1) throw new UsageError('give one file to split (or none, or -, for stdin)');
     const [source] = await prepareFiles(files, [{ option: '--output', path: o.output }]);
     const sink = await openOutput(o.output);

@@ -8,13 +8,14 @@ import { openOutput } from '../io/output.js';
 import { columnOptions, inputOptions, outputOptions, reportOptions, schemaOf, type OptionSpec, inputFilesArgument, threadsOption } from '../options.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
-import { histogramText, humanNumber, renderTable } from '../report/render.js';
-import { columnSummary, histogramJson } from '../report/summary.js';
-import { styleFor } from '../report/terminal.js';
+import { countText, counted, fitTable, printable, wrapText } from '../report/layout.js';
+import { histogramText, humanNumber, sniffedText } from '../report/render.js';
+import { columnSummary, histogramJson, inputFacts } from '../report/summary.js';
+import { layoutFor, styleFor, styleOf } from '../report/terminal.js';
 import { histogram } from '../report/histogram.js';
 import { progress } from '../report/progress.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, executionOf, prepareFiles, refuseTogether } from './shared.js';
+import { ddofOption, executionOf, prepareFiles } from './shared.js';
 
 const quantileList = z.string().transform((text, ctx) => {
   const values = text.split(',').map((t) => Number(t.trim()));
@@ -37,7 +38,13 @@ const options = {
     default: '0.01,0.25,0.5,0.75,0.99',
     schema: quantileList,
   },
-  json: { flags: '--json', description: 'write JSON instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
+  json: {
+    flags: '--json',
+    description: 'write JSON instead of a table',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+    conflicts: { csv: 'choose one output format' },
+  },
   csv: { flags: '--csv', description: 'write CSV (one row per column) instead of a table', group: 'Output', schema: z.boolean().optional().transform(Boolean) },
   histogram: {
     flags: '--histogram',
@@ -64,14 +71,13 @@ export const statsCommand: CommandSpec = {
   arguments: inputFilesArgument,
   options,
   examples: [
-    { command: 'finorm stats fixtures/sp500-sample.csv', explanation: 'a table of every numeric column' },
-    { command: 'finorm stats --json -c Price,EBITDA fixtures/sp500-sample.csv', explanation: 'two columns, as JSON' },
-    { command: 'finorm stats --csv --quantiles 0.05,0.5,0.95 fixtures/sp500-sample.csv', explanation: 'chosen quantiles, as CSV' },
-    { command: 'finorm stats --histogram fixtures/sp500-financials.csv', explanation: 'see skew and outliers at a glance' },
+    { command: '(echo px; seq 100) | finorm stats', explanation: 'a table: count, missing, mean, std, min, quantiles, max' },
+    { command: "printf 'px,pe\\n10,12\\n20,30\\n60,18\\n' | finorm stats --json -c px", explanation: 'one column, as JSON' },
+    { command: '(echo px; seq 100) | finorm stats --csv --quantiles 0.05,0.5,0.95', explanation: 'chosen quantiles, as CSV' },
+    { command: '(echo ret; seq -5 5; echo 40) | finorm stats --histogram', explanation: 'see skew and outliers at a glance' },
   ],
   async run(files, raw, given) {
-    const o = parseOptions(Options, raw, options);
-    refuseTogether(given, [['json', 'csv', 'choose one output format']]);
+    const o = parseOptions(Options, raw, options, given);
     const sources = await prepareFiles(files, [{ option: '--output', path: o.output }]);
     const input = await Input.open(sources, o);
     const sink = await openOutput(o.output);
@@ -106,7 +112,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
     name,
     ...columnSummary(moments, j, o.ddof),
     quantiles: o.quantiles.map((q) => ({ q, value: sketches[j].quantile(q) })),
-    histogram: o.histogram ? histogram((q) => sketches[j].quantile(q), moments.min[j], moments.max[j]) : undefined,
+    histogram: o.histogram ? histogram(sketches[j], moments.min[j], moments.max[j]) : undefined,
   }));
 
   let text: string;
@@ -117,7 +123,7 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
           rows: input.rowsRead,
           rowsSkipped: input.rowsSkipped,
           ...(input.badRows.madeMissing > 0 ? { valuesMadeMissing: input.badRows.madeMissing } : {}),
-          ...(input.selection.leftOut.length > 0 ? { leftOut: input.selection.leftOut } : {}),
+          ...inputFacts(input),
           ddof: o.ddof,
           quantileRelativeAccuracy: RELATIVE_ACCURACY,
           columns: columns.map((c) => ({
@@ -139,21 +145,37 @@ async function statsText(input: Input, o: z.infer<typeof Options>): Promise<stri
     );
     text = [header.join(','), ...lines].join('\n') + '\n';
   } else {
-    const style = styleFor(process.stdout, o.color);
+    // The table goes to stdout, or to -o FILE (no terminal there: no colour unless asked, one line per column).
+    const toFile = o.output !== undefined;
+    const style = toFile ? styleOf(o.color === 'always') : styleFor(process.stdout, o.color);
+    const layout = toFile ? { width: Infinity, wrap: false } : layoutFor(process.stdout, Infinity);
     const header = ['column', 'count', 'missing', 'mean', 'std', 'min', ...o.quantiles.map(quantileLabel), 'max'];
-    if (o.histogram) header.push('histogram (min → max)');
+    // Kept together where they fit: the counts, the moments, the distribution (min, quantiles, max), the histogram.
+    const groups = [{ start: 1 }, { start: 3 }, { start: 5 }];
+    if (o.histogram) {
+      groups.push({ start: header.length });
+      header.push('histogram (min → max)');
+    }
     const rows = columns.map((c) => [
       { text: c.name, align: 'left' as const },
-      ...[c.count, c.missing].map((n) => ({ text: String(n), align: 'right' as const })),
+      ...[c.count, c.missing].map((n) => ({ text: countText(n), align: 'right' as const })),
       ...[c.mean, c.std, c.min, ...c.quantiles.map((x) => (Number.isNaN(x.value) ? null : x.value)), c.max].map((v) => ({
         text: humanNumber(v),
         align: 'right' as const,
       })),
       ...(o.histogram ? [{ text: histogramText(c.histogram), align: 'left' as const }] : []),
     ]);
-    text = `${renderTable(header, rows, style)}\n${input.rowsRead} rows${input.rowsSkipped > 0 ? `, ${input.rowsSkipped} skipped` : ''}${input.badRows.madeMissing > 0 ? `, ${input.badRows.madeMissing} values made missing` : ''}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)\n`;
+    const lineWidth = layout.wrap ? layout.width : Infinity;
+    const facts = [counted(input.rowsRead, 'row')];
+    if (input.rowsSkipped > 0) facts.push(`${countText(input.rowsSkipped)} skipped`);
+    if (input.badRows.madeMissing > 0) facts.push(`${counted(input.badRows.madeMissing, 'value')} made missing`);
+    const lines = [fitTable({ header, rows, groups }, style, layout.width), ...wrapText(`${facts.join(', ')}; quantiles within ${RELATIVE_ACCURACY * 100}% (relative)`, lineWidth)];
+    if (input.sniffed !== undefined) lines.push(...wrapText(sniffedText(input.sniffed), lineWidth));
     const { leftOut } = input.selection;
-    if (leftOut.length > 0) text += `numeric columns left out: ${leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c\n`;
+    if (leftOut.length > 0) {
+      lines.push(...wrapText(printable(`numeric columns left out: ${leftOut.map((c) => `${c.name} (${c.reason})`).join(', ')}; name them with -c`), lineWidth));
+    }
+    text = lines.join('\n') + '\n';
   }
   return text;
 }

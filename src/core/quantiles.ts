@@ -177,6 +177,28 @@ export class QuantileSketch {
     }
     return value !== value ? NaN : Math.min(this.max, Math.max(this.min, value));
   }
+
+  /**
+   * Every non-empty bucket: its representative value (within α of each value
+   * in it; clamped to [min, max]) and how many values it holds. What a
+   * histogram needs to know which ranges hold values at all, which 200
+   * quantiles cannot tell (an outlier in 100,000 values falls between them).
+   */
+  forEachBucket(visit: (value: number, count: number) => void): void {
+    const clamp = (x: number): number => Math.min(this.max, Math.max(this.min, x));
+    const each = (store: BucketStore, sign: 1 | -1): void => {
+      for (let k = 0; k < store.counts.length; k++) {
+        const count = store.counts[k];
+        if (count === 0) continue;
+        // The collapsed bucket holds the smallest magnitudes: nearest to 0.
+        const value = k === 0 && store.collapsed ? 0 : sign * representative(store.offset + k);
+        visit(clamp(value), count);
+      }
+    };
+    each(this.negative, -1);
+    if (this.zeros > 0) visit(clamp(0), this.zeros);
+    each(this.positive, 1);
+  }
 }
 
 function representative(index: number): number {

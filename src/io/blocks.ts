@@ -35,7 +35,7 @@ export async function* recordBlocks(
       throw new UsageError(`${source.name}: NDJSON records are lines: a splitter can cut it as it is (GNU parallel --pipe)`);
     }
     const delimiter = (settings.delimiter ?? (format === 'tsv' ? '\t' : ',')).charCodeAt(0);
-    const reader = new PieceReader(stream, format, delimiter, new PieceBuffers(4, 1 << 24));
+    const reader = new PieceReader(source.name, stream, format, delimiter, new PieceBuffers(4, 1 << 24));
     const records = new CsvRecords();
     let header: Uint8Array | undefined;
     let headerPending = settings.header;

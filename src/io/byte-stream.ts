@@ -256,25 +256,50 @@ export class ByteStream {
    * nothing consumed), or undefined if the source holds whitespace only.
    */
   async firstNonBlank(): Promise<number | undefined> {
-    for (;;) {
+    for (let from = 0; ; ) {
       const pending = this.pending ?? new Uint8Array(0);
-      for (let i = 0; i < pending.length; i++) {
+      for (let i = from; i < pending.length; i++) {
         const b = pending[i];
         if (b !== 32 && (b < 9 || b > 13)) return b;
       }
-      const more = new Uint8Array(Math.max(STREAM_CHUNK, pending.length));
-      let n: number;
-      try {
-        n = await this.raw.read(more, 0);
-      } catch (error) {
-        throw ioErrorFrom(error, 'read', this.name);
-      }
-      if (n === 0) return undefined;
-      const joined = new Uint8Array(pending.length + n);
-      joined.set(pending);
-      joined.set(more.subarray(0, n), pending.length);
-      this.pending = joined;
+      from = pending.length;
+      if (!(await this.readMore())) return undefined;
     }
+  }
+
+  /**
+   * The first line that is not blank, without its line end, reading as far
+   * as needed but no further than `max` bytes (nothing consumed): what the
+   * delimiter is sniffed from. Undefined if the source is whitespace only.
+   */
+  async firstLine(max = 1 << 16): Promise<Uint8Array | undefined> {
+    if ((await this.firstNonBlank()) === undefined) return undefined;
+    for (;;) {
+      const pending = this.pending as Uint8Array;
+      let start = 0;
+      while (start < pending.length && (pending[start] === 32 || (pending[start] >= 9 && pending[start] <= 13))) start++;
+      const lf = pending.indexOf(10, start);
+      if (lf >= 0) return pending.subarray(start, lf > start && pending[lf - 1] === 13 ? lf - 1 : lf);
+      if (pending.length - start >= max || !(await this.readMore())) return pending.subarray(start, Math.min(pending.length, start + max));
+    }
+  }
+
+  /** Appends the source's next bytes to `pending`; false at its end. */
+  private async readMore(): Promise<boolean> {
+    const pending = this.pending ?? new Uint8Array(0);
+    const more = new Uint8Array(Math.max(STREAM_CHUNK, pending.length));
+    let n: number;
+    try {
+      n = await this.raw.read(more, 0);
+    } catch (error) {
+      throw ioErrorFrom(error, 'read', this.name);
+    }
+    if (n === 0) return false;
+    const joined = new Uint8Array(pending.length + n);
+    joined.set(pending);
+    joined.set(more.subarray(0, n), pending.length);
+    this.pending = joined;
+    return true;
   }
 
   /** More bytes can be had without waiting for a producer. */

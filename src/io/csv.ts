@@ -322,8 +322,17 @@ export class CsvRecordEnds {
 
   constructor(private readonly delimiter: number) {}
 
+  /** Whether the bytes scanned so far end inside a quoted field. */
+  get inQuotes(): boolean {
+    return this.state === Scan.Quoted || this.state === Scan.QuoteInQuoted;
+  }
+
   /** Continues over bytes[from, to); returns the offset after the last record end in it, or −1. */
-  scan(bytes: Uint8Array, from: number, to: number): number {
+  scan(buffer: Uint8Array, from: number, to: number): number {
+    // Searches stop at `to`: the buffer beyond it holds nothing yet, and a
+    // record without a line end (binary data) must not be searched again and
+    // again for each new chunk.
+    const bytes = to === buffer.length ? buffer : buffer.subarray(0, to);
     const delimiter = this.delimiter;
     let state = this.state;
     let lastEnd = -1;
@@ -333,9 +342,9 @@ export class CsvRecordEnds {
         case Scan.FieldStart:
         case Scan.Unquoted: {
           const q = bytes.indexOf(QUOTE, i);
-          const stop = q < 0 || q >= to ? to : q;
-          const lf = stop > i ? bytes.lastIndexOf(LF, stop - 1) : -1;
-          if (lf >= i) lastEnd = lf + 1;
+          const stop = q < 0 ? to : q;
+          const lf = lastLineFeed(bytes, i, stop);
+          if (lf >= 0) lastEnd = lf + 1;
           if (stop === to) {
             const final = bytes[to - 1];
             state = final === LF || final === delimiter ? Scan.FieldStart : Scan.Unquoted;
@@ -350,7 +359,7 @@ export class CsvRecordEnds {
         }
         case Scan.Quoted: {
           const q = bytes.indexOf(QUOTE, i);
-          if (q < 0 || q >= to) {
+          if (q < 0) {
             i = to;
             break;
           }
@@ -377,7 +386,7 @@ export class CsvRecordEnds {
           break;
         case Scan.SkipLine: {
           const lf = bytes.indexOf(LF, i);
-          if (lf < 0 || lf >= to) {
+          if (lf < 0) {
             i = to;
             break;
           }
@@ -393,6 +402,19 @@ export class CsvRecordEnds {
   }
 }
 
+/**
+ * The offset of the last LF in bytes[from, to), or −1. (lastIndexOf alone
+ * would search on below `from`, to the start of a record without line ends.)
+ */
+export function lastLineFeed(bytes: Uint8Array, from: number, to: number): number {
+  if (to - from <= 64) {
+    for (let k = to - 1; k >= from; k--) if (bytes[k] === LF) return k;
+    return -1;
+  }
+  const at = bytes.subarray(from, to).lastIndexOf(LF);
+  return at < 0 ? -1 : from + at;
+}
+
 /** The content of field f, unescaped (`""` → `"`), as UTF-8 text; `bytes` may be a Buffer (saves making one). */
 export function fieldText(bytes: Uint8Array, records: CsvRecords, f: number): string {
   const start = records.fieldStart[f];
@@ -400,4 +422,28 @@ export function fieldText(bytes: Uint8Array, records: CsvRecords, f: number): st
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = buffer.toString('utf8', start, end);
   return (records.fieldFlags[f] & FIELD_ESCAPED) !== 0 ? text.replaceAll('""', '"') : text;
+}
+
+/** Delimiters a header line is sniffed for, the default first (it wins a tie). */
+const SNIFFED_DELIMITERS = [44 /* , */, 9 /* tab */, 59 /* ; */, 124 /* | */] as const;
+
+/**
+ * The delimiter of a header line, for input that names none (stdin, a file
+ * without a known extension): of comma, tab, semicolon and pipe, the one that
+ * occurs most often outside quotes; a comma if none does (one column).
+ */
+export function sniffDelimiter(line: Uint8Array): number {
+  const counts = new Map<number, number>(SNIFFED_DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i];
+    if (b === QUOTE) quoted = !quoted;
+    else if (!quoted) {
+      const count = counts.get(b);
+      if (count !== undefined) counts.set(b, count + 1);
+    }
+  }
+  let best: number = SNIFFED_DELIMITERS[0];
+  for (const d of SNIFFED_DELIMITERS) if ((counts.get(d) as number) > (counts.get(best) as number)) best = d;
+  return best;
 }

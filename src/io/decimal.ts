@@ -234,7 +234,9 @@ export function isDecimal(text: string): boolean {
 
 /** Why `text` is not a number finorm reads: a short phrase for error messages. */
 export function explainNotANumber(text: string): string {
-  const t = text.trim();
+  // Spaces around a number are the grammar's; other whitespace is not.
+  const t = text.replace(/^ +| +$/g, '');
+  if (/\s/.test(t) && isDecimal(t.trim())) return 'holds whitespace other than spaces (a tab, a line break); finorm reads spaces around a number only';
   if (isDecimal(t)) return 'is beyond the float64 range (±1.8e308)';
   if (/^[+-]?(inf|infinity)$/i.test(t)) return 'is infinite; finorm reads finite numbers only';
   if (/^[+-]?nan$/i.test(t)) return 'is NaN; list it in --na to read it as missing';

@@ -19,7 +19,16 @@ export class NdjsonRecords {
   recordEnd = new Int32Array(256);
   readonly errors = new Map<number, string>();
 
-  constructor(readonly columns: readonly string[]) {}
+  /**
+   * Columns named like a member of every object (`toString`, `__proto__`,
+   * `constructor`): a record without the key would read the member, so for
+   * these the key must be the record's own. Keys are data, never members.
+   */
+  private readonly inherited: Uint8Array;
+
+  constructor(readonly columns: readonly string[]) {
+    this.inherited = Uint8Array.from(columns, (name) => (name in Object.prototype ? 1 : 0));
+  }
 
   clear(): void {
     this.count = 0;
@@ -49,10 +58,10 @@ export class NdjsonRecords {
 
   /** Puts the object's values in column order; returns why it cannot be a row, if it cannot. */
   private fill(object: JsonObject, base: number): string | undefined {
-    const { columns, cells } = this;
+    const { columns, cells, inherited } = this;
     let present = 0;
     for (let j = 0; j < columns.length; j++) {
-      const value = object[columns[j]];
+      const value = inherited[j] === 1 && !Object.hasOwn(object, columns[j]) ? undefined : object[columns[j]];
       cells[base + j] = value;
       if (value !== undefined) present++;
     }
@@ -98,8 +107,31 @@ export function parseLine(text: string): { object?: JsonObject; error?: string }
       const shown = literal === undefined ? 'a number' : `value ${showValue(literal)}`;
       return { error: `column ${JSON.stringify(key)}: ${shown} is beyond the float64 range` };
     }
+    if (typeof cell === 'object' && cell !== null && nestedDeeperThan(cell, MAX_NESTING - 1)) {
+      return { error: `column ${JSON.stringify(key)}: the value is nested more than ${MAX_NESTING} levels deep` };
+    }
   }
   return { object };
+}
+
+/**
+ * Levels of arrays and objects a value may have. Deeper values are refused as
+ * bad rows: writing them back (JSON.stringify recurses) would overflow the stack.
+ */
+export const MAX_NESTING = 64;
+
+/** Whether `value` has more than `levels` levels of arrays and objects inside it, found without recursion. */
+function nestedDeeperThan(value: object, levels: number): boolean {
+  const stack: { value: object; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: at, depth } = stack.pop() as { value: object; depth: number };
+    for (const inner of Object.values(at)) {
+      if (typeof inner !== 'object' || inner === null) continue;
+      if (depth + 1 > levels) return true;
+      stack.push({ value: inner as object, depth: depth + 1 });
+    }
+  }
+  return false;
 }
 
 /** The number as written after "key": in the line (if the key is written plainly). */

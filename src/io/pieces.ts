@@ -6,7 +6,8 @@
 // piece is a view on an ArrayBuffer of its own, which moves to a worker and
 // comes back to be filled again.
 
-import { CsvRecordEnds, LF } from './csv.js';
+import { DataError } from '../errors.js';
+import { CsvRecordEnds, LF, lastLineFeed } from './csv.js';
 import type { Format } from './sources.js';
 
 /** Pieces of about this size (FINORM_PIECE_BYTES overrides it, for tests). */
@@ -70,15 +71,25 @@ export interface PieceSourceBytes {
   close(): Promise<void>;
 }
 
+/**
+ * The longest record read (FINORM_MAX_RECORD_BYTES overrides it, for tests):
+ * a longer one is almost always a file without line ends (binary data,
+ * /dev/zero) or a quote that never closes, which would otherwise be read
+ * until memory runs out.
+ */
+export const MAX_RECORD_BYTES = Number(process.env.FINORM_MAX_RECORD_BYTES) || 64 << 20;
+
 /** Where records end: the CSV engine's scan, or every LF for NDJSON. */
 interface RecordEnds {
   scan(bytes: Uint8Array, from: number, to: number): number;
+  /** The bytes so far end inside a quoted field. */
+  readonly inQuotes?: boolean;
 }
 
 const ndjsonEnds: RecordEnds = {
   scan(bytes, from, to) {
-    const lf = to > from ? bytes.lastIndexOf(LF, to - 1) : -1;
-    return lf >= from ? lf + 1 : -1;
+    const lf = lastLineFeed(bytes, from, to);
+    return lf >= 0 ? lf + 1 : -1;
   },
 };
 
@@ -92,6 +103,8 @@ export class PieceReader {
   private line = 1;
 
   constructor(
+    /** The source, as messages name it. */
+    private readonly name: string,
     private readonly stream: PieceSourceBytes,
     format: Format,
     delimiter: number,
@@ -127,7 +140,16 @@ export class PieceReader {
       const end = this.ends.scan(this.buffer, this.filled, this.filled + n);
       if (end >= 0) this.lastEnd = end;
       this.filled += n;
+      if (this.lastEnd === 0 && this.filled > MAX_RECORD_BYTES) throw this.recordTooLong();
     }
+  }
+
+  /** The buffer holds one unfinished record beyond the limit: what it probably is. */
+  private recordTooLong(): DataError {
+    const why = this.ends.inQuotes
+      ? 'a quoted field in it never closes (an unbalanced quote?)'
+      : 'it has no line end (is the input a text table?)';
+    return new DataError(`a record longer than ${MAX_RECORD_BYTES / (1 << 20)} MiB, the longest finorm reads: ${why}`, { file: this.name, line: this.line });
   }
 
   /** The piece bytes[0, end); what follows moves to a new buffer. */

@@ -210,3 +210,30 @@ function columnOf(columns: ColumnParams[], name: string, file: string): ColumnPa
   if (!column) throw new DataError(`${file}: no parameters for column ${JSON.stringify(name)}`);
   return column;
 }
+
+/**
+ * The file of one group of a file fitted per group: that group's statistics
+ * under the top-level γ, β and bounds, without groups. `key` holds the
+ * group's values of the groupBy columns.
+ */
+export function paramsOfGroup(params: ParamsFile, key: readonly string[], file: string): ParamsFile {
+  const { groupBy = [], groups = [], ...rest } = params;
+  const shown = key.map((k) => JSON.stringify(k)).join(', ');
+  if (key.length !== groupBy.length) {
+    throw new DataError(`${file}: groups are named by ${groupBy.length} value${groupBy.length === 1 ? '' : 's'} (${groupBy.join(', ')}); ${shown} has ${key.length}`);
+  }
+  const group = groups.find((g) => g.key.length === key.length && g.key.every((k, i) => k === key[i]));
+  if (group === undefined) {
+    const some = groups.slice(0, 5).map((g) => g.key.join(',')).join('; ');
+    throw new DataError(`${file}: no group ${shown} (it has ${groups.length}: ${some}${groups.length > 5 ? '; …' : ''})`);
+  }
+  const columns = params.columns.map((top) => {
+    const own = group.columns.find((c) => c.name === top.name);
+    if (own === undefined || own.mean === undefined || own.variance === undefined) {
+      throw new DataError(`${file}: group ${shown} had no value of column ${JSON.stringify(top.name)} when it was fitted`);
+    }
+    const { gamma, beta, lower, upper } = top;
+    return { ...own, ...(gamma !== undefined ? { gamma } : {}), ...(beta !== undefined ? { beta } : {}), ...(lower !== undefined ? { lower, upper } : {}) };
+  });
+  return { ...rest, columns };
+}

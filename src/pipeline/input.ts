@@ -9,7 +9,7 @@
 import { DataError, RowError, UsageError } from '../errors.js';
 import { BadRowPolicy, type OnError } from '../io/bad-rows.js';
 import { type ByteTap, ByteStream } from '../io/byte-stream.js';
-import { CsvRecords, fieldText, tokenizeCsv } from '../io/csv.js';
+import { CsvRecords, fieldText, sniffDelimiter, tokenizeCsv } from '../io/csv.js';
 import { NdjsonRecords, parseLine, readNdjson } from '../io/ndjson.js';
 import { PIECE_BYTES, PieceBuffers, PieceReader, countLineFeeds } from '../io/pieces.js';
 import { type Format, type Source, firstInvalidUtf8, formatFromName, notUtf8 } from '../io/sources.js';
@@ -58,6 +58,8 @@ export class Input {
   delimiter = ',';
   /** The source the header was read from. */
   headerSource = '';
+  /** The delimiter sniffed from a header line, when nothing named one and it is not a comma (the summary says so). */
+  sniffed: { source: string; delimiter: string } | undefined;
   selection: FeatureSelection = selectionOf([], []);
   /** Bytes of the first source read ahead (the header, the inference sample, stdin's read-ahead). */
   private readonly lookahead: InputPiece[] = [];
@@ -119,7 +121,7 @@ export class Input {
       if (opened === undefined) continue;
       this.current = opened.open;
       this.format = opened.format;
-      this.delimiter = this.settings.delimiter ?? (opened.format === 'tsv' ? '\t' : ',');
+      this.delimiter = opened.delimiter;
       this.headerSource = opened.open.source.name;
       const first = await this.firstRecord(opened.open);
       if (first === undefined) {
@@ -138,7 +140,7 @@ export class Input {
   }
 
   /** Opens the next source; undefined if it holds nothing but whitespace. */
-  private async openNext(): Promise<{ open: OpenSource; format: Format } | undefined> {
+  private async openNext(): Promise<{ open: OpenSource; format: Format; delimiter: string } | undefined> {
     const source = this.sources[this.next++];
     const stream = await ByteStream.open(source, this.taps?.get(source));
     const first = await stream.firstNonBlank();
@@ -149,9 +151,19 @@ export class Input {
       await stream.close();
       return undefined;
     }
-    const format = this.settings.format ?? formatFromName(source.path) ?? (first === 123 ? 'ndjson' : 'csv');
-    const delimiter = (this.settings.delimiter ?? (format === 'tsv' ? '\t' : ',')).charCodeAt(0);
-    return { open: { source, reader: new PieceReader(stream, format, delimiter, this.buffers) }, format };
+    let format = this.settings.format ?? formatFromName(source.path) ?? (first === 123 ? 'ndjson' : 'csv');
+    let delimiter = this.settings.delimiter ?? (format === 'tsv' ? '\t' : ',');
+    if (this.settings.format === undefined && this.settings.delimiter === undefined && formatFromName(source.path) === undefined && format === 'csv') {
+      // Nothing says which delimiter (stdin, a file without a known extension): the header line does.
+      const header = (await stream.firstLine()) as Uint8Array;
+      const sniffed = sniffDelimiter(header);
+      if (sniffed !== 44) {
+        delimiter = String.fromCharCode(sniffed);
+        if (sniffed === 9) format = 'tsv';
+        this.sniffed ??= { source: source.name, delimiter };
+      }
+    }
+    return { open: { source, reader: new PieceReader(source.name, stream, format, delimiter.charCodeAt(0), this.buffers) }, format, delimiter };
   }
 
   /**
@@ -330,6 +342,12 @@ export class Input {
         if (opened.format !== this.format) {
           await opened.open.reader.close();
           throw new DataError(`${opened.open.source.name}: it is ${opened.format.toUpperCase()}, but ${this.headerSource} is ${this.format.toUpperCase()}; all inputs must have the same format`);
+        }
+        if (opened.delimiter !== this.delimiter) {
+          await opened.open.reader.close();
+          throw new DataError(
+            `${opened.open.source.name}: its fields are separated by ${JSON.stringify(opened.delimiter)}, but those of ${this.headerSource} by ${JSON.stringify(this.delimiter)}; all inputs must have the same delimiter`,
+          );
         }
         this.current = opened.open;
         yield* this.laterSourceStart(opened.open);

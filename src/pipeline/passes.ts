@@ -56,8 +56,8 @@ export function outputLayoutOf(input: Input, settings: OutputSettings): OutputLa
   }
   return {
     format,
-    // The input's own delimiter for its own format (`-d ';'` stays `;`); another format gets its own.
-    delimiter: format === input.format ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
+    // Without --output-format, the input's own delimiter (`-d ';'` stays `;`); the format asked for gets its own.
+    delimiter: settings.outputFormat === undefined ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
     header: input.settings.header && settings.outputHeader !== false,
     ...outputColumnsOf(input.selection, settings),
     features: input.selection.names.length,

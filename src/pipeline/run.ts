@@ -76,7 +76,7 @@ export async function runPipeline(
       throw input.noFeatures();
     }
     input.rowsKept += result.rows;
-    progress.advance(result.rows);
+    progress.advance(result.rows, plan.job.kind === 'transform');
     // The rows before a failure are consumed (written) first.
     await consume(result, recycle);
     const { failure } = result;

@@ -19,7 +19,7 @@ export class ColumnSketches {
   histogramOf(j: number): Histogram | undefined {
     const sketch = this.sketches[j];
     if (sketch === undefined || sketch.count === 0) return undefined;
-    return histogram((q) => sketch.quantile(q), sketch.min, sketch.max);
+    return histogram(sketch, sketch.min, sketch.max);
   }
 }
 

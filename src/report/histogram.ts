@@ -1,11 +1,12 @@
 // A column's distribution at a glance: a one-line Unicode histogram (▁▂▃▅▇)
-// of 20 bins between its min and max, drawn from 200 of its quantiles (so it
-// needs only the streaming sketch, never the data). Columns of positive
-// values spanning three or more orders of magnitude (market caps, volumes)
-// get logarithmic bins, where their shape is visible.
+// of 20 bins between its min and max, counted from the buckets of its
+// streaming quantile sketch (so it needs only the sketch, never the data).
+// A bin that holds any value shows at least ▁: an outlier is what a reader
+// looks for. Columns of positive values spanning three or more orders of
+// magnitude (market caps, volumes) get logarithmic bins, where their shape is
+// visible.
 
 const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-const POINTS = 200;
 export const HISTOGRAM_BINS = 20;
 
 export interface Histogram {
@@ -15,11 +16,16 @@ export interface Histogram {
   log: boolean;
 }
 
+/** Values with counts: a quantile sketch's buckets (core/quantiles.ts), or any other tally. */
+export interface Tally {
+  forEachBucket(visit: (value: number, count: number) => void): void;
+}
+
 /**
- * The histogram of a distribution given by its quantile function (NaN where
- * unknown), its min and max. Undefined when there is nothing to draw.
+ * The histogram of the values tallied by `tally`, whose min and max are
+ * `min` and `max`. Undefined when there is nothing to draw.
  */
-export function histogram(quantile: (q: number) => number, min: number, max: number): Histogram | undefined {
+export function histogram(tally: Tally, min: number, max: number): Histogram | undefined {
   if (!(min <= max) || !Number.isFinite(min) || !Number.isFinite(max)) return undefined;
   if (min === max) return { bars: BARS[BARS.length - 1].padEnd(HISTOGRAM_BINS, ' '), log: false };
   const log = min > 0 && max / min >= 1000;
@@ -27,14 +33,15 @@ export function histogram(quantile: (q: number) => number, min: number, max: num
   const low = scale(min);
   const span = scale(max) - low;
   const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (let k = 0; k < POINTS; k++) {
-    const x = quantile((k + 0.5) / POINTS);
-    if (Number.isNaN(x)) continue;
-    const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(((scale(x) - low) / span) * HISTOGRAM_BINS)));
-    counts[bin]++;
-  }
+  const binOf = (x: number): number => Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(((scale(x) - low) / span) * HISTOGRAM_BINS)));
+  tally.forEachBucket((value, count) => {
+    if (!Number.isNaN(value)) counts[binOf(value)] += count;
+  });
+  // min and max are values of the column, exactly: their bins hold something, whatever a bucket's rounding did.
+  counts[0] ||= 1;
+  counts[HISTOGRAM_BINS - 1] ||= 1;
   const most = Math.max(...counts);
-  if (most === 0) return undefined;
-  const bars = counts.map((c) => (c === 0 ? ' ' : BARS[Math.min(BARS.length - 1, Math.floor((c / most) * (BARS.length - 1) + 0.5))])).join('');
+  // Heights in sevenths of the fullest bin above the lowest block, which any value at all shows.
+  const bars = counts.map((c) => (c === 0 ? ' ' : BARS[Math.round((c / most) * (BARS.length - 1))])).join('');
   return { bars, log };
 }

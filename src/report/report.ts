@@ -1,11 +1,12 @@
 // Delivers the summary at the end of a run: JSON to --stats, a table to stderr.
 
+import { fstatSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { summaryDistributions } from './distributions.js';
 import { progress } from './progress.js';
 import { renderSummary } from './render.js';
 import { type RunSummary, summaryJson } from './summary.js';
-import { type ColorMode, stderrStyle, terminalWidth, wantsSummary } from './terminal.js';
+import { type ColorMode, layoutFor, stderrStyle, wantsSummary } from './terminal.js';
 
 export interface ReportSettings {
   quiet: boolean;
@@ -32,10 +33,22 @@ export function configureReporting(
   streamsRows: boolean,
 ): void {
   const quiet = raw.quiet === true;
-  const rowsToTerminal = streamsRows && raw.output === undefined && process.stdout.isTTY === true;
-  progress.configure({ quiet, progress: raw.progress === true, rowsToTerminal }, totalBytes);
+  const rowsToStdout = streamsRows && raw.output === undefined;
+  const rowsToTerminal = rowsToStdout && process.stdout.isTTY === true;
+  const rowsToPipe = rowsToStdout && stdoutIsPipe();
+  progress.configure({ quiet, progress: raw.progress === true, rowsToTerminal, rowsToPipe }, totalBytes);
   const stats = typeof raw.stats === 'string' ? raw.stats : undefined;
   summaryDistributions.configure(raw.histogram === true && summaryWanted({ quiet, summary: raw.summary === true, stats }));
+}
+
+/** Whether stdout is a pipe or a socket: something that may print what it reads (`| head`), unlike a file. */
+function stdoutIsPipe(): boolean {
+  try {
+    const info = fstatSync(1);
+    return info.isFIFO() || info.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 export async function deliverSummary(summary: RunSummary, settings: ReportSettings): Promise<void> {
@@ -45,5 +58,6 @@ export async function deliverSummary(summary: RunSummary, settings: ReportSettin
     ? { ...summary, columns: summary.columns.map((column, j) => ({ ...column, histogram: histograms[j] })) }
     : summary;
   if (settings.stats !== undefined) await writeFileAtomic(settings.stats, summaryJson(complete));
-  if (wantsSummary(settings)) process.stderr.write(renderSummary(complete, stderrStyle(settings.color), terminalWidth()));
+  // Off a terminal (--summary into a log) the tables still fit 80 columns: a viewer can rewrap prose, not a table.
+  if (wantsSummary(settings)) process.stderr.write(renderSummary(complete, stderrStyle(settings.color), layoutFor(process.stderr, 80)));
 }

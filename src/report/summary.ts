@@ -39,6 +39,8 @@ export interface RunSummary {
     /** --histogram: the column's distribution before and after normalizing. */
     histogram?: ColumnHistograms;
   }[];
+  /** Nothing named the delimiter (no -f, -d or extension): the one sniffed from the header line of `source`, when not a comma. */
+  delimiterSniffed?: { source: string; delimiter: string };
   /** Inferred features: the numeric columns left out, and why (keys, dates, an index, --exclude, --group-by). */
   leftOut?: { name: string; reason: string }[];
   /** Causal runs: the column whose values were checked never to go backwards within a group. */
@@ -178,7 +180,22 @@ export function withEpsilonLarge<T extends object>(
   });
 }
 
-/** What the summary says of the feature choice: the numeric columns left out, when there are some. */
-export function featureFacts(selection: FeatureSelection): Pick<RunSummary, 'leftOut'> {
-  return selection.leftOut.length === 0 ? {} : { leftOut: selection.leftOut };
+/**
+ * What the summary says of how the input was read: the delimiter sniffed
+ * from a header line, if it was not a comma; the numeric columns left out of
+ * inferred features, when there are some.
+ */
+export function inputFacts(input: {
+  selection: FeatureSelection;
+  sniffed: { source: string; delimiter: string } | undefined;
+}): Pick<RunSummary, 'leftOut' | 'delimiterSniffed'> {
+  return {
+    ...(input.sniffed === undefined ? {} : { delimiterSniffed: input.sniffed }),
+    ...(input.selection.leftOut.length === 0 ? {} : { leftOut: input.selection.leftOut }),
+  };
+}
+
+/** A delimiter as the summary names it. */
+export function delimiterName(delimiter: string): string {
+  return delimiter === '\t' ? 'tab' : delimiter === ';' ? 'semicolon' : delimiter === '|' ? 'pipe' : JSON.stringify(delimiter);
 }

@@ -50,9 +50,18 @@ export function wantsSummary(options: { quiet: boolean; summary: boolean }): boo
   return options.summary || process.stderr.isTTY === true;
 }
 
-/** Columns available on stderr for tables: $COLUMNS if set, else the terminal's, else 80. */
-export function terminalWidth(env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * How wide the tables and prose written to `stream` may be: $COLUMNS if it is
+ * set, else the terminal's width. Off a terminal (a log, a file) tables fit
+ * `offTerminal` columns and prose is left unwrapped, for a viewer to wrap.
+ */
+export function layoutFor(
+  stream: { isTTY?: boolean; columns?: number },
+  offTerminal: number,
+  env: NodeJS.ProcessEnv = process.env,
+): { width: number; wrap: boolean } {
   const fromEnv = Number(env.COLUMNS);
-  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
-  return process.stderr.isTTY ? process.stderr.columns || 80 : 80;
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return { width: fromEnv, wrap: true };
+  if (stream.isTTY === true) return { width: stream.columns || 80, wrap: true };
+  return { width: offTerminal, wrap: false };
 }

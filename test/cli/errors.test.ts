@@ -115,6 +115,11 @@ describe('options', () => {
   const cases: [string, string[], string][] = [
     ['stats --json with --csv', ['stats', '--json', '--csv', data], '--json and --csv cannot be used together: choose one output format'],
     ['--window with --expanding', ['batch', '--window', '3', '--expanding', data], '--window and --expanding cannot be used together: choose one'],
+    ['--unseen without --params', ['batch', '--unseen', 'global', '-g', 'a', data], '--unseen needs --params: it says what to do with a group the parameter file lacks'],
+    ['--sorted without --group-by', ['batch', '--sorted', data], '--sorted needs --group-by: it says the input is sorted by the groups'],
+    ['--fail-on-skip with --on-error stop', ['stats', '--fail-on-skip', '--on-error', 'stop', data], '--fail-on-skip needs --on-error skip or null'],
+    ['help for a command that does not exist', ['help', 'nosuch'], "unknown command 'nosuch'"],
+    ['help for a mistyped command', ['help', 'lyer'], "unknown command 'lyer' (did you mean layer?)"],
     ['an empty --columns list', ['layer', '-c', '', data], '--columns: the list is empty; name at least one column'],
     ['--exclude leaving no features', ['layer', '-x', 'a,b', data], '--exclude leaves no feature columns: it excludes every one of "a", "b"'],
     ['--group-by taking the only numeric column', ['batch', '-g', 'a', '-x', 'b', data], 'no feature columns: the only numeric ones, "a", are --group-by columns; name the features with --columns'],
@@ -317,6 +322,51 @@ describe.skipIf(!existsSync('/dev/full'))('a full disk', () => {
 
   it('completion bash with stdout on a full disk: exit 1', async () => {
     expectFailure(await runToFullDisk(['completion', 'bash']), 1, 'cannot write stdout: no space left on device (ENOSPC)');
+  });
+});
+
+// Column names, NDJSON keys and group values are data: printed in a message or a summary, they must not retitle the
+// window, clear the screen or split the line (`printf 'a\033]0;pwned\007,b\n1,2\n' | finorm layer -c zz`).
+describe('names from the input, printed', () => {
+  const TERMINAL_CONTROLS = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+
+  it('a CSV column name with an escape sequence is escaped in the message', async () => {
+    const r = await runFinorm(['layer', '-c', 'zz'], { input: 'a\x1b]0;pwned\x07,b\n1,2\n' });
+    expectFailure(r, 2, '--columns: no column named "zz" (did you mean "b"?); the columns are: a\\u001b]0;pwned\\u0007, b');
+  });
+
+  it('a column name holding a line break leaves the message one line', async () => {
+    const r = await runFinorm(['layer', '-c', 'zz'], { input: '"x\ny\u009b",b\n1,2\n' });
+    expectFailure(r, 2, '--columns: no column named "zz" (did you mean "b"?); the columns are: x\\ny\\u009b, b');
+  });
+
+  it('an NDJSON key with an escape sequence is escaped in the message', async () => {
+    const r = await runFinorm(['layer', '-c', 'zz'], { input: '{"a\\u001b[2J":1,"b":2}\n' });
+    expectFailure(r, 2, '--columns: no column named "zz" (did you mean "b"?); the columns are: a\\u001b[2J, b');
+  });
+
+  it('a group value with escape sequences is escaped in the message and in the summary', async () => {
+    const fit = tmp.file('groups-fit.json', '');
+    await runFinorm(['fit', '-g', 'g', '-o', fit], { input: 'g,x\nA,1\nA,2\n' });
+    const hostile = 'g,x\nB\x1b[2J\u009b,1\nB\x1b[2J\u009b,3\nA,1\n';
+    const unseen = await runFinorm(['batch', '--params', fit], { input: hostile });
+    expect(unseen.code).toBe(1);
+    expect(unseen.stderr).not.toMatch(TERMINAL_CONTROLS);
+    expect(unseen.stderr).toContain('group g "B\\u001b[2J\\u009b" is not in');
+    const summary = await runFinorm(['batch', '-g', 'g', '--summary', '-o', '/dev/null'], { input: hostile.replace('A,1\n', 'A,1\nA,5\n') });
+    expect(summary.code, summary.stderr).toBe(0);
+    expect(summary.stderr).not.toMatch(TERMINAL_CONTROLS);
+    expect(summary.stderr).toContain('B\\u001b[2J\\u009b');
+  });
+
+  it('column names with escape sequences are escaped in the summary and in the stats table', async () => {
+    const input = 'p\x1b]0;pwned\x07x,q\u202e\n1,2\n3,5\n';
+    const summary = await runFinorm(['layer', '--summary', '-o', '/dev/null'], { input });
+    expect(summary.stderr).not.toMatch(TERMINAL_CONTROLS);
+    expect(summary.stderr).toMatch(/\np\\u001b\]0;pwned\\u0007x +2 /);
+    const stats = await runFinorm(['stats'], { input });
+    expect(stats.stdout).not.toMatch(TERMINAL_CONTROLS);
+    expect(stats.stdout).toMatch(/\nq\\u202e +2 /);
   });
 });
 

@@ -24,6 +24,8 @@ const NDJSON = Buffer.from(
     .split('\n')
     .slice(1, 12)
     .map((line, i) => JSON.stringify({ date: `2024-01-${10 + i}`, ticker: line.split(',')[0], px: 10 + i * 1.5, pe: i % 3 === 0 ? null : i * 2.25, note: line.slice(0, 12) }))
+    // Keys named like members of every object, present in some records only: data, never members.
+    .map((line, i) => (i % 2 === 0 ? line.replace(/^\{/, '{"__proto__":"p","toString":1,') : line.replace(/^\{/, '{"constructor":[[[0]]],')))
     .join('\n') + '\n',
 );
 const PART1 = readFileSync(join(FIXTURES, 'params', 'sp500-part1.json'));
@@ -31,7 +33,11 @@ const PART2 = readFileSync(join(FIXTURES, 'params', 'sp500-part2.json'));
 
 // Bytes that break CSV, JSON or UTF-8: quotes, delimiters, line ends, NUL,
 // lone continuation and lead bytes, a BOM, overflowing numbers.
-const INSERTS = ['"', ',', '\t', '\n', '\r\n', '\r', '\0', '\xff', '\xc3', '\xef\xbb\xbf', '1e400', '-', 'NaN', '{', '"}', ']', '""'].map((s) => Buffer.from(s, 'latin1'));
+// Members' names as keys, values nested beyond the limit, lone empty fields.
+const INSERTS = [
+  ...['"', ',', '\t', '\n', '\r\n', '\r', '\0', '\xff', '\xc3', '\xef\xbb\xbf', '1e400', '-', 'NaN', '{', '"}', ']', '""'],
+  ...['"__proto__":1,', '"valueOf":', '"hasOwnProperty":{},', '['.repeat(70), '['.repeat(70) + ']'.repeat(70), '\n""\n', '\n,\n'],
+].map((s) => Buffer.from(s, 'latin1'));
 
 type Next = () => number;
 const below = (next: Next, n: number): number => Math.floor(next() * n);
@@ -139,6 +145,20 @@ async function check(run: FuzzRun): Promise<string | undefined> {
     if (!/^finorm: [^\n]*\n$/.test(r.stderr)) return `${where}: not one line: ${JSON.stringify(r.stderr)}`;
     for (const path of run.outputs) {
       if (readFileSync(path, 'utf8') !== 'previous\n') return `${where}: failed (${r.stderr.trim()}) but replaced ${path}`;
+    }
+  }
+  if (r.code === 0) {
+    // What was written reads back: every NDJSON line is a JSON object (no `undefined`, no prototype member).
+    for (const path of run.outputs.filter((p) => p.endsWith('.ndjson'))) {
+      const text = readFileSync(path, 'utf8');
+      if (text === 'previous\n') continue;
+      for (const line of text.split('\n').filter((l) => l !== '')) {
+        try {
+          JSON.parse(line);
+        } catch {
+          return `${where}: wrote a line that is not JSON: ${line.slice(0, 200)}`;
+        }
+      }
     }
   }
   const left = readdirSync(run.dir).filter((f) => f.endsWith('.tmp'));

@@ -87,7 +87,7 @@ describe('streaming', () => {
     const input = 'x,y\n1,3\n';
     expect((await runFinorm(['layer'], { input })).stderr).toBe('');
     const withSummary = await runFinorm(['layer', '--summary'], { input });
-    expect(withSummary.stderr).toMatch(/finorm layer: 1 rows read, 1 written/);
+    expect(withSummary.stderr).toMatch(/finorm layer: 1 row read, 1 written/);
     expect(withSummary.stderr).toMatch(/^x\s+1\s+0\s+1\s+0\s+1\s+1\s+-1\s+0\s+-1\s+-1$/m);
     expect((await runFinorm(['layer', '--summary', '-q'], { input })).stderr).toBe('');
   });

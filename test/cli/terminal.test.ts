@@ -4,20 +4,23 @@
 // contain (a name, a number, a warning), not by whole screens.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO, runFinorm } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
+import { hasTmux, onScreen } from '../support/tmux.js';
 
 const tmp = tempDir();
 const hasScript = spawnSync('script', ['--version']).status === 0;
+const hasZsh = spawnSync('zsh', ['-c', 'true']).status === 0;
 if (!hasScript) console.warn('terminal.test.ts: `script` (util-linux) not found; the pseudo-terminal tests are skipped');
 
 const shellQuote = (a: string): string => `'${a.replaceAll("'", "'\\''")}'`;
 
-/** Runs finorm with stdin, stdout and stderr on a pseudo-terminal; returns what the terminal showed. */
-function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+/** Runs finorm with stdin, stdout and stderr on a pseudo-terminal (`columns` wide); returns what the terminal showed. */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}, columns = 80): string {
+  const command = `stty cols ${columns} rows 40; ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
   return execFileSync('script', ['-qfec', command, '/dev/null'], {
     cwd: REPO,
     env: { ...process.env, NO_COLOR: '', CI: '', TERM: 'xterm', COLUMNS: '', ...env },
@@ -37,7 +40,7 @@ function onTerminalFailing(args: string[], env: NodeJS.ProcessEnv = {}): { scree
   return { screen: r.stdout, code: r.status };
 }
 
-const PROGRESS = /finorm: (pass \d\/\d, )?[\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s/;
+const PROGRESS = /finorm: (pass \d\/\d, )?[\d,]+ rows, [\d.]+ (of [\d.]+ )?MB, [\d.]+ MB\/s/;
 const ESC = '\x1b[';
 const now = { FINORM_PROGRESS_DELAY_MS: '0' };
 
@@ -48,17 +51,42 @@ const big = (): string =>
 describe.skipIf(!hasScript)('on a terminal', () => {
   it('shows the progress line with percent, then a coloured summary', () => {
     const screen = onTerminal(['layer', '-o', `${tmp.dir}/out.csv`, big()], now);
-    expect(screen).toMatch(/finorm: [\d,]+ rows, [\d.]+ MB, [\d.]+ MB\/s, \d+%/);
+    expect(screen).toMatch(/finorm: [\d,]+ rows, [\d.]+ of [\d.]+ MB, [\d.]+ MB\/s, \d+%/);
     expect(screen).toContain('\x1b[1m'); // bold headings
-    expect(screen).toMatch(/200000 rows read, 200000 written/);
+    expect(screen).toMatch(/200,000 rows read, 200,000 written/);
     // The line is cleared before the summary starts.
-    expect(screen).toMatch(/\r\x1b\[2K(\x1b\[1m)?finorm layer(\x1b\[22m)?: 200000 rows read/);
+    expect(screen).toMatch(/\r\x1b\[2K(\x1b\[1m)?finorm layer(\x1b\[22m)?: 200,000 rows read/);
   });
 
   it('says which pass batch is in', () => {
     const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb.csv`, big()], now);
     expect(screen).toMatch(/finorm: pass 1\/2, [\d,]+ rows/);
     expect(screen).toMatch(/finorm: pass 2\/2, [\d,]+ rows/);
+  });
+
+  it('counts rows and megabytes of each pass on one basis: never more than the input holds', () => {
+    const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb2.csv`, big()], now);
+    const size = statSync(big()).size / 1e6;
+    const passes = [...screen.matchAll(/pass (\d)\/2, ([\d,]+) rows, ([\d.]+)(?: of [\d.]+)? MB/g)].map((m) => ({
+      pass: Number(m[1]),
+      rows: Number(m[2].replaceAll(',', '')),
+      mb: Number(m[3]),
+    }));
+    expect(passes.filter((p) => p.pass === 2).length).toBeGreaterThan(0);
+    for (const p of passes) {
+      expect(p.rows).toBeLessThanOrEqual(200_000);
+      expect(p.mb, `pass ${p.pass}: ${p.mb} MB of a ${size} MB file`).toBeLessThanOrEqual(Number(size.toFixed(1)));
+    }
+  });
+
+  it('keeps the pass, percent and time left on a narrow terminal, dropping other fields', () => {
+    const screen = onTerminal(['batch', '-o', `${tmp.dir}/outb3.csv`, big()], now, 44);
+    const lines = screen.split('\r\x1b[2K').map((text) => text.replace(/[\r\n].*/s, '')).filter((text) => /^(finorm: )?pass/.test(text));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line.length, line).toBeLessThan(44);
+      expect(line).toMatch(/pass \d\/2, .*\d+%, (\d+ min )?\d+ s left$/);
+    }
   });
 
   it('clears the line before a result on stdout and before an error', () => {
@@ -87,12 +115,54 @@ describe.skipIf(!hasScript)('on a terminal', () => {
 
   it('shows no progress while rows go to the same terminal', () => {
     const screen = onTerminal(['layer', big()], now);
-    expect(screen).toMatch(/200000 rows read, 200000 written/);
+    expect(screen).toMatch(/200,000 rows read, 200,000 written/);
     expect(screen).not.toMatch(PROGRESS);
   });
 });
 
+const finorm = `${shellQuote(process.execPath)} ${shellQuote(BIN)}`;
+const SP500_NAMES = ['Price', 'Price/Earnings', 'Dividend Yield', 'Earnings/Share', '52 Week Low', '52 Week High', 'Market Cap', 'EBITDA', 'Price/Sales', 'Price/Book'];
+
+describe.skipIf(!hasTmux)('at real widths (tmux)', () => {
+  it.each([50, 60, 80, 120])('stats fits %i columns, every name whole and every statistic shown', async (width) => {
+    const screen = await onScreen(`${finorm} stats fixtures/sp500-sample.csv`, { width });
+    const lines = screen.trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    for (const name of SP500_NAMES) expect(lines.filter((line) => line.startsWith(`${name} `)).length).toBeGreaterThan(0);
+    const headings = lines.filter((line) => line.startsWith('column')).flatMap((line) => line.split(/\s+/).slice(1));
+    expect(headings).toEqual(['count', 'missing', 'mean', 'std', 'min', 'p1', 'p25', 'p50', 'p75', 'p99', 'max']);
+    expect(lines.at(-1)).toBe('27 rows; quantiles within 0.1% (relative)');
+  });
+
+  it.each(['batch', 'layer'])('%s big.csv | head -2 leaves head\'s two lines on the screen and no progress line', async (command) => {
+    const screen = await onScreen(`${finorm} ${command} ${shellQuote(big())} | head -2`, { width: 80, env: now });
+    const firstRow = command === 'batch' ? /^-?\d\.\d+(e-?\d+)?,-?\d\.\d+(e-?\d+)?,-?\d\.\d+(e-?\d+)?$/ : /^[-\d.e,]+$/;
+    const lines = screen.trimEnd().split('\n');
+    expect(lines, screen).toHaveLength(2);
+    expect(lines[0]).toBe('a,b,c');
+    expect(lines[1]).toMatch(firstRow);
+  });
+
+  it.each([50, 60, 80, 120])('the summary fits %i columns, names whole, warnings labelled and wrapped between words', async (width) => {
+    const screen = await onScreen(`${finorm} batch --clip 2 -o /dev/null fixtures/sp500-sample.csv`, { width });
+    const lines = screen.trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    for (const name of SP500_NAMES) expect(lines.some((line) => line.startsWith(`${name} `))).toBe(true);
+    const at = lines.findIndex((line) => line.startsWith('warning: ε'));
+    expect(at).toBeGreaterThan(0);
+    const warning = [lines[at], ...lines.slice(at + 1).filter((line) => line.startsWith(' '.repeat(9)))].map((line) => line.trim()).join(' ');
+    expect(warning).toMatch(/^warning: ε = 1e-5 is large next to the variance of "Dividend Yield" \(2\.0666e-4\): its output std shrinks to about 0\.97665 \(output std [\d.]+\); scale the column or lower -e$/);
+  });
+});
+
 describe('in a pipe', () => {
+  it('--progress off a terminal writes plain lines, without carriage returns or escape codes', async () => {
+    const r = await runFinorm(['batch', '--progress', '-o', `${tmp.dir}/plain.csv`, big()], { env: now });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^finorm: pass 1\/2, [\d,]+ rows, .*\n/);
+    expect(r.stderr).not.toMatch(/[\r\x1b]/);
+  });
+
   it('prints neither progress nor colours, unless asked', async () => {
     const input = big();
     const silent = await runFinorm(['layer', '-o', `${tmp.dir}/p1.csv`, input], { env: { ...now, NO_COLOR: '' } });
@@ -110,7 +180,7 @@ describe('help', () => {
     const top = await runFinorm(['--help']);
     expect(top.code).toBe(0);
     for (const name of ['layer', 'batch', 'fit', 'stats', 'merge', 'completion']) expect(top.stdout).toMatch(new RegExp(`\\n\\s+${name}\\b`));
-    expect(top.stdout).toMatch(/Examples:\n {2}finorm layer -c '52 Week Low,Price,52 Week High' fixtures\/sp500-sample\.csv\n/);
+    expect(top.stdout).toContain("Examples:\n  printf 'date,ticker,mom_1m,mom_12m,value\\n2024-01-31,AAPL,0.5,10,-2\\n' | finorm layer\n");
   });
 
   it('without arguments prints the help on stderr and exits 2', async () => {
@@ -129,24 +199,35 @@ describe('help', () => {
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(batch.stdout).toMatch(/--epsilon <number>.*\(default: "1e-5"\)/s);
     expect(batch.stdout.slice(at[4])).toMatch(/--histogram/);
-    expect(batch.stdout).toMatch(/Examples:\n {2}finorm batch /);
+    expect(batch.stdout).toMatch(/Examples:\n {2}\S.* \| finorm batch\n/);
   });
 
-  it('runs the examples of finorm --help and of every command that use bundled fixtures', async () => {
-    const { loadCommands, programExamples } = await import('../../src/cli.js');
-    const commands = await loadCommands();
-    for (const c of commands.filter((c) => c.name !== 'completion')) expect(c.examples.length, c.name).toBeGreaterThanOrEqual(3);
-    const all = [...programExamples, ...commands.flatMap((c) => c.examples)].map((e) => e.command);
-    const runnable = all.filter((command) => /^finorm \S/.test(command) && !/[|&<>]/.test(command) && /fixtures\//.test(command));
-    expect(runnable.length).toBeGreaterThanOrEqual(12);
-    for (const command of runnable) {
-      // Shell words: quotes group (an example may name a column with spaces).
-      const words = (command.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map((w) => (/^['"]/.test(w) ? w.slice(1, -1) : w));
-      const args = words.slice(1).map((a) => (a.endsWith('.json') && !existsSync(`${REPO}/${a}`) ? `${tmp.dir}/${a}` : a));
-      // Outputs named by the example go to the temporary directory.
-      const fixed = args.map((a, i) => (['-o', '--save-params', '--output', '--stats'].includes(args[i - 1] ?? '') ? `${tmp.dir}/${a.split('/').pop()}` : a));
-      const r = await runFinorm(fixed);
-      expect(r.code, `${command}: ${r.stderr}`).toBe(0);
+  it('every example the help shows runs as shown, in an empty directory, with finorm installed on the PATH', async () => {
+    // finorm as an installed package has it: bin/ and dist/ only, no fixtures/.
+    const bin = join(tmp.dir, 'installed-bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'finorm'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(BIN)} "$@"\n`, { mode: 0o755 });
+    const helps = [await runFinorm(['--help']), ...(await Promise.all(['layer', 'batch', 'fit', 'stats', 'merge', 'completion'].map((c) => runFinorm([c, '--help']))))];
+    const examples = helps.flatMap((help) => {
+      const section = help.stdout.slice(help.stdout.indexOf('\nExamples:\n') + 1);
+      return section.split('\n').filter((line) => /^ {2}\S/.test(line)).map((line) => line.trim());
+    });
+    expect(examples.length).toBeGreaterThanOrEqual(18);
+    const { loadCommands } = await import('../../src/cli.js');
+    for (const c of (await loadCommands()).filter((c) => c.name !== 'completion')) expect(c.examples.length, c.name).toBeGreaterThanOrEqual(3);
+    for (const example of examples) {
+      expect(example, 'names no file of the repository').not.toMatch(/fixtures\//);
+      const dir = mkdtempSync(join(tmp.dir, 'example-'));
+      // zsh's example writes into its function path: a directory of the test's.
+      const zsh = /\$\{?fpath/.test(example);
+      if (zsh && !hasZsh) continue;
+      const r = spawnSync(zsh ? 'zsh' : 'bash', zsh ? ['-fc', `fpath=(${shellQuote(dir)}); ${example}`] : ['--norc', '--noprofile', '-c', `set -o pipefail; ${example}`], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' },
+      });
+      expect(r.status, `${example}\n${r.stderr}`).toBe(0);
+      expect(r.stderr, example).toBe('');
     }
   });
 
@@ -194,10 +275,26 @@ describe('summary content', () => {
     expect(comparable.stderr).not.toMatch(/alone makes the spread/);
   });
 
-  it('fits the summary to a narrow terminal', async () => {
+  it('counts with thousands separators and a singular for one, in the summary and under the stats table', async () => {
+    const one = await runFinorm(['stats', '-c', 'x'], { input: 'x,y\n5,\n' });
+    expect(one.stdout.trimEnd().split('\n').at(-1)).toBe('1 row; quantiles within 0.1% (relative)');
+    const input = big();
+    const many = await runFinorm(['batch', '--summary', '-o', '/dev/null', '-c', 'a', input]);
+    expect(many.stderr).toMatch(/^finorm batch: 200,000 rows read, 200,000 written\n/);
+    expect(many.stderr).toMatch(/\na +200,000 +0 /);
+    const sparse = await runFinorm(['batch', '--summary', '-o', '/dev/null', '-c', 'x'], { input: 'x,y\n1,2\n,3\n,4\n' });
+    expect(sparse.stderr).toContain('finorm batch: 3 rows read, 3 written');
+    expect(sparse.stderr).toContain('warning: column "x" is mostly missing (2 of 3)');
+  });
+
+  it('fits the summary to $COLUMNS, names whole while two statistics fit beside them', async () => {
     const input = tmp.file('wide.csv', 'a_rather_long_column_name_indeed,b\n1,2\n3,5\n');
     const r = await runFinorm(['batch', '--summary', input], { env: { COLUMNS: '60' } });
-    expect(r.stderr).toMatch(/a_rather_lo…/);
+    expect(r.stderr).toMatch(/\na_rather_long_column_name_indeed /);
+    for (const line of r.stderr.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    const narrow = await runFinorm(['batch', '--summary', input], { env: { COLUMNS: '40' } });
+    expect(narrow.stderr).toMatch(/\na_rather_lo\S*…\S*indeed /);
+    for (const line of narrow.stderr.split('\n')) expect(line.length).toBeLessThanOrEqual(40);
   });
 });
 
@@ -212,6 +309,17 @@ describe('--histogram', () => {
     expect(columns[1].histogram.bars[0]).toBe('█');
     const table = await runFinorm(['stats', '--histogram', '-c', 'Price/Sales', 'fixtures/sp500-financials.csv']);
     expect(table.stdout).toMatch(/Price\/Sales .*█/);
+  });
+
+  it('stats draws every bin that holds a value: three outliers among 100,000', async () => {
+    // 100,000 values spread over [−3, 3], then −20, 30 and 50: bins of 3.5 from −20, so the bulk fills bins 4 to 6,
+    // the outliers bins 0, 14 and 19, and no other bin holds anything.
+    const values = Array.from({ length: 100_000 }, (_, i) => (-3 + (6 * i) / 99_999).toFixed(6));
+    const input = tmp.file('outliers.csv', ['x', ...values, '-20', '30', '50'].join('\n') + '\n');
+    const r = await runFinorm(['stats', '--histogram', '--json', input]);
+    expect(r.code, r.stderr).toBe(0);
+    const [x] = (JSON.parse(r.stdout) as { columns: { histogram: { bars: string } }[] }).columns;
+    expect(x.histogram.bars).toMatch(/^▁   [▁-█]{3}       ▁    ▁$/);
   });
 
   it('the summary shows input and output: clipping piles values up at both ends', async () => {

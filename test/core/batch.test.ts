@@ -3,7 +3,7 @@
 // arithmetic where the mean is far from zero.
 
 import { describe, expect, it } from 'vitest';
-import { Clipping, batchNormalizeRows, columnScaling } from '../../src/core/batch.js';
+import { Clipping, batchNormalizeRows, columnScaling, float32Scaling } from '../../src/core/batch.js';
 import { ColumnMoments } from '../../src/core/moments.js';
 import { exactMean, exactNormalized, exactVariance } from '../support/exact.js';
 
@@ -64,5 +64,25 @@ describe('batchNormalizeRows', () => {
     const out = transform([-5, 1, 5], 1, scaling, clipping);
     expect(out).toEqual([-1.5, 1, 1.5]);
     expect(clipping.counts[0]).toBe(2);
+  });
+});
+
+describe('float32Scaling', () => {
+  it('keeps the mean to about 1e-14 of its size as a float32 and the float32 of its remainder', () => {
+    // Prices near 100 with meanLo: one float32 alone is off by up to 4e-6.
+    const means = [100.123456789, 187.15576923076924, 6.831e11, -0.0175, 1e-30];
+    const lows = [1e-15, -2.886579864025407e-15, 3e-5, 0, 0];
+    const scaling = float32Scaling(columnScaling(means, lows, [1, 1, 1, 1, 1], [1.1, 1, 1, 1, 1], [0.3, 0, 0, 0, 0], 0));
+    means.forEach((mean, j) => {
+      const hi = scaling.mean[j];
+      const lo = scaling.meanLo[j];
+      expect(Math.fround(hi)).toBe(hi);
+      expect(Math.fround(lo)).toBe(lo);
+      expect(Math.abs(hi + lo - mean - lows[j])).toBeLessThanOrEqual(Math.abs(mean) * 1e-14);
+    });
+    expect(Math.abs(scaling.mean[0] - means[0])).toBeGreaterThan(1e-7); // the split was needed
+    expect(Array.from(scaling.gamma)).toEqual([Math.fround(1.1), 1, 1, 1, 1]);
+    expect(Array.from(scaling.beta)).toEqual([Math.fround(0.3), 0, 0, 0, 0]);
+    expect(Array.from(scaling.lower)).toEqual(new Array(5).fill(-Infinity));
   });
 });

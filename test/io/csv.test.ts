@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceCsv, tokenizeCsv } from '../support/tokenize.js';
+import { lastLineFeed, sniffDelimiter } from '../../src/io/csv.js';
 
 const fieldsOf = (text: string, delimiter = ','): string[][] => tokenizeCsv(text, delimiter).map((r) => r.fields);
 
@@ -138,6 +139,35 @@ describe('cutting into pieces', () => {
         expect(tokenizeCsv(text, delimiter, cuts)).toEqual(tokenizeCsv(text, delimiter));
       }),
       { numRuns: 5000, seed: 14 },
+    );
+  });
+});
+
+describe('sniffing the delimiter of a header line', () => {
+  const sniff = (line: string): string => String.fromCharCode(sniffDelimiter(Buffer.from(line)));
+
+  it('takes the most frequent of comma, tab, semicolon and pipe outside quotes; a comma when tied or none', () => {
+    expect(sniff('a\tb\tc')).toBe('\t');
+    expect(sniff('a;b;c,d')).toBe(';');
+    expect(sniff('a|b|c')).toBe('|');
+    expect(sniff('"a,b,c,d"\t"e,f"\tg')).toBe('\t');
+    expect(sniff('"x;y";"z"')).toBe(';');
+    expect(sniff('a,b;c')).toBe(',');
+    expect(sniff('price')).toBe(',');
+    expect(sniff('')).toBe(',');
+  });
+});
+
+describe('the last line feed in a range', () => {
+  it('is found within [from, to) only, as a naive search finds it (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }).map((a) => a.map((b) => (b % 4 === 0 ? 10 : b))), fc.nat(), fc.nat(), (bytes, a, b) => {
+        const from = bytes.length === 0 ? 0 : a % (bytes.length + 1);
+        const to = from + (bytes.length - from === 0 ? 0 : b % (bytes.length - from + 1));
+        let naive = -1;
+        for (let k = from; k < to; k++) if (bytes[k] === 10) naive = k;
+        expect(lastLineFeed(bytes, from, to)).toBe(naive);
+      }),
     );
   });
 });

@@ -12,7 +12,7 @@ import { CsvRecords, fieldText, tokenizeCsv as tokenizePiece } from '../../src/i
 
 async function cut(text: string, delimiter: string, pieceBytes: number, cuts: number[] = [], pauses?: Set<number>): Promise<SourcePiece[]> {
   const bytes = new TextEncoder().encode(text);
-  const reader = new PieceReader(chunked(bytes, cuts, pauses), 'csv', delimiter.charCodeAt(0), new PieceBuffers(2, Infinity), pieceBytes);
+  const reader = new PieceReader('test', chunked(bytes, cuts, pauses), 'csv', delimiter.charCodeAt(0), new PieceBuffers(2, Infinity), pieceBytes);
   const pieces: SourcePiece[] = [];
   for (let piece = await reader.next(); piece; piece = await reader.next()) pieces.push({ bytes: Uint8Array.from(piece.bytes), firstLine: piece.firstLine });
   return pieces;

@@ -67,7 +67,7 @@ function combined(results: PieceResult[]) {
 /** The text cut into pieces by the reader (small pieces, bytes arriving in chunks cut at `cuts`). */
 async function piecesOf(text: string, cuts: number[], pieceBytes: number): Promise<Piece[]> {
   const bytes = new TextEncoder().encode(text);
-  const reader = new PieceReader(chunked(bytes, cuts), 'csv', 44, new PieceBuffers(0, 0), pieceBytes);
+  const reader = new PieceReader('test', chunked(bytes, cuts), 'csv', 44, new PieceBuffers(0, 0), pieceBytes);
   const pieces: Piece[] = [];
   for (let piece = await reader.next(); piece; piece = await reader.next()) pieces.push({ id: pieces.length, source: 'in.csv', ...piece });
   return pieces;

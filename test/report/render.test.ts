@@ -7,6 +7,7 @@ import type { RunSummary } from '../../src/report/summary.js';
 import { styleOf } from '../../src/report/terminal.js';
 
 const YELLOW = '\x1b[33m';
+const wide = (width: number) => ({ width, wrap: true });
 const BOLD = '\x1b[1m';
 // eslint-disable-next-line no-control-regex
 const plainText = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
@@ -63,7 +64,7 @@ function summary(overrides: Partial<RunSummary> = {}): RunSummary {
 
 describe('renderSummary', () => {
   it('shows rows, names, input and output statistics aligned, columns as rows', () => {
-    const text = renderSummary(summary(), styleOf(false), 200);
+    const text = renderSummary(summary(), styleOf(false), wide(200));
     expect(text).toContain('finorm batch: 12 rows read, 12 written');
     const lines = text.split('\n');
     const header = lines.find((l) => l.startsWith('column'));
@@ -76,33 +77,33 @@ describe('renderSummary', () => {
   });
 
   it('warns about constant, mostly missing columns and a large ε, in yellow on a terminal', () => {
-    const colored = renderSummary(summary(), styleOf(true), 200);
-    expect(colored).toContain(`${YELLOW}column "flat" is constant`);
-    expect(colored).toContain(`${YELLOW}column "sparse" is mostly missing (10 of 12)`);
+    const colored = renderSummary(summary(), styleOf(true), wide(200));
+    expect(colored).toContain(`${YELLOW}warning: column "flat" is constant`);
+    expect(colored).toContain(`${YELLOW}warning: column "sparse" is mostly missing (10 of 12)`);
     // tiny: variance 1e-6 and ε = 1e-5: output std √(1e-6 / 1.1e-5) = 0.30151.
     expect(colored).toContain('ε = 1e-5 is large next to the variance of "tiny" (1e-6): its output std shrinks to about 0.30151');
     expect(colored).toContain(`${BOLD}column`);
     // Price has none of these problems.
-    expect(colored).not.toMatch(/warn|"Price"/);
+    expect(colored).not.toMatch(/"Price"/);
   });
 
   it('says nothing of rows written for fit, which writes none', () => {
     const columns = summary().columns.map(({ output: _, ...c }) => c);
-    const text = renderSummary(summary({ command: 'fit', rowsWritten: 0, columns }), styleOf(false), 200);
+    const text = renderSummary(summary({ command: 'fit', rowsWritten: 0, columns }), styleOf(false), wide(200));
     expect(text.split('\n')[0]).toBe('finorm fit: 12 rows read');
     expect(text).toMatch(/\ncolumn\s+count\s+missing\s+mean\s+std\s+min\s+max\n/);
   });
 
   it('has no escape codes without colours', () => {
-    const text = renderSummary(summary({ rowsSkipped: 1, skipped: [{ file: 'a.csv', line: 3, column: 'Price', reason: 'not a number' }] }), styleOf(false), 200);
+    const text = renderSummary(summary({ rowsSkipped: 1, skipped: [{ file: 'a.csv', line: 3, column: 'Price', reason: 'not a number' }] }), styleOf(false), wide(200));
     expect(text).not.toContain('\x1b');
     expect(text).toContain('1 skipped');
-    expect(text).toContain('skipped a.csv:3: column "Price": not a number');
+    expect(text).toContain('warning: skipped a.csv:3: column "Price": not a number');
   });
 
   it('counts clipped values and reports groups', () => {
     const columns = summary().columns.map((c, j) => ({ ...c, clipped: j === 0 ? 3 : 0 }));
-    const text = renderSummary(summary({ columns, groups: { count: 11, smallest: { name: 'Sector "Telecom"', rows: 1 } } }), styleOf(false), 200);
+    const text = renderSummary(summary({ columns, groups: { count: 11, smallest: { name: 'Sector "Telecom"', rows: 1 } } }), styleOf(false), wide(200));
     expect(text).toMatch(/max\s+clipped\n/);
     expect(text).toMatch(/\nPrice .* 3\n/);
     expect(text).toContain('11 groups; the smallest, Sector "Telecom", has 1 row');
@@ -111,21 +112,69 @@ describe('renderSummary', () => {
 
   it('reports layer\'s rows: σ range and zero-variance rows', () => {
     const rows = { zeroVariance: 2, noFeatures: 1, sigma: { min: 0, mean: 12.5, max: 1.5e9 } };
-    const text = renderSummary(summary({ command: 'layer', rows }), styleOf(false), 200);
+    const text = renderSummary(summary({ command: 'layer', rows }), styleOf(false), wide(200));
     expect(text).toContain('per-row σ: min 0, mean 12.5, max 1.5e+9');
-    expect(text).toContain('2 rows with zero variance (written as β)');
-    expect(text).toContain('1 rows with no feature value (passed through)');
+    expect(text).toContain('warning: 2 rows with zero variance (written as β)');
+    expect(text).toContain('warning: 1 row with no feature value (passed through)');
   });
 
-  it('fits a narrow terminal: names are cut, then input and output are two tables', () => {
+  it.each([50, 60, 80, 120])('fits %i columns: every line, names in full, warnings labelled and wrapped at spaces', (width) => {
+    const long = summary({ rowsRead: 2_000_000, rowsWritten: 2_000_000, rowsSkipped: 1234, skipped: [{ file: 'prices.csv', line: 1_500_000, column: 'Market Cap', reason: 'value "1,234" is not a number (thousands separators are not read)' }] });
+    long.columns[0] = { ...long.columns[0], name: 'Market Cap', input: { count: 1_999_999, missing: 1, mean: 6.8313e11, std: 1.4686e12, min: -8.5731e9, max: 5.2007e12 } };
+    long.columns[1] = { ...long.columns[1], name: 'Price/Earnings' };
+    const text = renderSummary(long, styleOf(true), wide(width));
+    const lines = plainText(text).trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    for (const name of ['Market Cap', 'Price/Earnings', 'sparse', 'tiny']) expect(lines.some((line) => line.startsWith(`${name} `))).toBe(true);
+    const headline = lines.slice(0, lines.findIndex((line) => line.startsWith('column')));
+    expect(headline.map((line) => line.trim()).join(' ')).toBe('finorm batch: 2,000,000 rows read, 2,000,000 written, 1,234 skipped');
+    expect(plainText(text)).toMatch(/\nMarket Cap +1,999,999 +1\b/);
+    // Each warning starts with its label; its lines after the first are indented under the text, and none splits a word.
+    const warnings: string[] = [];
+    for (const line of lines) {
+      if (line.startsWith('warning: ')) warnings.push(line.slice('warning: '.length));
+      else if (line.startsWith(' '.repeat(9)) && warnings.length > 0) warnings[warnings.length - 1] += ` ${line.trim()}`;
+    }
+    expect(warnings).toContain('ε = 1e-5 is large next to the variance of "tiny" (1e-6): its output std shrinks to about 0.30151 (output std 0.3015); scale the column or lower -e');
+    expect(warnings).toContain('skipped prices.csv:1500000: column "Market Cap": value "1,234" is not a number (thousands separators are not read)');
+    expect(warnings).toContain('1,233 more rows skipped');
+    // In colour, each line of a warning is yellow on its own (a pager shows any line rightly).
+    for (const line of text.split('\n').filter((l) => plainText(l).startsWith('         '))) expect(line.startsWith(YELLOW)).toBe(true);
+  });
+
+  it('keeps names whole where two tables fit them, and cuts them only as a last resort', () => {
     const long = summary();
     long.columns[0] = { ...long.columns[0], name: 'an_extremely_long_feature_column_name' };
-    const wide = renderSummary(long, styleOf(false), 200);
-    expect(wide).toContain('an_extremely_long_featu…');
-    const narrow = renderSummary(long, styleOf(false), 70);
-    for (const line of narrow.split('\n')) if (!line.startsWith('ε')) expect(plainText(line).length).toBeLessThanOrEqual(70);
-    expect(narrow).toContain('an_extremel…');
+    for (const width of [80, 120]) {
+      const text = renderSummary(long, styleOf(false), wide(width));
+      expect(text).toContain('an_extremely_long_feature_column_name');
+      for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(width);
+    }
+    const narrow = renderSummary(long, styleOf(false), wide(50));
+    for (const line of narrow.split('\n')) expect(line.length).toBeLessThanOrEqual(50);
+    expect(narrow).toMatch(/\nan_extremely\S*…\S*_name /);
     expect(narrow).toMatch(/\ncolumn\s+→ mean/);
+  });
+
+  it('off a terminal, tables still fit and prose is left for the viewer to wrap', () => {
+    const text = renderSummary(summary(), styleOf(false), { width: 60, wrap: false });
+    expect(text).toContain('warning: ε = 1e-5 is large next to the variance of "tiny" (1e-6): its output std shrinks to about 0.30151 (output std 0.3015); scale the column or lower -e\n');
+    for (const line of text.split('\n').filter((l) => !l.startsWith('warning:'))) expect(line.length).toBeLessThanOrEqual(60);
+  });
+
+  it('escapes control characters in names, group values and places', () => {
+    const hostile = summary({
+      groups: { count: 2, smallest: { name: 'ticker "A\x1b[2J"', rows: 1 } },
+      leftOut: [{ name: 'id\u009b', reason: 'named like an identifier' }],
+      rowsSkipped: 1,
+      skipped: [{ file: 'a.csv', line: 3, column: 'x\ny', reason: 'not a number' }],
+    });
+    hostile.columns[0] = { ...hostile.columns[0], name: 'a\x1b]0;pwned\x07' };
+    const text = renderSummary(hostile, styleOf(false), wide(120));
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(text).toContain('a\\u001b]0;pwned\\u0007');
+    expect(text).toContain('id\\u009b (named like an identifier)');
+    expect(text).toContain('skipped a.csv:3: column "x\\ny"');
   });
 
   it('draws input and output histograms when the columns have them', () => {
@@ -134,11 +183,11 @@ describe('renderSummary', () => {
       ...c,
       histogram: { input: { bars, log: c.name === 'Price' }, output: { bars: '▁'.repeat(20), log: false } },
     }));
-    const text = renderSummary(summary({ columns }), styleOf(false), 200);
+    const text = renderSummary(summary({ columns }), styleOf(false), wide(200));
     expect(text).toMatch(/\nhistogram\s+input \(min → max\)\s+output \(min → max\)\n/);
     expect(text).toMatch(/\nPrice +█{20} log  ▁{20}\n/);
     expect(text).toMatch(/\nflat +█{20} {6}▁{20}\n/);
-    expect(renderSummary(summary(), styleOf(false), 200)).not.toContain('histogram');
+    expect(renderSummary(summary(), styleOf(false), wide(200))).not.toContain('histogram');
   });
 });
 

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { formatDuration, progressShown, progressText } from '../../src/report/progress.js';
-import { styleOf, terminalWidth, wantsColor } from '../../src/report/terminal.js';
+import { layoutFor, styleOf, wantsColor } from '../../src/report/terminal.js';
 
 describe('wantsColor', () => {
   it('auto: on a terminal only, and never with NO_COLOR or TERM=dumb', () => {
@@ -26,10 +26,15 @@ describe('wantsColor', () => {
   });
 });
 
-describe('terminalWidth', () => {
-  it('takes $COLUMNS when it is a positive whole number', () => {
-    expect(terminalWidth({ COLUMNS: '63' })).toBe(63);
-    expect(terminalWidth({ COLUMNS: 'wide' })).toBeGreaterThan(0);
+describe('layoutFor', () => {
+  it('takes $COLUMNS when it is a positive whole number, else the terminal\'s width', () => {
+    expect(layoutFor({ isTTY: false }, 80, { COLUMNS: '63' })).toEqual({ width: 63, wrap: true });
+    expect(layoutFor({ isTTY: true, columns: 120 }, 80, { COLUMNS: 'wide' })).toEqual({ width: 120, wrap: true });
+  });
+
+  it('off a terminal: tables fit the fallback width, prose is not wrapped', () => {
+    expect(layoutFor({ isTTY: false }, 80, {})).toEqual({ width: 80, wrap: false });
+    expect(layoutFor({}, Infinity, {})).toEqual({ width: Infinity, wrap: false });
   });
 });
 
@@ -50,17 +55,36 @@ describe('progressShown', () => {
 });
 
 describe('progressText', () => {
+  const state = { phase: '', rows: 1234567, bytes: 50e6, seconds: 10, totalBytes: undefined, passesAfter: 0 };
+
   it('shows rows, megabytes and throughput', () => {
-    expect(progressText({ phase: '', rows: 1234567, bytes: 50e6, seconds: 10, totalBytes: undefined })).toBe(
-      'finorm: 1,234,567 rows, 50.0 MB, 5.0 MB/s',
+    expect(progressText(state)).toBe('finorm: 1,234,567 rows, 50.0 MB, 5.0 MB/s');
+  });
+
+  it('adds the pass, the size, percent and time left when the size is known', () => {
+    // A quarter of pass 1 read in 10 s: three quarters of it and all of pass 2 left, 70 s at the same rate.
+    expect(progressText({ ...state, phase: 'pass 1/2', rows: 1000, totalBytes: 200e6, passesAfter: 1 })).toBe(
+      'finorm: pass 1/2, 1,000 rows, 50.0 of 200.0 MB, 5.0 MB/s, 25%, 1 min 10 s left',
     );
   });
 
-  it('adds the pass, percent and time left when the size is known', () => {
-    // A quarter read in 10 s: three quarters left, 30 s at the same rate.
-    expect(progressText({ phase: 'pass 1/2', rows: 1000, bytes: 50e6, seconds: 10, totalBytes: 200e6 })).toBe(
-      'finorm: pass 1/2, 1,000 rows, 50.0 MB, 5.0 MB/s, 25%, 30 s left',
-    );
+  it('counts rows and megabytes of the pass on one basis, never more than the input holds', () => {
+    const pass2 = progressText({ ...state, phase: 'pass 2/2', rows: 500, bytes: 164e6 + 3, seconds: 8, totalBytes: 164e6 });
+    expect(pass2).toBe('finorm: pass 2/2, 500 rows, 164.0 of 164.0 MB, 20.5 MB/s, 100%, 0 s left');
+  });
+
+  const full = { phase: 'pass 2/2', rows: 1234567, bytes: 82e6, seconds: 4, totalBytes: 164e6, passesAfter: 0 };
+
+  it.each([
+    [120, 'finorm: pass 2/2, 1,234,567 rows, 82.0 of 164.0 MB, 20.5 MB/s, 50%, 4 s left'],
+    [80, 'finorm: pass 2/2, 1,234,567 rows, 82.0 of 164.0 MB, 20.5 MB/s, 50%, 4 s left'],
+    [60, 'finorm: pass 2/2, 1,234,567 rows, 50%, 4 s left'],
+    [50, 'finorm: pass 2/2, 1,234,567 rows, 50%, 4 s left'],
+    [40, 'pass 2/2, 1,234,567 rows, 50%, 4 s left'],
+    [30, 'pass 2/2, 50%, 4 s left'],
+  ])('at %i columns drops the least useful fields first', (width, text) => {
+    expect(progressText(full, width)).toBe(text);
+    expect(progressText(full, width).length).toBeLessThanOrEqual(width);
   });
 
   it('writes durations in seconds, minutes, hours', () => {
