@@ -26,6 +26,7 @@ const commandLoaders: Record<string, () => Promise<CommandSpec>> = {
   fit: async () => (await import('./commands/fit.js')).fitCommand,
   stats: async () => (await import('./commands/stats.js')).statsCommand,
   merge: async () => (await import('./commands/merge.js')).mergeCommand,
+  split: async () => (await import('./commands/split.js')).splitCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,

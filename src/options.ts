@@ -249,6 +249,12 @@ export const outputOptions = {
     complete: 'columns',
     schema: listOption,
   },
+  outputHeader: {
+    flags: '--no-output-header',
+    description: 'write no header line (CSV/TSV): for rows that follow another block\'s (GNU parallel --keep-order) or are appended to a table (>>)',
+    group: 'Output',
+    schema: z.boolean(),
+  },
   strings: {
     flags: '--strings',
     description: 'CSV/TSV input written as NDJSON: pass-through cells as JSON strings, numbers too (default: numbers as numbers)',

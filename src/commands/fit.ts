@@ -13,7 +13,7 @@ import { deliverSummary } from '../report/report.js';
 import { columnSummaries, badRowFacts, inputFacts } from '../report/summary.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { ddofOption, executionOf, generatorName, groupByOption, prepareFiles } from './shared.js';
+import { ddofOption, executionOf, generatorName, groupByOption, partialOption, prepareFiles } from './shared.js';
 
 const options = {
   ...inputOptions,
@@ -23,6 +23,7 @@ const options = {
   ...ddofOption,
   ...groupByOption,
   output: { ...outputOptions.output, description: 'write the parameter file here (atomically) instead of stdout' },
+  ...partialOption,
   ...reportOptions,
 } as const;
 
@@ -43,6 +44,10 @@ export const fitCommand: CommandSpec = {
     {
       command: "printf 'sector,px\\nTech,10\\nTech,30\\nEnergy,5\\nEnergy,7\\n' | finorm fit -g sector",
       explanation: "each sector's statistics, for batch --params",
+      },
+      {
+        command: "for k in 0 1 2; do (echo px; seq $k 3 30) | finorm fit -q --partial -c px -; done | finorm merge -",
+        explanation: 'partial fits of three parts (blocks of GNU parallel, partitions), merged on stdin: the fit of them all, to the last bit',
     },
   ],
   async run(files, raw, given) {
@@ -59,12 +64,13 @@ export const fitCommand: CommandSpec = {
       const { moments, groups } = fit;
       const { names } = input.selection;
       if (names.length === 0) throw input.noFeatures();
-      requirePresentValues(names, moments);
+      // A part may lack a column's values (a sparse column, a block of early dates): count 0, for merge.
+      if (!o.partial) requirePresentValues(names, moments);
       const params = paramsFromMoments(names, moments, {
         epsilon: o.epsilon,
         ddof: o.ddof,
         generator: generatorName(packageVersion()),
-      }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined });
+      }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined, partial: o.partial });
       await sink.write(formatParams(params));
       await deliverSummary(
         {

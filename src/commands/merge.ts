@@ -1,6 +1,8 @@
 // finorm merge: combines parameter files fitted on disjoint shards into the
-// file one fit over all the data would give (Chan, Golub & LeVeque).
+// file one fit over all the data would give: exactly from partial fits'
+// exact sums, else by Chan, Golub & LeVeque's pairwise update.
 
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { DataError, ExitCode, UsageError } from '../errors.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
@@ -8,13 +10,17 @@ import { sourcesFrom } from '../io/sources.js';
 import { outputOptions, schemaOf } from '../options.js';
 import type { ColumnMoments } from '../core/moments.js';
 import { GroupKeys } from '../groups.js';
-import { type FittedGroups, momentsFromParams, paramsFromMoments } from '../params/fitted.js';
-import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
+import { momentsFromParams, paramsFromMoments, requirePresentValues } from '../params/fitted.js';
+import { type ParamsFile, formatParams, readParamsDocuments } from '../params/params-file.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
-import { generatorName } from './shared.js';
+import { generatorName, partialOption } from './shared.js';
 
 const options = {
+  partial: {
+    ...partialOption.partial,
+    description: 'the result is itself a part (a combiner\'s, merged again later): keep the exact sums, and columns without values in every fit',
+  },
   output: { ...outputOptions.output, description: 'write the merged parameter file here (atomically) instead of stdout' },
 } as const;
 
@@ -25,9 +31,11 @@ export const mergeCommand: CommandSpec = {
   summary: 'combine parameter files fitted on disjoint shards into one, exactly',
   description:
     'Merges the counts, means, M2 (sums of squared deviations), minima and maxima of parameter files written by ' +
-    '`finorm fit` on disjoint parts of a dataset. The result is the file one fit over all the parts would give ' +
-    '(to the last few bits). The files must have the same columns, ε, ddof, γ and β.',
-  arguments: { name: '<params...>', description: 'parameter files to merge (- reads one from stdin)' },
+    '`finorm fit` on disjoint parts of a dataset. The result is the file one fit over all the parts would give: ' +
+    'to the last bit from partial fits (`fit --partial`, which carry exact sums), to the last few bits otherwise. ' +
+    'Each file, and stdin (-), may hold any number of fits one after another, as `cat` or GNU parallel collect them. ' +
+    'The fits must have the same columns, ε, ddof, γ and β.',
+  arguments: { name: '<params...>', description: 'parameter files to merge, each holding one or more fits (- reads them from stdin)' },
   options,
   examples: [
     {
@@ -42,28 +50,44 @@ export const mergeCommand: CommandSpec = {
       command: "printf 'px\\n10\\n20\\n' | finorm fit -o a.json && printf 'px\\n60\\n' | finorm fit -o b.json && finorm merge b.json a.json",
       explanation: 'the order of the files does not matter',
     },
+    {
+      command: "(printf 'px\\n10\\n20\\n' | finorm fit --partial; printf 'px\\n60\\n' | finorm fit --partial) | finorm merge -",
+      explanation: 'fits one after another on stdin, as GNU parallel collects them; partial fits merge to the last bit',
+    },
   ],
   async run(files, raw, given) {
     const o = parseOptions(Options, raw, options, given);
-    if (files.length === 0) throw new UsageError('give the parameter files to merge');
+    if (files.length === 0) throw new UsageError('give the parameter files to merge (- reads them from stdin)');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);
-    const all: { file: string; params: ParamsFile }[] = [];
-    for (const file of files) all.push({ file, params: await readParamsSource(file) });
-    refuseSameFitTwice(all);
-    const first = all[0];
-    const names = first.params.columns.map((c) => c.name);
-    for (const other of all.slice(1)) checkCompatible(first, other);
-
-    const merged = momentsFromParams(first.params, names, first.file);
-    for (const other of all.slice(1)) merged.merge(momentsFromParams(other.params, names, other.file));
+    const fits = new SeenFits();
+    let first: { file: string; params: ParamsFile; names: string[] } | undefined;
+    let merged: ColumnMoments | undefined;
+    const groups = new Map<string, { moments: ColumnMoments }>();
+    // One fit at a time, as they are read: memory holds the merged statistics, not every file.
+    for (const source of files) {
+      for await (const { where, params } of readParamsDocuments(source)) {
+        fits.refuseSecond(where, params);
+        const fit = { file: where, params };
+        if (first === undefined) first = { ...fit, names: params.columns.map((c) => c.name) };
+        else checkCompatible(first, fit);
+        const moments = momentsFromParams(params, first.names, where);
+        if (merged === undefined) merged = moments;
+        else merged.merge(moments);
+        addGroups(groups, fit, first.names);
+      }
+    }
+    if (first === undefined || merged === undefined) throw new UsageError('give the parameter files to merge');
+    const { names } = first;
+    if (!o.partial) requirePresentValues(names, merged);
     const affine = new Map(first.params.columns.map((c) => [c.name, { gamma: c.gamma, beta: c.beta }]));
+    const groupBy = first.params.groupBy;
     const result = paramsFromMoments(
       names,
       merged,
       { epsilon: first.params.epsilon ?? 1e-5, ddof: first.params.ddof ?? 0, generator: generatorName(packageVersion()) },
       affine,
-      { groups: mergeGroups(all, names) },
+      { groups: groupBy === undefined ? undefined : { groupBy, groups }, partial: o.partial },
     );
     const sink = await openOutput(o.output);
     try {
@@ -78,23 +102,17 @@ export const mergeCommand: CommandSpec = {
 };
 
 /**
- * Files fitted per group: each group's statistics merged across the files (a
- * group may be in some files only, e.g. a ticker listed late).
+ * A file fitted per group: each group's statistics merged into the groups
+ * so far (a group may be in some files only, e.g. a ticker listed late).
  */
-function mergeGroups(all: { file: string; params: ParamsFile }[], names: string[]): FittedGroups | undefined {
-  const groupBy = all[0].params.groupBy;
-  if (groupBy === undefined) return undefined;
-  const groups = new Map<string, { moments: ColumnMoments }>();
-  for (const { file, params } of all) {
-    for (const [i, group] of (params.groups ?? []).entries()) {
-      const moments = momentsFromParams(params, names, file, group.columns, `groups[${i}].columns`);
-      const key = GroupKeys.keyOfLabels(group.key);
-      const seen = groups.get(key);
-      if (seen === undefined) groups.set(key, { moments });
-      else seen.moments.merge(moments);
-    }
+function addGroups(groups: Map<string, { moments: ColumnMoments }>, { file, params }: { file: string; params: ParamsFile }, names: string[]): void {
+  for (const [i, group] of (params.groups ?? []).entries()) {
+    const moments = momentsFromParams(params, names, file, group.columns, `groups[${i}].columns`);
+    const key = GroupKeys.keyOfLabels(group.key);
+    const seen = groups.get(key);
+    if (seen === undefined) groups.set(key, { moments });
+    else seen.moments.merge(moments);
   }
-  return { groupBy, groups };
 }
 
 /** The files must describe the same columns with the same ε, ddof, γ and β. */
@@ -151,16 +169,21 @@ async function refuseSameFileTwice(files: readonly string[]): Promise<void> {
   }
 }
 
-/** Two files with the same fit (a copy, a shard fitted twice) would count the same rows twice. */
-function refuseSameFitTwice(all: readonly { file: string; params: ParamsFile }[]): void {
-  const seen = new Map<string, string>();
-  for (const { file, params } of all) {
+/**
+ * Two fits with the same content (a copy, a part fitted twice, a rerun's
+ * output caught by a glob) would count the same rows twice. Remembers a
+ * digest of each fit, not the fit.
+ */
+class SeenFits {
+  private readonly seen = new Map<string, string>();
+
+  refuseSecond(where: string, params: ParamsFile): void {
     const { generator: _generator, ...fit } = params;
-    const content = JSON.stringify(fit);
-    const earlier = seen.get(content);
+    const digest = createHash('sha256').update(JSON.stringify(fit)).digest('hex');
+    const earlier = this.seen.get(digest);
     if (earlier !== undefined) {
-      throw new DataError(`${earlier} and ${file} hold the same fit (the same counts, means and variances): merging both would count the same rows twice`);
+      throw new DataError(`${earlier} and ${where} hold the same fit (the same counts, means and variances): merging both would count the same rows twice`);
     }
-    seen.set(content, file);
+    this.seen.set(digest, where);
   }
 }

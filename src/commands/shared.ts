@@ -57,6 +57,17 @@ export const groupByOption = {
   },
 } satisfies Record<string, OptionSpec>;
 
+export const partialOption = {
+  partial: {
+    flags: '--partial',
+    description:
+      'the input is one part of the data (a block of GNU parallel, a Hadoop or Spark partition): write a partial fit, ' +
+      'with exact sums so that finorm merge gives the fit of all the parts to the last bit, and a column without values in this part as count 0',
+    group: 'Output',
+    schema: z.boolean().optional().transform(Boolean),
+  },
+} satisfies Record<string, OptionSpec>;
+
 export const clipOption = {
   clip: {
     flags: '--clip <k>',

@@ -31,6 +31,12 @@ export interface MomentsSnapshot {
   max: number;
 }
 
+/** An exact sum: n·2^exponent. */
+export interface ExactSum {
+  n: bigint;
+  exponent: number;
+}
+
 /** ColumnMoments as plain data (structured-cloneable): what a worker thread sends back. */
 export interface ColumnMomentsState {
   width: number;
@@ -547,6 +553,29 @@ export class ColumnMoments {
     this.addBigInt(2 * j + 1, s2, e2);
   }
 
+  /**
+   * Column j's Σx and Σx², exactly, with n odd (or 0): what a partial fit
+   * carries, so that fits of parts made anywhere merge to the last bit. The
+   * same values give the same n and exponent however they were cut and added.
+   */
+  exactSums(j: number): { sum: ExactSum; sumOfSquares: ExactSum } {
+    this.flush();
+    this.carry();
+    const [s1, e1] = this.bigSum(2 * j);
+    const [s2, e2] = this.bigSum(2 * j + 1);
+    return { sum: oddPart(s1, e1), sumOfSquares: oddPart(s2, e2) };
+  }
+
+  /** Sets column j (empty) to a count, min, max and exact sums (see exactSums): as if its values had been added. */
+  restoreSums(j: number, s: { count: number; min: number; max: number; sum: ExactSum; sumOfSquares: ExactSum }): void {
+    this.flush();
+    this.count[j] = s.count;
+    this.min[j] = s.count > 0 ? s.min : Infinity;
+    this.max[j] = s.count > 0 ? s.max : -Infinity;
+    this.addBigInt(2 * j, s.sum.n, s.sum.exponent);
+    this.addBigInt(2 * j + 1, s.sumOfSquares.n, s.sumOfSquares.exponent);
+  }
+
   /** The highest chunk index holding something (after a carry), or undefined if the sum is 0. */
   private topChunk(a: number): number | undefined {
     const base = a * this.stride;
@@ -601,6 +630,22 @@ function scaleByPowerOfTwo(x: number, exponent: number): number {
     left += 1000;
   }
   return result * 2 ** left;
+}
+
+/** n·2^e written with n odd (or 0), so that equal sums look the same. */
+function oddPart(n: bigint, exponent: number): ExactSum {
+  if (n === 0n) return { n, exponent: 0 };
+  let m = n;
+  let e = exponent;
+  while ((m & 0xffffffffn) === 0n) {
+    m >>= 32n;
+    e += 32;
+  }
+  while ((m & 1n) === 0n) {
+    m >>= 1n;
+    e++;
+  }
+  return { n: m, exponent: e };
 }
 
 function bitLength(n: bigint): number {

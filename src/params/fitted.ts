@@ -2,7 +2,7 @@
 // file, and a parameter file becomes what the transform or a merge needs.
 
 import { type ColumnScaling, columnScaling } from '../core/batch.js';
-import { ColumnMoments } from '../core/moments.js';
+import { ColumnMoments, type ExactSum } from '../core/moments.js';
 import { DataError } from '../errors.js';
 import { GroupKeys } from '../groups.js';
 import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, type ParamsFile } from './params-file.js';
@@ -32,9 +32,9 @@ export function paramsFromMoments(
   moments: ColumnMoments,
   settings: FitSettings,
   affine?: ReadonlyMap<string, { gamma?: number | undefined; beta?: number | undefined }>,
-  extras: { bounds?: FittedBounds | undefined; groups?: FittedGroups | undefined } = {},
+  extras: { bounds?: FittedBounds | undefined; groups?: FittedGroups | undefined; partial?: boolean } = {},
 ): ParamsFile {
-  const { bounds, groups } = extras;
+  const { bounds, groups, partial = false } = extras;
   const params: ParamsFile = {
     format: PARAMS_FORMAT,
     version: PARAMS_VERSION,
@@ -45,7 +45,7 @@ export function paramsFromMoments(
       name,
       gamma: affine?.get(name)?.gamma ?? 1,
       beta: affine?.get(name)?.beta ?? 0,
-      ...fittedColumn(moments, j, settings.ddof),
+      ...fittedColumn(moments, j, settings.ddof, partial),
       ...(bounds ? { lower: bounds.lower[j], upper: bounds.upper[j] } : {}),
     })),
   };
@@ -54,18 +54,18 @@ export function paramsFromMoments(
     params.groupBy = groups.groupBy;
     params.groups = [...groups.groups].map(([key, group]) => ({
       key: GroupKeys.labelsOf(key),
-      columns: names.map((name, j) => ({ name, ...fittedColumn(group.moments, j, settings.ddof) })),
+      columns: names.map((name, j) => ({ name, ...fittedColumn(group.moments, j, settings.ddof, partial) })),
     }));
   }
   return params;
 }
 
-function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1) {
+function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1, partial: boolean) {
   const snapshot = moments.snapshot(j);
   const empty = snapshot.count === 0;
-  // A group may have no value in a column: it then has a count and nothing else.
+  // A group (or a part) may have no value in a column: it then has a count and nothing else.
   if (empty) return { count: 0 };
-  return {
+  const fitted = {
     count: snapshot.count,
     mean: snapshot.mean,
     meanLo: snapshot.meanLo,
@@ -74,6 +74,21 @@ function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1) {
     min: snapshot.min,
     max: snapshot.max,
   };
+  if (!partial) return fitted;
+  const { sum, sumOfSquares } = moments.exactSums(j);
+  return { ...fitted, sum: exactSumText(sum), sumOfSquares: exactSumText(sumOfSquares) };
+}
+
+/** n·2^e as `0x…p…` (the exponent in decimal, as in C's hexadecimal floats). */
+export function exactSumText(s: ExactSum): string {
+  return `${s.n < 0n ? '-' : ''}0x${(s.n < 0n ? -s.n : s.n).toString(16)}p${s.exponent}`;
+}
+
+/** The inverse of exactSumText (the text already checked by the file's schema). */
+export function exactSumOf(text: string): ExactSum {
+  const [, sign, digits, exponent] = /^(-?)0x([0-9a-f]+)p(-?\d+)$/.exec(text) as RegExpExecArray;
+  const n = BigInt(`0x${digits}`);
+  return { n: sign === '-' ? -n : n, exponent: Number(exponent) };
 }
 
 /** Fails, naming the column, if any feature has no present value (nothing to normalize with). */
@@ -163,6 +178,16 @@ export function momentsFromParams(
     const c = columnOf(statistics, name, file);
     const index = statistics.indexOf(c);
     if (c.count === 0) return;
+    if (c.sum !== undefined && c.sumOfSquares !== undefined && c.min !== undefined && c.max !== undefined && c.count !== undefined) {
+      // A partial fit: its exact sums, as if its values had been added here.
+      moments.restoreSums(j, { count: c.count, min: c.min, max: c.max, sum: exactSumOf(c.sum), sumOfSquares: exactSumOf(c.sumOfSquares) });
+      // finorm writes both from the same sums: a disagreement is an edited or damaged file.
+      const [mean, meanLo] = moments.meanParts(j);
+      if (mean !== c.mean || meanLo !== (c.meanLo ?? 0) || (c.m2 !== undefined && moments.m2(j) !== c.m2)) {
+        throw new DataError(`${file}: ${where}[${index}] (${JSON.stringify(name)}): "sum" and "sumOfSquares" disagree with "mean" and "m2" (was the file edited?)`);
+      }
+      return;
+    }
     for (const key of ['count', 'mean', 'm2', 'min', 'max'] as const) {
       if (c[key] === undefined) {
         throw new DataError(`${file}: ${where}[${index}] (${JSON.stringify(name)}).${key}: missing; merge needs count, mean, m2, min and max (files written by finorm fit have them)`);

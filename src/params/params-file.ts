@@ -17,7 +17,7 @@
 // Objects are strict: an unknown key (a typo such as "gama") is an error
 // rather than a silently ignored setting.
 
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { DataError, ioErrorFrom } from '../errors.js';
 
@@ -26,6 +26,8 @@ export const PARAMS_VERSION = 1;
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 const nonNegative = finite.refine((v) => v >= 0, 'expected a number ≥ 0');
+/** An exact binary number n·2^e, n in hexadecimal: `-0x1b3p-40`. */
+const exactSum = z.string().regex(/^-?0x[0-9a-f]+p-?\d+$/, 'expected an exact sum written as 0x…p… (hexadecimal integer, power of two)');
 
 export const ColumnParamsSchema = z
   .strictObject({
@@ -42,12 +44,18 @@ export const ColumnParamsSchema = z
     /** Winsorizing bounds: raw values are clamped to [lower, upper] before normalizing. */
     lower: finite.optional(),
     upper: finite.optional(),
+    /** A partial fit's exact Σx and Σx² (n·2^e as `0x…p…`), for merging to the last bit. */
+    sum: exactSum.optional(),
+    sumOfSquares: exactSum.optional(),
   })
   .refine((c) => (c.mean === undefined) === (c.variance === undefined), {
     message: 'give both "mean" and "variance", or neither',
   })
   .refine((c) => (c.lower === undefined) === (c.upper === undefined), {
     message: 'give both "lower" and "upper", or neither',
+  })
+  .refine((c) => (c.sum === undefined) === (c.sumOfSquares === undefined), {
+    message: 'give both "sum" and "sumOfSquares", or neither',
   });
 
 /** The statistics of one group (e.g. one ticker) under --group-by. */
@@ -170,4 +178,118 @@ export async function readParamsSource(path: string): Promise<ParamsFile> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return parseParams(Buffer.concat(chunks).toString('utf8'), '<stdin>');
+}
+
+/** A parameter file read from a stream of them, and where it was found. */
+export interface ParamsDocument {
+  /** The file, and for the second and later fits in it, which fit and its line: `<stdin> (fit 3, line 41)`. */
+  where: string;
+  params: ParamsFile;
+}
+
+/**
+ * Every parameter file in a file, or in stdin for `-`: one, or several
+ * written one after another (as `cat`, GNU parallel or a reducer collect
+ * them), each read as soon as it is complete, so memory holds one at a time.
+ * A file or stdin without any is an error.
+ */
+export async function* readParamsDocuments(path: string): AsyncGenerator<ParamsDocument> {
+  const name = path === '-' ? '<stdin>' : path;
+  const splitter = new JsonObjects(name);
+  const decoder = new TextDecoder('utf-8');
+  let count = 0;
+  const document = (text: string, line: number): ParamsDocument => {
+    count++;
+    const where = count === 1 ? name : `${name} (fit ${count}, line ${line})`;
+    return { where, params: parseParams(text, where) };
+  };
+  const stream = path === '-' ? process.stdin : createReadStream(path);
+  try {
+    for await (const chunk of stream) {
+      for (const { text, line } of splitter.push(decoder.decode(chunk as Buffer, { stream: true }))) yield document(text, line);
+    }
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    throw ioErrorFrom(error, 'read', name);
+  } finally {
+    if (stream !== process.stdin) stream.destroy();
+  }
+  for (const { text, line } of splitter.end(decoder.decode())) yield document(text, line);
+  if (count === 0) throw new DataError(`${name}: no parameter file in it (it is empty)`);
+}
+
+/**
+ * Cuts text into top-level JSON objects written one after another, with only
+ * white space between them: tracks strings, escapes and brace depth, so a
+ * brace inside a string (a column named "{") is no boundary.
+ */
+class JsonObjects {
+  private pending = '';
+  /** Where `pending` is in the scan: offset, depth, in a string, after a backslash. */
+  private at = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  /** The line `pending` starts on, and the line of the object begun in it. */
+  private line = 1;
+  private startLine = 1;
+
+  constructor(private readonly name: string) {}
+
+  push(text: string): { text: string; line: number }[] {
+    this.pending += text;
+    const found: { text: string; line: number }[] = [];
+    let start = this.depth > 0 ? 0 : -1;
+    let cut = 0;
+    const s = this.pending;
+    for (let i = this.at; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 10) this.line++;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 92) this.escaped = true;
+        else if (c === 34) this.inString = false;
+        continue;
+      }
+      if (this.depth === 0) {
+        if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff) {
+          cut = i + 1;
+          continue;
+        }
+        if (c !== 123) {
+          const shown = JSON.stringify(String.fromCodePoint(s.codePointAt(i) as number));
+          throw new DataError(`${this.name}:${this.line}: expected a parameter file (a JSON object, { … }), found ${shown}`);
+        }
+        start = i;
+        this.startLine = this.line;
+      }
+      if (c === 34) this.inString = true;
+      else if (c === 123 || c === 91) this.depth++;
+      else if (c === 125 || c === 93) {
+        this.depth--;
+        if (this.depth === 0) {
+          found.push({ text: s.slice(start, i + 1), line: this.startLine });
+          start = -1;
+          cut = i + 1;
+        }
+      }
+    }
+    // Keep only the object begun and not yet ended.
+    const keep = start >= 0 ? start : cut;
+    this.pending = s.slice(keep);
+    this.at = this.pending.length;
+    return found;
+  }
+
+  end(text: string): { text: string; line: number }[] {
+    const found = this.push(text);
+    if (this.depth > 0 || this.inString) {
+      // Unfinished: let JSON.parse say what is wrong with it.
+      found.push({ text: this.pending, line: this.startLine });
+      this.pending = '';
+      this.depth = 0;
+      this.inString = false;
+    }
+    return found;
+  }
 }

@@ -26,6 +26,8 @@ export interface OutputSettings {
   select?: string[] | undefined;
   /** CSV/TSV to NDJSON: numeric pass-through cells as strings. */
   strings?: boolean | undefined;
+  /** false: no header line (--no-output-header), for a block whose rows follow another's. */
+  outputHeader?: boolean | undefined;
 }
 
 export interface TransformOutcome {
@@ -56,7 +58,7 @@ export function outputLayoutOf(input: Input, settings: OutputSettings): OutputLa
     format,
     // Without --output-format, the input's own delimiter (`-d ';'` stays `;`); the format asked for gets its own.
     delimiter: settings.outputFormat === undefined ? input.delimiter.charCodeAt(0) : format === 'tsv' ? 9 : 44,
-    header: input.settings.header,
+    header: input.settings.header && settings.outputHeader !== false,
     ...outputColumnsOf(input.selection, settings),
     features: input.selection.names.length,
     numbersAsNumbers: !settings.strings,

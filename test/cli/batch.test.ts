@@ -1,7 +1,7 @@
 // finorm batch, fit, stats and merge through the built binary.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO, runFinorm } from '../support/cli.js';
@@ -209,35 +209,6 @@ describe('finorm merge', () => {
         expect(Math.abs(c[key] - s[key])).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(s[key]));
       }
     });
-  });
-
-  it("the README's \"Beyond one machine\" recipe, run twice in one folder, merges every row once", async () => {
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Beyond one machine'));
-    const recipe = section.slice(section.indexOf('```sh\n') + 6, section.indexOf('```\n', section.indexOf('```sh\n') + 6));
-    expect(recipe).toContain('finorm merge');
-    // 2,500 rows in shards of 1,000 (the README's 1,000,000), finorm on PATH as installed.
-    const small = recipe.replace('split -l 1000000', 'split -l 1000');
-    expect(small).not.toBe(recipe);
-    const dir = join(tmp.dir, 'recipe');
-    mkdirSync(join(dir, 'bin'), { recursive: true });
-    writeFileSync(join(dir, 'bin', 'finorm'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-    chmodSync(join(dir, 'bin', 'finorm'), 0o755);
-    const lines = ['date,ticker,ret'];
-    for (let i = 0; i < 2500; i++) lines.push(`2024-01-${String((i % 28) + 1).padStart(2, '0')},T${i % 7},${((i * i * 7919) % 100003) / 1e6 - 0.05}`);
-    writeFileSync(join(dir, 'big.csv'), lines.join('\n') + '\n');
-    const single = await runFinorm(['batch', join(dir, 'big.csv')]);
-    for (const run of [1, 2]) {
-      const r = spawnSync('bash', ['-euo', 'pipefail', '-c', small], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
-      expect(r.stderr, `run ${run}`).toBe('');
-      expect(r.status, `run ${run}`).toBe(0);
-      const fit = JSON.parse(readFileSync(join(dir, 'all.fit.json'), 'utf8')) as { columns: { count: number }[] };
-      expect(fit.columns.map((c) => c.count), `run ${run}`).toEqual([2500]);
-      const outputs = readdirSync(join(dir, 'out')).sort();
-      expect(outputs).toEqual(['part-00.csv', 'part-01.csv', 'part-02.csv']);
-      const combined = outputs.map((f, k) => readFileSync(join(dir, 'out', f), 'utf8').split('\n').slice(k === 0 ? 0 : 1).join('\n')).join('');
-      expect(maxUlps(combined, single.stdout)).toBeLessThanOrEqual(4);
-    }
   });
 
   it('merge refuses a file named twice and two files with the same fit, naming them', async () => {

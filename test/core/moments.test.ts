@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ColumnMoments } from '../../src/core/moments.js';
-import { exactM2, exactMean, exactVariance, toDouble, ulpDistance } from '../support/exact.js';
+import { add, exact, exactM2, exactMean, exactVariance, mul, toDouble, ulpDistance } from '../support/exact.js';
 import { seededRandom } from '../support/random.js';
 
 const random = seededRandom;
@@ -194,5 +194,48 @@ describe('ColumnMoments against exact arithmetic', () => {
     }
     expect(ulpDistance(merged.mean(0), toDouble(exactMean(values)))).toBeLessThanOrEqual(1);
     expect(ulpDistance(merged.variance(0, 0), toDouble(exactVariance(values, 0)))).toBeLessThanOrEqual(4);
+  });
+
+  it('exact sums (a partial fit\'s) restored and merged give the bits of one fit over all the parts (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(NaN)), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (raw, offset, cuts) => {
+          const values = raw.map((x) => (Math.abs(x) > 1e200 ? x : x + offset));
+          const whole = fit(values);
+          const bounds = [...new Set(cuts.map((c) => c % values.length))].sort((a, b) => a - b);
+          const merged = new ColumnMoments(1);
+          let start = 0;
+          for (const b of [...bounds, values.length]) {
+            const part = fit(values.slice(start, b));
+            start = b;
+            const { sum, sumOfSquares } = part.exactSums(0);
+            const restored = new ColumnMoments(1);
+            restored.restoreSums(0, { count: part.count[0], min: part.min[0], max: part.max[0], sum, sumOfSquares });
+            merged.merge(restored);
+          }
+          expect(merged.count[0]).toBe(whole.count[0]);
+          expect([merged.min[0], merged.max[0]]).toEqual([whole.min[0], whole.max[0]]);
+          expect(merged.meanParts(0)).toEqual(whole.meanParts(0));
+          expect(merged.m2(0)).toBe(whole.m2(0));
+          expect(merged.variance(0, 1)).toBe(whole.variance(0, 1));
+          // The sums themselves are the same numbers written the same way.
+          expect(merged.exactSums(0)).toEqual(whole.exactSums(0));
+        },
+      ),
+      { seed: 17, numRuns: 300 },
+    );
+  });
+
+  it('exact sums are the exact Σx and Σx² (against rational arithmetic), n odd', () => {
+    const values = [1e15 + 0.125, -3.5, 5e-324, 2 ** 600, 0, 0.1];
+    const { sum, sumOfSquares } = fit(values).exactSums(0);
+    const asRational = (s: { n: bigint; exponent: number }) => (s.exponent >= 0 ? { num: s.n << BigInt(s.exponent), den: 1n } : { num: s.n, den: 1n << BigInt(-s.exponent) });
+    expect(asRational(sum)).toEqual(values.map(exact).reduce(add));
+    expect(asRational(sumOfSquares)).toEqual(values.map((x) => mul(exact(x), exact(x))).reduce(add));
+    for (const s of [sum, sumOfSquares]) expect(s.n % 2n !== 0n).toBe(true);
+    expect(new ColumnMoments(1).exactSums(0)).toEqual({ sum: { n: 0n, exponent: 0 }, sumOfSquares: { n: 0n, exponent: 0 } });
   });
 });
