@@ -11,7 +11,8 @@ import { DataError, UsageError } from '../errors.js';
 import { ByteStream } from './byte-stream.js';
 import { CsvRecords, tokenizeCsv } from './csv.js';
 import { PieceBuffers, PieceReader, countLineFeeds } from './pieces.js';
-import { type Format, type Source, formatFromName } from './sources.js';
+import { type Format, type Source, emptyInput } from './sources.js';
+import { tableFormatOf } from './table-format.js';
 
 export const BLOCK_END = 0;
 
@@ -30,11 +31,13 @@ export async function* recordBlocks(
   const stream = await ByteStream.open(source);
   try {
     const first = await stream.firstNonBlank();
-    const format = settings.format ?? formatFromName(source.path) ?? (first === 123 ? 'ndjson' : 'csv');
-    if (format === 'ndjson') {
+    if (first === undefined) throw emptyInput([source]);
+    const table = await tableFormatOf(stream, source, first, settings);
+    if (table.format === 'ndjson') {
       throw new UsageError(`${source.name}: NDJSON records are lines: a splitter can cut it as it is (GNU parallel --pipe)`);
     }
-    const delimiter = (settings.delimiter ?? (format === 'tsv' ? '\t' : ',')).charCodeAt(0);
+    const delimiter = table.delimiter.charCodeAt(0);
+    const format = table.format;
     const reader = new PieceReader(source.name, stream, format, delimiter, new PieceBuffers(4, 1 << 24));
     const records = new CsvRecords();
     let header: Uint8Array | undefined;

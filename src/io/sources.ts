@@ -104,6 +104,16 @@ function changeOf(before: FileState, after: FileState | undefined): string | und
   return undefined;
 }
 
+/**
+ * The error for an input that holds nothing but white space, whatever the
+ * command: no header, no rows. It is almost always a step before that
+ * failed (a download, a query, a filter); a table without rows has a header.
+ */
+export function emptyInput(sources: readonly Source[]): DataError {
+  const what = sources.length > 1 ? 'every input is empty' : 'the input is empty';
+  return new DataError(`${sources.map((s) => s.name).join(', ')}: ${what} (no header, no rows); did a step before finorm fail?`);
+}
+
 /** The format a file name implies (`prices.csv.gz` → csv), if any. */
 export function formatFromName(path: string | undefined): Format | undefined {
   if (path === undefined) return undefined;

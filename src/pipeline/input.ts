@@ -9,10 +9,11 @@
 import { DataError, RowError, UsageError } from '../errors.js';
 import { BadRowPolicy, type OnError } from '../io/bad-rows.js';
 import { type ByteTap, ByteStream } from '../io/byte-stream.js';
-import { CsvRecords, fieldText, sniffDelimiter, tokenizeCsv } from '../io/csv.js';
+import { CsvRecords, fieldText, tokenizeCsv } from '../io/csv.js';
+import { tableFormatOf } from '../io/table-format.js';
 import { NdjsonRecords, parseLine, readNdjson } from '../io/ndjson.js';
 import { PIECE_BYTES, PieceBuffers, PieceReader, countLineFeeds } from '../io/pieces.js';
-import { type Format, type Source, firstInvalidUtf8, formatFromName, notUtf8 } from '../io/sources.js';
+import { type Format, type Source, emptyInput, firstInvalidUtf8, notUtf8 } from '../io/sources.js';
 import { isUtf8 } from 'node:buffer';
 import { type Cell, type FeatureSelection, INFERENCE_ROWS, resolveColumns, selectFeatures, selectionOf } from '../selection.js';
 import type { MissingTokens } from '../options.js';
@@ -133,10 +134,7 @@ export class Input {
       checkUniqueNames(this.columns, this.headerSource);
       return;
     }
-    this.current = undefined;
-    this.format = this.settings.format ?? 'csv';
-    this.delimiter = this.settings.delimiter ?? ',';
-    this.headerSource = this.sources[0]?.name ?? '';
+    throw emptyInput(this.sources);
   }
 
   /** Opens the next source; undefined if it holds nothing but whitespace. */
@@ -151,18 +149,8 @@ export class Input {
       await stream.close();
       return undefined;
     }
-    let format = this.settings.format ?? formatFromName(source.path) ?? (first === 123 ? 'ndjson' : 'csv');
-    let delimiter = this.settings.delimiter ?? (format === 'tsv' ? '\t' : ',');
-    if (this.settings.format === undefined && this.settings.delimiter === undefined && formatFromName(source.path) === undefined && format === 'csv') {
-      // Nothing says which delimiter (stdin, a file without a known extension): the header line does.
-      const header = (await stream.firstLine()) as Uint8Array;
-      const sniffed = sniffDelimiter(header);
-      if (sniffed !== 44) {
-        delimiter = String.fromCharCode(sniffed);
-        if (sniffed === 9) format = 'tsv';
-        this.sniffed ??= { source: source.name, delimiter };
-      }
-    }
+    const { format, delimiter, sniffed } = await tableFormatOf(stream, source, first, this.settings);
+    if (sniffed) this.sniffed ??= { source: source.name, delimiter };
     return { open: { source, reader: new PieceReader(source.name, stream, format, delimiter.charCodeAt(0), this.buffers) }, format, delimiter };
   }
 

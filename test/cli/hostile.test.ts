@@ -4,7 +4,7 @@
 // refused in one line naming where; never a crash, never output that does
 // not read back as the same table.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -216,5 +216,58 @@ describe('text that is not UTF-8 on stdin is named with its line', () => {
       const at = input.length < 100 ? 3 : line;
       expect(r.stderr).toBe(`finorm: <stdin>:${at}: not valid UTF-8 text (byte 0xE9); if it is Latin-1, convert it first: iconv -f latin1 -t utf-8\n`);
     }
+  });
+});
+
+describe('one rule for an empty input, whatever the command', () => {
+  const commands: string[][] = [
+    ['layer'],
+    ['layer', '-c', 'a', '--no-header'],
+    ['batch'],
+    ['batch', '--window', '3', '-c', 'a'],
+    ['batch', '--params', 'PARAMS'],
+    ['fit'],
+    ['fit', '--partial', '-c', 'a'],
+    ['stats'],
+    ['split'],
+  ];
+
+  it('no bytes, or white space only: exit 1 with one line, nothing written', async () => {
+    const params = join(tmp.dir, 'empty-rule.fit.json');
+    expect((await runFinorm(['fit', '-o', params], { input: 'a,b\n1,2\n3,5\n' })).code).toBe(0);
+    for (const args of commands) {
+      for (const input of ['', '\n \n\t\r\n']) {
+        const r = await runFinorm(args.map((a) => (a === 'PARAMS' ? params : a)), { input });
+        expect(r.code, `${args.join(' ')} on ${JSON.stringify(input)}`).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe('finorm: <stdin>: the input is empty (no header, no rows); did a step before finorm fail?\n');
+      }
+    }
+  });
+
+  it('files: named, and only when every one is empty', async () => {
+    const empty = join(tmp.dir, 'empty.csv');
+    const blank = join(tmp.dir, 'blank.csv');
+    const table = join(tmp.dir, 'table.csv');
+    writeFileSync(empty, '');
+    writeFileSync(blank, '\n\n');
+    writeFileSync(table, 'a,b\n1,2\n3,5\n');
+    const both = await runFinorm(['layer', empty, blank]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toBe(`finorm: ${empty}, ${blank}: every input is empty (no header, no rows); did a step before finorm fail?\n`);
+    const some = await runFinorm(['layer', empty, table]);
+    expect(some.code, some.stderr).toBe(0);
+  });
+
+  it('a header without rows is a table: written back as the header alone; a fit of it has nothing to fit unless partial', async () => {
+    for (const args of [['layer', '-c', 'a'], ['batch', '-c', 'a'], ['stats', '-c', 'a']]) {
+      const r = await runFinorm(args, { input: 'a,b\n' });
+      expect(r.code, args.join(' ')).toBe(0);
+      if (args[0] !== 'stats') expect(r.stdout).toBe('a,b\n');
+    }
+    const fit = await runFinorm(['fit', '-c', 'a'], { input: 'a,b\n' });
+    expect(fit.code).toBe(1);
+    expect(fit.stderr).toMatch(/^finorm: no values to fit in column "a"/);
+    expect((await runFinorm(['fit', '--partial', '-c', 'a'], { input: 'a,b\n' })).code).toBe(0);
   });
 });

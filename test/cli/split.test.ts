@@ -75,8 +75,9 @@ describe('finorm split', () => {
     const out = join(tmp.dir, 'blocks');
     expect((await runFinorm(['split', '-b', '1500', '-o', out, file])).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe((await runFinorm(['split', '-b', '1500', file])).stdout);
-    // A header alone, or nothing: no block.
-    for (const input of ['a,b\n', 'a,b', '']) expect(await runFinorm(['split', '-'], { input })).toMatchObject({ code: 0, stdout: '' });
+    // A header alone: no block. Nothing at all: an empty input, exit 1 as for every command.
+    for (const input of ['a,b\n', 'a,b']) expect(await runFinorm(['split', '-'], { input })).toMatchObject({ code: 0, stdout: '' });
+    expect(await runFinorm(['split', '-'], { input: '' })).toMatchObject({ code: 1, stdout: '' });
   });
 
   it('blocks fitted apart and merged are the fit of the whole, where blocks cut at line ends break records', async () => {
