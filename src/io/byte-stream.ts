@@ -21,6 +21,11 @@ export function bytesReadSoFar(): number {
   return rawBytesRead;
 }
 
+/** Bytes read by a reader that does not go through a ByteStream (a Parquet file's chunks). */
+export function countBytesRead(bytes: number): void {
+  rawBytesRead += bytes;
+}
+
 const STREAM_CHUNK = 1 << 16;
 
 /** Where bytes come from, before gunzip: a file handle or a stream. */
@@ -273,6 +278,26 @@ export class ByteStream {
       const joined = new Uint8Array(pending.length + n);
       joined.set(pending);
       joined.set(more.subarray(0, n), pending.length);
+      this.pending = joined;
+    }
+  }
+
+  /** The first `n` bytes (fewer if the source is shorter), nothing consumed. */
+  async head(n: number): Promise<Uint8Array> {
+    for (;;) {
+      const pending = this.pending ?? new Uint8Array(0);
+      if (pending.length >= n) return pending.subarray(0, n);
+      const more = new Uint8Array(STREAM_CHUNK);
+      let got: number;
+      try {
+        got = await this.raw.read(more, 0);
+      } catch (error) {
+        throw ioErrorFrom(error, 'read', this.name);
+      }
+      if (got === 0) return pending;
+      const joined = new Uint8Array(pending.length + got);
+      joined.set(pending);
+      joined.set(more.subarray(0, got), pending.length);
       this.pending = joined;
     }
   }

@@ -1,0 +1,57 @@
+// The compression codecs of Parquet pages: gzip and brotli by Node's zlib;
+// snappy by hysnappy (Google's snappy in WebAssembly); zstd, LZ4 and LZ4_RAW
+// by hyparquet-compressors (fzstd and its own LZ4). Writing uses snappy.
+
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { decompressLz4, decompressLz4Raw, decompressZstd } from 'hyparquet-compressors';
+import { snappyCompressor, snappyUncompressor } from 'hysnappy';
+import { CODEC_NAMES, Codec } from './metadata.js';
+
+let uncompressSnappy: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined;
+let compressSnappy: ((input: Uint8Array) => Uint8Array) | undefined;
+
+/** Thrown for a codec finorm does not have (LZO). */
+export class UnsupportedCodec extends Error {}
+
+/**
+ * Undoes `codec` on a page's bytes, which must come out `size` bytes long.
+ * The result may share memory with a decompressor's buffer: it is valid
+ * until the next call.
+ */
+export function decompress(codec: number, input: Uint8Array, size: number): Uint8Array {
+  let output: Uint8Array;
+  switch (codec) {
+    case Codec.UNCOMPRESSED:
+      output = input;
+      break;
+    case Codec.SNAPPY:
+      uncompressSnappy ??= snappyUncompressor();
+      output = uncompressSnappy(input, size);
+      break;
+    case Codec.GZIP:
+      output = gunzipSync(input);
+      break;
+    case Codec.BROTLI:
+      output = brotliDecompressSync(input);
+      break;
+    case Codec.ZSTD:
+      output = decompressZstd(input, new Uint8Array(size));
+      break;
+    case Codec.LZ4:
+      output = decompressLz4(input, size);
+      break;
+    case Codec.LZ4_RAW:
+      output = decompressLz4Raw(input, size);
+      break;
+    default:
+      throw new UnsupportedCodec(`${CODEC_NAMES[codec] ?? `codec ${codec}`} compression is not supported`);
+  }
+  if (output.length !== size) throw new Error(`a page decompresses to ${output.length} bytes, its header says ${size}`);
+  return output;
+}
+
+/** Snappy-compresses a page's bytes. */
+export function snappy(input: Uint8Array): Uint8Array {
+  compressSnappy ??= snappyCompressor();
+  return compressSnappy(input);
+}
