@@ -230,12 +230,15 @@ export class TableOutput {
    */
   async write(bytes: Uint8Array, written: () => void, pages?: Float64Array): Promise<void> {
     if (this.parquet !== undefined) {
-      const groups = pages === undefined ? [] : this.parquet.add(bytes, pages);
-      written();
-      for (const group of groups) {
-        await this.start();
-        await this.sink.write(group);
+      const parquet = this.parquet;
+      const sets = pages === undefined ? 0 : parquet.sets(pages);
+      let at = 0;
+      for (let s = 0; s < sets; s++) {
+        const { next, group } = parquet.add(bytes, pages as Float64Array, s, at);
+        at = next;
+        if (group !== undefined) await this.writeGroup(group);
       }
+      written();
       return;
     }
     if (bytes.length === 0) {
@@ -244,6 +247,20 @@ export class TableOutput {
     }
     await this.start();
     await this.sink.write(bytes, written);
+  }
+
+  /**
+   * A Parquet row group's column chunks (or the end of the file), written
+   * out before it returns: the assembler fills their buffers again next.
+   */
+  private async writeGroup(chunks: Uint8Array[]): Promise<void> {
+    await this.start();
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) await this.sink.write(chunks[i]);
+    let flushed: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (flushed = resolve));
+    await this.sink.write(chunks[last], flushed);
+    await done;
   }
 
   private async start(): Promise<void> {
@@ -255,7 +272,7 @@ export class TableOutput {
   /** Flushes and commits the output (Parquet: after the last row group and the footer). */
   async close(): Promise<void> {
     await this.start();
-    if (this.parquet !== undefined) await this.sink.write(this.parquet.finish());
+    if (this.parquet !== undefined) await this.writeGroup(this.parquet.finish());
     await this.sink.commit();
   }
 

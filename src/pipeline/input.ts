@@ -428,6 +428,11 @@ export class Input {
     }
   }
 
+  /** A Parquet block whose rows have been processed: its arrays hold the next block of the same source. */
+  recycleBlock(block: ColumnBlock): void {
+    if (this.current?.reader instanceof ParquetPieces) this.current.reader.recycle(block);
+  }
+
   /** Stops reading: closes the source still open. */
   async close(): Promise<void> {
     if (this.current) await this.current.reader.close();

@@ -133,6 +133,8 @@ export interface PieceResult {
   output: Uint8Array;
   /** Parquet output: per output column, [bytes, uncompressed bytes, nulls] of its page in `output`. */
   pages?: Float64Array;
+  /** The piece's Parquet block, handed back to be filled again (unless the job still holds its rows). */
+  block?: ColumnBlock;
   failure?: PieceFailure;
   /** Bad rows skipped under --on-error skip: the first few, and how many. */
   skippedExamples: { detail: string; location: InputLocation }[];

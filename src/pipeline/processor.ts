@@ -79,6 +79,8 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
       result.rows = done.rows;
       result.failure = done.failure ?? (stop ? { kind: 'row', detail: stop.detail, location: stop.location as InputLocation } : encoding);
       work.finishPiece(result);
+      // --sorted holds rows of the blocks until their group ends: those blocks are not handed back.
+      if (piece.block !== undefined && !(job.kind === 'transform' && job.transform.kind === 'sorted')) result.block = piece.block;
     } catch (error) {
       result.failure = failureOf(error);
     }

@@ -63,6 +63,7 @@ export async function runPipeline(
 
   const handle = async (result: PieceResult): Promise<void> => {
     if (result.input.byteLength > 0) buffers.give(result.input);
+    if (result.block !== undefined) input.recycleBlock(result.block);
     if (result.spare !== undefined) buffers.give(result.spare);
     if (result.skippedCount > 0 || result.missingCount > 0) {
       input.badRows.handleMany(

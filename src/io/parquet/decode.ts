@@ -36,12 +36,26 @@ type Numbers = Uint8Array | Int32Array | BigInt64Array | Float32Array | Float64A
 interface Values {
   count: number;
   numbers?: Numbers;
+  /** PLAIN fixed-width numbers still as the page's bytes (`size` each): copied as bytes when no row is null. */
+  raw?: Uint8Array;
+  size?: number;
   offsets?: Int32Array;
   data?: Uint8Array;
 }
 
 const fixedWidth = (column: ParquetColumn): number =>
   column.physical === PhysicalType.INT96 ? 12 : column.physical === PhysicalType.FIXED_LEN_BYTE_ARRAY ? column.typeLength : 0;
+
+/** A page's numbers as a typed array (made from its bytes the first time they are needed one by one). */
+function pageNumbers(physical: number, values: Values): Numbers {
+  if (values.numbers === undefined) {
+    const numbers = numbersOf(physical, values.count);
+    new Uint8Array(numbers.buffer).set((values.raw as Uint8Array).subarray(0, values.count * (values.size as number)));
+    values.numbers = numbers;
+    values.raw = undefined;
+  }
+  return values.numbers;
+}
 
 /** Whether a column's values are bytes (offsets and data) rather than numbers. */
 export function isBytesColumn(physical: number): boolean {
@@ -87,6 +101,8 @@ export class ColumnChunkReader {
   private levelAt = 0;
   private valueAt = 0;
   private readonly width: number;
+  private spareLevels: Uint8Array | undefined;
+  private scratch = new Uint8Array(0);
 
   constructor(
     private readonly column: ParquetColumn,
@@ -123,11 +139,16 @@ export class ColumnChunkReader {
     }
     if (into.values !== undefined) {
       const target = into.values;
-      const source = values.numbers as Numbers;
-      if (levels === undefined && indices === undefined) {
-        (target as Float64Array).set(source.subarray(v, v + k) as Float64Array, at);
+      if (levels === undefined && indices === undefined && values.raw !== undefined) {
+        // Little-endian, as Parquet: the page's bytes are the values.
+        const size = values.size as number;
+        new Uint8Array(target.buffer, target.byteOffset + at * size, k * size).set(values.raw.subarray(v * size, (v + k) * size));
+        v += k;
+      } else if (levels === undefined && indices === undefined) {
+        (target as Float64Array).set((values.numbers as Numbers).subarray(v, v + k) as Float64Array, at);
         v += k;
       } else {
+        const source = pageNumbers(this.column.physical, values);
         const zero = target instanceof BigInt64Array ? 0n : 0;
         for (let r = 0; r < k; r++) {
           if (levels !== undefined && levels[from + r] === 0) {
@@ -182,7 +203,9 @@ export class ColumnChunkReader {
       const body = this.chunk.subarray(start, end);
       if (header.type === PageType.DICTIONARY_PAGE) {
         const bytes = this.inflate(body, header.uncompressedSize);
+        // The dictionary outlives its page's bytes: its numbers are copied out now.
         this.dictionary = this.plain(bytes, 0, header.numValues);
+        if (this.dictionary.raw !== undefined) pageNumbers(this.column.physical, this.dictionary);
         continue;
       }
       if (header.type === PageType.DATA_PAGE) {
@@ -212,19 +235,23 @@ export class ColumnChunkReader {
     }
   }
 
+  /** A page's bytes decompressed, into a buffer kept from page to page (valid until the next page). */
   private inflate(body: Uint8Array, size: number): Uint8Array {
+    if (this.scratch.length < size) this.scratch = new Uint8Array(Math.max(size, 2 * this.scratch.length));
     try {
-      return decompress(this.codec, body, size);
+      return decompress(this.codec, body, size, this.scratch);
     } catch (error) {
       throw new CorruptPage(`a page cannot be decompressed (${(error as Error).message})`);
     }
   }
 
-  /** Definition levels as 1 (present) and 0 (null), or undefined if all are present. */
+  /** Definition levels as 1 (present) and 0 (null), or undefined if all are present (then the array is kept for the next page). */
   private definitionLevels(bytes: Uint8Array, start: number, end: number, count: number): Uint8Array | undefined {
-    const levels = new Uint8Array(count);
+    const levels = this.spareLevels !== undefined && this.spareLevels.length >= count ? this.spareLevels.subarray(0, count) : new Uint8Array(count);
+    this.spareLevels = undefined;
     readHybrid(bytes, start, end, 1, count, levels);
     for (let i = 0; i < count; i++) if (levels[i] !== 1) return levels;
+    this.spareLevels = levels;
     return undefined;
   }
 
@@ -284,9 +311,7 @@ export class ColumnChunkReader {
     const size = BYTES_PER[physical];
     if (size !== undefined) {
       if (at + count * size > bytes.length) throw new CorruptPage('a page is shorter than its values');
-      const numbers = numbersOf(physical, count);
-      new Uint8Array(numbers.buffer).set(bytes.subarray(at, at + count * size));
-      return { count, numbers };
+      return { count, raw: bytes.subarray(at, at + count * size), size };
     }
     const offsets = new Int32Array(count + 1);
     if (this.width > 0) {

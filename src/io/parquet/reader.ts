@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { DataError, ioErrorFrom } from '../../errors.js';
 import { countBytesRead } from '../byte-stream.js';
+import { PIECE_BYTES } from '../pieces.js';
 import type { ColumnInfo } from './cells.js';
 import { type ColumnBlock, ColumnChunkReader, CorruptPage, newBlockColumn } from './decode.js';
 import { CODEC_NAMES, type FileMeta, ParquetFormatError, readFileMeta } from './metadata.js';
@@ -20,8 +21,8 @@ export function isParquetMagic(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x41 && bytes[2] === 0x52 && bytes[3] === 0x31;
 }
 
-/** Rows per block: about this many bytes of values (FINORM_PIECE_BYTES, as for text pieces, makes them small for tests). */
-const BLOCK_BYTES = Number(process.env.FINORM_PIECE_BYTES) || 1 << 21;
+/** Rows per block: about a text piece's bytes of values (FINORM_PIECE_BYTES makes them small for tests). */
+const BLOCK_BYTES = PIECE_BYTES;
 
 export class ParquetReader {
   private group = -1;
@@ -29,6 +30,9 @@ export class ParquetReader {
   private chunks: ColumnChunkReader[] = [];
   private rowsRead = 0;
   private readonly blockRows: number;
+  private prefetched: Promise<Uint8Array[]> | undefined;
+  /** Blocks whose rows have been processed, to be filled again (their arrays go round instead of waiting for a collection). */
+  private readonly spare: ColumnBlock[] = [];
 
   private constructor(
     readonly name: string,
@@ -90,6 +94,11 @@ export class ParquetReader {
     return this.meta.columns.map(({ name, physical, kind, scale, perSecond, utc }) => ({ name, physical, kind, scale, perSecond, utc }));
   }
 
+  /** Takes back a block whose rows have been processed (a few are kept, to hold the next blocks). */
+  recycle(block: ColumnBlock): void {
+    if (this.spare.length < 8 && block.columns.length === this.meta.columns.length) this.spare.push(block);
+  }
+
   /** The next block of rows, or undefined at the end of the file. */
   async next(): Promise<ColumnBlock | undefined> {
     while (this.groupRowsLeft === 0) {
@@ -97,7 +106,8 @@ export class ParquetReader {
       await this.openGroup();
     }
     const rows = Math.min(this.blockRows, this.groupRowsLeft);
-    const columns = this.meta.columns.map((column) => newBlockColumn(column, rows));
+    const spare = this.spare.pop();
+    const columns = spare?.rows === rows ? spare.columns : this.meta.columns.map((column) => newBlockColumn(column, rows));
     this.chunks.forEach((chunk, c) => {
       try {
         chunk.take(rows, columns[c], 0);
@@ -111,19 +121,28 @@ export class ParquetReader {
     return block;
   }
 
+  /** Starts row group `this.group`: its chunks (read ahead while the one before was decoded), and the next group's read begun. */
   private async openGroup(): Promise<void> {
     const group = this.meta.rowGroups[this.group];
-    this.chunks = [];
-    for (const [c, chunk] of group.columns.entries()) {
-      const column = this.meta.columns[c];
-      if (chunk.codec < 0 || chunk.codec > 7 || CODEC_NAMES[chunk.codec] === 'LZO') {
-        throw new DataError(`${this.name}: column ${JSON.stringify(column.name)}: ${CODEC_NAMES[chunk.codec] ?? `codec ${chunk.codec}`} compression is not supported`);
-      }
-      const bytes = await readAt(this.handle, chunk.start, chunk.compressedSize);
-      countBytesRead(bytes.length);
-      this.chunks.push(new ColumnChunkReader(column, chunk.codec, bytes));
-    }
+    const chunks = await (this.prefetched ?? this.readGroup(this.group));
+    this.prefetched = this.group + 1 < this.meta.rowGroups.length ? this.readGroup(this.group + 1) : undefined;
+    // A failed read ahead is reported when its group is reached, not before.
+    this.prefetched?.catch(() => undefined);
+    this.chunks = chunks.map((bytes, c) => new ColumnChunkReader(this.meta.columns[c], group.columns[c].codec, bytes));
     this.groupRowsLeft = group.rows;
+  }
+
+  /** A row group's column chunks, compressed, read all at once. */
+  private async readGroup(g: number): Promise<Uint8Array[]> {
+    const group = this.meta.rowGroups[g];
+    group.columns.forEach((chunk, c) => {
+      if (chunk.codec < 0 || chunk.codec > 7 || CODEC_NAMES[chunk.codec] === 'LZO') {
+        throw new DataError(`${this.name}: column ${JSON.stringify(this.meta.columns[c].name)}: ${CODEC_NAMES[chunk.codec] ?? `codec ${chunk.codec}`} compression is not supported`);
+      }
+    });
+    const chunks = await Promise.all(group.columns.map((chunk) => readAt(this.handle, chunk.start, chunk.compressedSize)));
+    for (const bytes of chunks) countBytesRead(bytes.length);
+    return chunks;
   }
 
   private chunkError(c: number, error: unknown): unknown {

@@ -8,6 +8,7 @@ import type { ByteStream } from '../byte-stream.js';
 import type { SourcePiece } from '../pieces.js';
 import type { Source } from '../sources.js';
 import { Spool } from '../spool.js';
+import type { ColumnBlock } from './decode.js';
 import { ParquetReader } from './reader.js';
 
 export class ParquetPieces {
@@ -35,6 +36,11 @@ export class ParquetPieces {
       await spool.remove();
       throw error;
     }
+  }
+
+  /** A block whose rows have been processed, for the reader to fill again. */
+  recycle(block: ColumnBlock): void {
+    this.reader.recycle(block);
   }
 
   async next(): Promise<SourcePiece | undefined> {

@@ -1,8 +1,9 @@
 // A Parquet file assembled from the pages pieces send back (encode.ts): each
-// column's pages are kept until the row group is full (--row-group-size rows,
-// or ROW_GROUP_BYTES of pages, whichever comes first), then written column
-// chunk after column chunk; the footer goes last. Memory is one row group's
-// compressed pages.
+// column's pages are copied into that column's chunk buffer until the row
+// group is full (--row-group-size rows, or ROW_GROUP_BYTES of pages, whichever
+// comes first), then the chunks are written one after another; the footer
+// goes last. Memory is one row group's compressed pages, in buffers that are
+// filled again for the next row group once the last was written.
 
 import { Codec, type WrittenChunk, fileMetaBytes } from './metadata.js';
 import type { ParquetOutputColumn } from './encode.js';
@@ -14,7 +15,9 @@ export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]);
 
 export class ParquetAssembler {
-  private readonly pages: Uint8Array[][];
+  /** Per column, the row group's pages so far. */
+  private readonly chunks: Uint8Array[];
+  private readonly lengths: number[];
   private readonly uncompressed: number[];
   private readonly nulls: number[];
   private held = 0;
@@ -29,7 +32,8 @@ export class ParquetAssembler {
     private readonly rowGroupRows: number,
     private readonly createdBy: string,
   ) {
-    this.pages = columns.map(() => []);
+    this.chunks = columns.map(() => new Uint8Array(1 << 16));
+    this.lengths = columns.map(() => 0);
     this.uncompressed = columns.map(() => 0);
     this.nulls = columns.map(() => 0);
   }
@@ -39,81 +43,91 @@ export class ParquetAssembler {
     return MAGIC;
   }
 
-  /**
-   * Takes a piece's pages: its output bytes and page table, a list of page
-   * sets, each [rows, then per column: bytes, uncompressed bytes, nulls].
-   * Returns the bytes of the row groups that became full, if any did.
-   */
-  add(bytes: Uint8Array, table: Float64Array): Uint8Array[] {
-    const full: Uint8Array[] = [];
-    const width = this.columns.length;
-    let p = 0;
-    for (let t = 0; t < table.length; t += 1 + 3 * width) {
-      const rows = table[t];
-      if (rows === 0) {
-        for (let c = 0; c < width; c++) p += table[t + 1 + 3 * c];
-        continue;
-      }
-      for (let c = 0; c < width; c++) {
-        const [size, uncompressed, nulls] = table.subarray(t + 1 + 3 * c, t + 4 + 3 * c);
-        this.pages[c].push(bytes.slice(p, p + size));
-        this.uncompressed[c] += uncompressed;
-        this.nulls[c] += nulls;
-        this.held += size;
-        p += size;
-      }
-      this.rows += rows;
-      if (this.rows >= this.rowGroupRows || this.held >= ROW_GROUP_BYTES) full.push(this.flush() as Uint8Array);
-    }
-    return full;
+  /** The number of page sets in a piece's page table (each [rows, then per column: bytes, uncompressed bytes, nulls]). */
+  sets(table: Float64Array): number {
+    return table.length / (1 + 3 * this.columns.length);
   }
 
-  /** The row group held, as bytes, or undefined if it is empty. */
-  private flush(): Uint8Array | undefined {
-    if (this.rows === 0) return undefined;
-    const out = new Uint8Array(this.held);
-    let p = 0;
-    const chunks: WrittenChunk[] = this.columns.map((column, c) => {
-      const start = p;
-      for (const page of this.pages[c]) {
-        out.set(page, p);
-        p += page.length;
+  /**
+   * Copies page set `s` of a piece (its output bytes and page table; `at`:
+   * where the set's pages start in the bytes) into the column chunks; returns
+   * where the next set starts, and the row group's chunks if it became full.
+   * Those are views on buffers that the next call fills again: write them
+   * first.
+   */
+  add(bytes: Uint8Array, table: Float64Array, s: number, at: number): { next: number; group?: Uint8Array[] } {
+    const width = this.columns.length;
+    const t = s * (1 + 3 * width);
+    const rows = table[t];
+    let p = at;
+    for (let c = 0; c < width; c++) {
+      const size = table[t + 1 + 3 * c];
+      if (rows > 0) {
+        this.append(c, bytes.subarray(p, p + size));
+        this.uncompressed[c] += table[t + 2 + 3 * c];
+        this.nulls[c] += table[t + 3 + 3 * c];
+        this.held += size;
       }
+      p += size;
+    }
+    this.rows += rows;
+    const full = rows > 0 && (this.rows >= this.rowGroupRows || this.held >= ROW_GROUP_BYTES);
+    return full ? { next: p, group: this.flush() } : { next: p };
+  }
+
+  private append(c: number, page: Uint8Array): void {
+    let chunk = this.chunks[c];
+    const length = this.lengths[c];
+    if (length + page.length > chunk.length) {
+      const bigger = new Uint8Array(Math.max(2 * chunk.length, length + page.length));
+      bigger.set(chunk.subarray(0, length));
+      this.chunks[c] = chunk = bigger;
+    }
+    chunk.set(page, length);
+    this.lengths[c] = length + page.length;
+  }
+
+  /** The row group held, as its column chunks in file order (views, valid until the next add), or undefined if it is empty. */
+  private flush(): Uint8Array[] | undefined {
+    if (this.rows === 0) return undefined;
+    let p = 0;
+    const written: WrittenChunk[] = this.columns.map((column, c) => {
       const chunk: WrittenChunk = {
         physical: column.physical,
         name: this.names[c],
         codec: Codec.SNAPPY,
         numValues: this.rows,
         uncompressedSize: this.uncompressed[c],
-        compressedSize: p - start,
-        dataPageOffset: this.offset + start,
+        compressedSize: this.lengths[c],
+        dataPageOffset: this.offset + p,
         nullCount: this.nulls[c],
       };
-      this.pages[c] = [];
-      this.uncompressed[c] = 0;
-      this.nulls[c] = 0;
+      p += this.lengths[c];
       return chunk;
     });
-    this.groups.push({ rows: this.rows, chunks });
+    const out = this.chunks.map((chunk, c) => chunk.subarray(0, this.lengths[c]));
+    this.groups.push({ rows: this.rows, chunks: written });
     this.offset += p;
     this.held = 0;
     this.rows = 0;
+    this.lengths.fill(0);
+    this.uncompressed.fill(0);
+    this.nulls.fill(0);
     return out;
   }
 
-  /** What is left to write: the last row group, the footer, its length and the magic. */
-  finish(): Uint8Array {
-    const last = this.flush() ?? new Uint8Array(0);
+  /** What is left to write: the last row group's chunks, then the footer, its length and the magic. */
+  finish(): Uint8Array[] {
+    const last = this.flush() ?? [];
     const footer = fileMetaBytes(
       this.columns.map((column) => column.element),
       this.groups,
       this.createdBy,
     );
-    const out = new Uint8Array(last.length + footer.length + 8);
-    out.set(last);
-    out.set(footer, last.length);
-    new DataView(out.buffer).setUint32(last.length + footer.length, footer.length, true);
-    out.set(MAGIC, last.length + footer.length + 4);
-    return out;
+    const end = new Uint8Array(footer.length + 8);
+    end.set(footer);
+    new DataView(end.buffer).setUint32(footer.length, footer.length, true);
+    end.set(MAGIC, footer.length + 4);
+    return [...last, end];
   }
 }
