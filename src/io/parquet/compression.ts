@@ -79,7 +79,8 @@ function snappyUncompress(input: Uint8Array, output: Uint8Array): number {
       }
       n += 1;
       if (p + n > input.length || o + n > output.length) throw new Error('snappy literal out of bounds');
-      output.set(input.subarray(p, p + n), o);
+      if (n < 32) for (let i = 0; i < n; i++) output[o + i] = input[p + i];
+      else output.set(input.subarray(p, p + n), o);
       p += n;
       o += n;
       continue;
@@ -102,7 +103,8 @@ function snappyUncompress(input: Uint8Array, output: Uint8Array): number {
       p += 4;
     }
     if (offset === 0 || offset > o || o + copy > output.length) throw new Error('snappy copy out of bounds');
-    if (offset >= copy) output.copyWithin(o, o - offset, o - offset + copy);
+    // Short copies (most are) byte by byte; an overlapping copy must be, as it repeats what it writes.
+    if (copy >= 32 && offset >= copy) output.copyWithin(o, o - offset, o - offset + copy);
     else for (let i = 0; i < copy; i++) output[o + i] = output[o - offset + i];
     o += copy;
   }

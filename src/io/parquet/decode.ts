@@ -391,7 +391,27 @@ export function readHybrid(bytes: Uint8Array, start: number, end: number, bitWid
       if (p + bytesUsed > end) throw new CorruptPage('levels or indices end early');
       const n = Math.min(groups * 8, count - i);
       if (bitWidth === 1) {
-        for (let k = 0; k < n; k++) out[i + k] = (bytes[p + (k >> 3)] >> (k & 7)) & 1;
+        for (let k = 0; k < n; k += 8) {
+          const byte = bytes[p + (k >> 3)];
+          const m = Math.min(8, n - k);
+          if (byte === 0xff && m === 8) out.fill(1, i + k, i + k + 8);
+          else for (let b = 0; b < m; b++) out[i + k + b] = (byte >> b) & 1;
+        }
+      } else if (bitWidth <= 24) {
+        // Bits come least significant first: an accumulator of up to 31 bits takes whole bytes.
+        const mask = (1 << bitWidth) - 1;
+        let acc = 0;
+        let bits = 0;
+        let q = p;
+        for (let k = 0; k < n; k++) {
+          while (bits < bitWidth) {
+            acc |= bytes[q++] << bits;
+            bits += 8;
+          }
+          out[i + k] = acc & mask;
+          acc >>>= bitWidth;
+          bits -= bitWidth;
+        }
       } else {
         const mask = bitWidth === 32 ? 0xffffffff : (1 << bitWidth) - 1;
         let bitPos = 0;
