@@ -8,12 +8,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSyn
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runFinorm } from '../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, runFinorm } from '../support/cli.js';
 import { duck, sqlText } from '../support/duckdb.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = tempDir();
 const ROWS = 6000;
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 /** Prices, returns, a volume, nulls; a ticker (dictionary-encoded) and a date that pass through. */
 const TABLE = `
@@ -177,10 +179,28 @@ describe('Parquet output, read back by DuckDB', () => {
     expect(types).toEqual([['day', 'VARCHAR'], ['n', 'BIGINT'], ['w', 'DOUBLE'], ['ok', 'BOOLEAN'], ['x', 'DOUBLE']]);
   });
 
-  it('refuses a terminal as stdout, and writes to a pipe', async () => {
+  it('writes to a pipe', async () => {
     const piped = await runFinorm(['layer', parquet]);
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stdout.startsWith('PAR1')).toBe(true);
+  });
+
+  it.skipIf(!hasScript)('refuses a terminal as stdout (exit 2), before reading a row', () => {
+    const r = spawnSync('script', ['-qfec', [process.execPath, BIN, 'layer', parquet].join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/^finorm: Parquet is binary and stdout is a terminal: write it to a file \(-o FILE\.parquet\) or a pipe, or choose --output-format csv\r?\n$/);
+  });
+
+  it('a file with no rows: the header (CSV), and a Parquet file DuckDB reads as empty', async () => {
+    const empty = join(tmp.dir, 'empty.parquet');
+    await duck(`COPY (SELECT * FROM (${TABLE}) WHERE false) TO ${sqlText(empty)} (FORMAT parquet)`);
+    const csvOut = await runFinorm(['layer', '-c', 'close,ret_1d', '--output-format', 'csv', empty]);
+    expect(csvOut.code, csvOut.stderr).toBe(0);
+    expect(csvOut.stdout).toBe('date,ticker,close,ret_1d,volume,mkt_cap\n');
+    const out = join(tmp.dir, 'empty-out.parquet');
+    const r = await runFinorm(['layer', '-c', 'close,ret_1d', '-o', out, empty]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await duck(`SELECT count(*) FROM ${sqlText(out)}`)).toEqual([[0n]]);
   });
 });
 
@@ -253,6 +273,17 @@ describe('a broken Parquet file: one line, exit 1, nothing written', () => {
     const skipped = await runFinorm(['layer', '--output-format', 'csv', '--on-error', 'skip', path]);
     expect(skipped.code, skipped.stderr).toBe(0);
     expect(skipped.stdout.trimEnd().split('\n')).toHaveLength(1 + 5);
+  });
+
+  it('--na numbers are missing values; an INT64 beyond 2^53 goes to NDJSON as a string', async () => {
+    const path = join(tmp.dir, 'sentinel.parquet');
+    await duck(`COPY (SELECT i AS a, CASE WHEN i = 2 THEN -999 ELSE i * 1.5 END AS b, (1::BIGINT << 60) + i AS big FROM range(4) t(i)) TO ${sqlText(path)} (FORMAT parquet)`);
+    const r = await runFinorm(['layer', '-c', 'a,b', '--na', '-999', '--output-format', 'ndjson', path]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(rows[2].b).toBeNull();
+    expect(rows[2].a).toBe(0); // a row with one present value gives β
+    expect(rows[1].big).toBe('1152921504606846977');
   });
 
   it('a date named as a feature is refused before anything is read', async () => {

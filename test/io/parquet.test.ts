@@ -31,10 +31,11 @@ const TABLE = `
     DATE '2000-01-03' + (i // 10)::INTEGER AS day,
     TIMESTAMP '2024-01-31 09:30:00' + to_microseconds(i * 1234567) AS ts,
     TIMESTAMPTZ '2024-01-31 09:30:00+00' + to_milliseconds(i * 1000) AS ts_utc,
-    i % 2 = 0 AS flag
+    i % 2 = 0 AS flag,
+    md5(i::VARCHAR) AS code
   FROM range(${ROWS}) AS t(i)`;
 
-const COLUMNS = ['id', 'price', 'level', 'ratio', 'volume', 'small_decimal', 'big_decimal', 'huge_decimal', 'small_unsigned', 'ticker', 'note', 'day', 'ts', 'ts_utc', 'flag'];
+const COLUMNS = ['id', 'price', 'level', 'ratio', 'volume', 'small_decimal', 'big_decimal', 'huge_decimal', 'small_unsigned', 'ticker', 'note', 'day', 'ts', 'ts_utc', 'flag', 'code'];
 const NUMERIC = new Set(['id', 'price', 'level', 'ratio', 'volume', 'small_decimal', 'big_decimal', 'huge_decimal', 'small_unsigned']);
 
 /** DuckDB's text of a cell, written as finorm writes it (ISO timestamps, the fraction without trailing zeros). */
@@ -66,7 +67,8 @@ async function readAll(path: string): Promise<{ reader: ParquetReader; cells: { 
 
 const WRITERS = [
   ...['uncompressed', 'snappy', 'gzip', 'zstd', 'brotli', 'lz4'].map((codec) => ({ name: codec, options: `COMPRESSION ${codec}, ROW_GROUP_SIZE 2048` })),
-  { name: 'data page v2, zstd', options: "COMPRESSION zstd, ROW_GROUP_SIZE 2048, PARQUET_VERSION 'v2'" },
+  // DuckDB's v2 writer uses DELTA_BINARY_PACKED (integers), BYTE_STREAM_SPLIT (floats) and, past the dictionary limit, DELTA_LENGTH_BYTE_ARRAY.
+  { name: 'data page v2, zstd', options: "COMPRESSION zstd, ROW_GROUP_SIZE 2048, PARQUET_VERSION 'v2', DICTIONARY_SIZE_LIMIT 1000", v2: true },
 ];
 
 describe('reading Parquet written by DuckDB', () => {
@@ -80,6 +82,10 @@ describe('reading Parquet written by DuckDB', () => {
       expect(Number(groups[0][0])).toBeGreaterThanOrEqual(3);
       const dictionaries = await duck(`SELECT count(*) FROM parquet_metadata(${sqlText(path)}) WHERE dictionary_page_offset IS NOT NULL AND path_in_schema = 'ticker'`);
       expect(Number(dictionaries[0][0]), 'the ticker column has dictionary pages').toBeGreaterThan(0);
+      if ('v2' in writer) {
+        const encodings = (await duck(`SELECT DISTINCT encodings FROM parquet_metadata(${sqlText(path)})`)).map((row) => String(row[0])).join(',');
+        for (const encoding of ['DELTA_BINARY_PACKED', 'BYTE_STREAM_SPLIT', 'DELTA_LENGTH_BYTE_ARRAY']) expect(encodings).toContain(encoding);
+      }
       const { reader, cells } = await readAll(path);
       expect(reader.columns).toEqual(COLUMNS);
       const expected = await duck(`SELECT ${COLUMNS.map((c) => (NUMERIC.has(c) ? `CAST(${c} AS DOUBLE)` : textSql(c))).join(', ')} FROM ${sqlText(path)}`);
