@@ -5,6 +5,7 @@
 // records, which output column holds which feature value or input cell, and
 // the new values.
 
+import { isUtf8 } from 'node:buffer';
 import { type CsvRecords, FIELD_BARE_CR, FIELD_ESCAPED, FIELD_QUOTED, QUOTE, LF, CR } from './csv.js';
 import { MAX_NUMBER_BYTES, roundToPrecision, writeShortest } from './format-number.js';
 import type { NdjsonRecords } from './ndjson.js';
@@ -202,9 +203,30 @@ export class RowWriter {
           continue;
         }
         const f = fieldOf[c];
+        const column = block.columns[f];
+        if (!json && info[f].kind === 'string' && column.offsets !== undefined) {
+          // Text as its bytes, quoted if it must be (the common case, without building a string).
+          const s = column.offsets[r];
+          const e = column.offsets[r + 1];
+          const data = column.data as Uint8Array;
+          if (e === s || isUtf8(data.subarray(s, e))) {
+            buffer = out.reserve(2 * (e - s) + 2);
+            let p = out.length;
+            if (needsQuotes(data, s, e, delimiter)) {
+              buffer[p++] = QUOTE;
+              for (let k = s; k < e; k++) {
+                if (data[k] === QUOTE) buffer[p++] = QUOTE;
+                buffer[p++] = data[k];
+              }
+              buffer[p++] = QUOTE;
+            } else for (let k = s; k < e; k++) buffer[p++] = data[k];
+            out.length = p;
+            continue;
+          }
+        }
         let text: string;
-        if (json) text = cellJson(info[f], block.columns[f], r);
-        else text = quotedText(parquetCellText(info[f], block.columns[f], r) ?? '', delimiter);
+        if (json) text = cellJson(info[f], column, r);
+        else text = quotedText(parquetCellText(info[f], column, r) ?? '', delimiter);
         buffer = out.reserve(3 * text.length);
         out.length += encoder.encodeInto(text, buffer.subarray(out.length)).written;
       }

@@ -25,7 +25,8 @@ const TABLE = `
     round(100 + 50 * sin(i / 17.0), 4) AS close,
     CASE WHEN i % 9 = 0 THEN NULL ELSE round(0.02 * cos(i / 3.0), 6) END AS ret_1d,
     (1000 + (i * 7919) % 100000)::BIGINT AS volume,
-    CASE WHEN i % 13 = 0 THEN NULL ELSE round(1e9 + i * 1234.5, 1) END AS mkt_cap
+    CASE WHEN i % 13 = 0 THEN NULL ELSE round(1e9 + i * 1234.5, 1) END AS mkt_cap,
+    CASE WHEN i % 5 = 0 THEN NULL ELSE 'Name ' || (i % 3) || ', "class ' || (i % 2) || '"' END AS label
   FROM range(${ROWS}) AS t(i)`;
 
 let parquet: string;
@@ -125,11 +126,11 @@ describe('Parquet output, read back by DuckDB', () => {
     const types = (path: string) => duck(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${sqlText(path)})`);
     const features = ['close', 'ret_1d', 'volume', 'mkt_cap'];
     const input = await types(parquet);
-    expect(input).toEqual([['date', 'DATE'], ['ticker', 'VARCHAR'], ['close', 'DOUBLE'], ['ret_1d', 'DOUBLE'], ['volume', 'BIGINT'], ['mkt_cap', 'DOUBLE']]);
+    expect(input).toEqual([['date', 'DATE'], ['ticker', 'VARCHAR'], ['close', 'DOUBLE'], ['ret_1d', 'DOUBLE'], ['volume', 'BIGINT'], ['mkt_cap', 'DOUBLE'], ['label', 'VARCHAR']]);
     expect(await types(out)).toEqual(input.map(([name, type]) => [name, features.includes(name as string) ? 'DOUBLE' : type]));
     // Pass-through columns: the same rows, in the same order, nulls included.
     const differ = await duck(
-      `SELECT count(*) FROM (SELECT row_number() OVER () AS n, date, ticker FROM ${sqlText(out)} EXCEPT SELECT row_number() OVER () AS n, date, ticker FROM ${sqlText(parquet)})`,
+      `SELECT count(*) FROM (SELECT row_number() OVER () AS n, date, ticker, label FROM ${sqlText(out)} EXCEPT SELECT row_number() OVER () AS n, date, ticker, label FROM ${sqlText(parquet)})`,
     );
     expect(Number(differ[0][0])).toBe(0);
     // Features: DuckDB's doubles are exactly the numbers the CSV path writes (shortest round trip), nulls where it writes nothing.
@@ -196,7 +197,7 @@ describe('Parquet output, read back by DuckDB', () => {
     await duck(`COPY (SELECT * FROM (${TABLE}) WHERE false) TO ${sqlText(empty)} (FORMAT parquet)`);
     const csvOut = await runFinorm(['layer', '-c', 'close,ret_1d', '--output-format', 'csv', empty]);
     expect(csvOut.code, csvOut.stderr).toBe(0);
-    expect(csvOut.stdout).toBe('date,ticker,close,ret_1d,volume,mkt_cap\n');
+    expect(csvOut.stdout).toBe('date,ticker,close,ret_1d,volume,mkt_cap,label\n');
     const out = join(tmp.dir, 'empty-out.parquet');
     const r = await runFinorm(['layer', '-c', 'close,ret_1d', '-o', out, empty]);
     expect(r.code, r.stderr).toBe(0);

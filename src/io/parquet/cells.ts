@@ -87,8 +87,18 @@ export function numberOf(info: ColumnInfo, column: BlockColumn, r: number): numb
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
-/** yyyy-mm-dd of a day count since 1970-01-01 (proleptic Gregorian). */
+let lastDays = NaN;
+let lastDate = '';
+
+/** yyyy-mm-dd of a day count since 1970-01-01 (proleptic Gregorian); the last one is remembered (dates come in runs). */
 function dateText(days: number): string {
+  if (days === lastDays) return lastDate;
+  lastDays = days;
+  lastDate = civilDate(days);
+  return lastDate;
+}
+
+function civilDate(days: number): string {
   // Howard Hinnant's days → civil date.
   const z = days + 719468;
   const era = Math.floor(z / 146097);
@@ -124,7 +134,7 @@ function timestampText(units: bigint, perSecond: number, utc: boolean): string {
     rest += perDay;
     days -= 1n;
   }
-  return `${dateText(Number(days))}T${timeOfDay(rest, perSecond)}${utc ? 'Z' : ''}`;
+  return `${civilDate(Number(days))}T${timeOfDay(rest, perSecond)}${utc ? 'Z' : ''}`;
 }
 
 const JULIAN_EPOCH_DAY = 2440588n;
