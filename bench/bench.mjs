@@ -11,7 +11,10 @@
 // command's time is given as a multiple of Polars': the peers are installed,
 // pinned, into a cache outside the repository (FINORM_BENCH_PEERS, else
 // ~/.cache/finorm-bench-peers), never as dependencies of finorm. A floor
-// (Node copying the file to /dev/null) is measured in every run.
+// (Node copying the file to /dev/null) is measured in every run. The table is
+// also written as Parquet (snappy, DuckDB's default row groups) by DuckDB,
+// finorm's dev dependency, for the Parquet rows; their size column is the
+// Parquet file's.
 // Nothing is committed: the data is removed at the end.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -139,8 +142,9 @@ function runChild(args, { input, rssFile, env = {} }) {
  * The commands measured, as a user would type them (with --threads N if
  * given); `peer` names the peers' job for the same work.
  */
-function commandsFor(dir, data, quoted, threads) {
+function commandsFor(dir, data, quoted, threads, parquet) {
   const params = join(dir, 'fit.json');
+  const parquetOut = join(dir, 'out.parquet');
   const commands = [
     { name: 'floor (read + write, no parsing)', args: ['-e', 'require("fs").createReadStream(process.argv[1]).pipe(process.stdout)', data], baseline: true },
     // The first issue's "no math at all" pipeline: a CPU-bound yardstick for comparing machines.
@@ -154,6 +158,8 @@ function commandsFor(dir, data, quoted, threads) {
     { name: 'batch --group-by ticker', args: [BIN, 'batch', '--group-by', 'ticker', data], peer: ['batch-groups', data] },
     { name: 'batch --window 20 -g ticker', args: [BIN, 'batch', '--window', '20', '--group-by', 'ticker', data], peer: ['window', data] },
     { name: 'layer, quoted ticker', args: [BIN, 'layer', quoted], peer: ['layer', quoted] },
+    { name: 'layer, Parquet → Parquet', args: [BIN, 'layer', '-o', parquetOut, parquet], peer: ['layer-parquet', parquet, parquetOut] },
+    { name: 'layer, Parquet → CSV', args: [BIN, 'layer', '--output-format', 'csv', parquet], peer: ['layer', parquet] },
   ];
   if (threads === undefined) return commands;
   // Every finorm command here takes --threads right after its name.
@@ -161,7 +167,16 @@ function commandsFor(dir, data, quoted, threads) {
 }
 
 /** Jobs DuckDB is given too (its SQL for the others would measure SQL, not the engine). */
-const DUCKDB_JOBS = new Set(['layer', 'batch', 'batch-params', 'fit']);
+const DUCKDB_JOBS = new Set(['layer', 'batch', 'batch-params', 'fit', 'layer-parquet']);
+
+/** The table as Parquet, written by DuckDB (snappy, its default row groups of 122,880 rows). */
+async function writeParquet(csv, parquet) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  await connection.run(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${parquet}' (FORMAT parquet, COMPRESSION snappy)`);
+  connection.closeSync?.();
+  return statSync(parquet).size;
+}
 
 /** Installs the pinned peers into a cache outside the repository, once; returns the directory. */
 function installPeers() {
@@ -184,6 +199,8 @@ async function measure(rows, options) {
     const quoted = join(dir, 'bench-quoted.csv');
     const bytes = writeDataset(data, rows);
     writeDataset(quoted, rows, true);
+    const parquet = join(dir, 'bench.parquet');
+    const parquetBytes = await writeParquet(data, parquet);
     const results = [];
     const run = async (name, args, env) => {
       let best;
@@ -191,10 +208,10 @@ async function measure(rows, options) {
         const result = await runChild(args, { rssFile: join(dir, 'rss'), env });
         if (!best || result.seconds < best.seconds) best = { ...result, rss: Math.max(result.rss, best?.rss ?? 0) };
       }
-      const size = args.includes(quoted) ? statSync(quoted).size : bytes;
+      const size = args.includes(quoted) ? statSync(quoted).size : args.includes(parquet) ? parquetBytes : bytes;
       return { name, seconds: best.seconds, mbPerSecond: size / 1e6 / best.seconds, rowsPerSecond: rows / best.seconds, peakRssMb: best.rss / 1e6 };
     };
-    for (const command of commandsFor(dir, data, quoted, options.threads)) {
+    for (const command of commandsFor(dir, data, quoted, options.threads, parquet)) {
       if (options.only && !command.baseline && !options.only.some((o) => command.name.startsWith(o))) continue;
       const result = await run(command.name, command.args);
       // The peers right after the same command, so that drift between them stays small.
@@ -215,7 +232,7 @@ async function measure(rows, options) {
       r.ratioToFloor = r.seconds / floor;
       r.ratioToCsvParse = r.seconds / reference;
     }
-    return { rows, bytes, results };
+    return { rows, bytes, parquetBytes, results };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -273,7 +290,7 @@ async function main() {
     return;
   }
   for (const run of runs) {
-    console.log(`\n${run.rows.toLocaleString('en-US')} rows, ${(run.bytes / 1e6).toFixed(1)} MB of CSV (node ${process.version})\n`);
+    console.log(`\n${run.rows.toLocaleString('en-US')} rows, ${(run.bytes / 1e6).toFixed(1)} MB of CSV, ${(run.parquetBytes / 1e6).toFixed(1)} MB of Parquet (node ${process.version})\n`);
     console.log(table(run));
   }
   console.log(`\nstartup (median of 7): finorm --version ${start.versionMs.toFixed(0)} ms, layer on 10 rows ${start.tenRowsMs.toFixed(0)} ms`);

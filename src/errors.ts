@@ -39,6 +39,8 @@ export interface InputLocation {
   line: number;
   column?: string;
   value?: string;
+  /** `line` counts data rows, not lines (a Parquet file's rows). */
+  unit?: 'row';
 }
 
 /** The input (or a parameter file) is wrong: exit 1. */
@@ -75,7 +77,7 @@ export class IoError extends FinormError {
 }
 
 export function formatLocation(at: InputLocation): string {
-  let text = `${at.file}:${at.line}`;
+  let text = at.unit === 'row' ? `${at.file}: row ${at.line}` : `${at.file}:${at.line}`;
   if (at.column !== undefined) text += `: column ${JSON.stringify(at.column)}`;
   return text;
 }

@@ -103,12 +103,12 @@ const delimiterOption = z
     return value;
   });
 
-const formatChoices = ['csv', 'tsv', 'ndjson'] as const;
+const formatChoices = ['csv', 'tsv', 'ndjson', 'parquet'] as const;
 
 /** The positional argument of every command that reads a table. */
 export const inputFilesArgument = {
   name: '[file...]',
-  description: 'input files (CSV, TSV, NDJSON, optionally .gz); none or - reads stdin',
+  description: 'input files (CSV, TSV, NDJSON, optionally .gz; Parquet); none or - reads stdin',
 };
 
 /** The texts that mean "missing": for every column, and more for some columns (by name). */
@@ -142,7 +142,7 @@ function missingTokensOf(values: readonly string[]): MissingTokens {
 export const inputOptions = {
   format: {
     flags: '-f, --format <format>',
-    description: 'input format (default: from the file extension, else sniffed: `{` starts NDJSON)',
+    description: 'input format (default: from the file extension, else sniffed: `PAR1` starts Parquet, `{` NDJSON)',
     group: 'Input',
     choices: formatChoices,
     schema: z.enum(formatChoices).optional(),
@@ -229,7 +229,7 @@ export const outputOptions = {
   },
   outputFormat: {
     flags: '--output-format <format>',
-    description: 'output format (default: the input format)',
+    description: 'output format (default: the input format; parquet for -o FILE.parquet)',
     group: 'Output',
     choices: formatChoices,
     schema: z.enum(formatChoices).optional(),
@@ -260,6 +260,13 @@ export const outputOptions = {
     description: 'CSV/TSV input written as NDJSON: pass-through cells as JSON strings, numbers too (default: numbers as numbers)',
     group: 'Output',
     schema: z.boolean().optional().transform(Boolean),
+  },
+  rowGroupSize: {
+    flags: '--row-group-size <rows>',
+    description: 'Parquet output: rows per row group (default 122880; a row group also ends at 64 MB of pages)',
+    group: 'Output',
+    complete: 'none',
+    schema: integerOption('--row-group-size', 1, 1_000_000_000).optional(),
   },
   precision: {
     flags: '-p, --precision <digits>',

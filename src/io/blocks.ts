@@ -30,11 +30,13 @@ export async function* recordBlocks(
 ): AsyncGenerator<Uint8Array> {
   const stream = await ByteStream.open(source);
   try {
-    const first = await stream.firstNonBlank();
-    if (first === undefined) throw emptyInput([source]);
-    const table = await tableFormatOf(stream, source, first, settings);
+    const table = await tableFormatOf(stream, source, settings);
+    if (table === undefined) throw emptyInput([source]);
     if (table.format === 'ndjson') {
       throw new UsageError(`${source.name}: NDJSON records are lines: a splitter can cut it as it is (GNU parallel --pipe)`);
+    }
+    if (table.format === 'parquet') {
+      throw new UsageError(`${source.name}: Parquet is cut by its row groups, not by bytes: give each job the whole file, or convert it to CSV first`);
     }
     const delimiter = table.delimiter.charCodeAt(0);
     const format = table.format;

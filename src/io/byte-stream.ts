@@ -21,6 +21,11 @@ export function bytesReadSoFar(): number {
   return rawBytesRead;
 }
 
+/** Bytes read by a reader that does not go through a ByteStream (a Parquet file's chunks). */
+export function countBytesRead(bytes: number): void {
+  rawBytesRead += bytes;
+}
+
 const STREAM_CHUNK = 1 << 16;
 
 /** Where bytes come from, before gunzip: a file handle or a stream. */
@@ -300,6 +305,12 @@ export class ByteStream {
     joined.set(more.subarray(0, n), pending.length);
     this.pending = joined;
     return true;
+  }
+
+  /** The first `n` bytes (fewer if the source is shorter), nothing consumed. */
+  async head(n: number): Promise<Uint8Array> {
+    while ((this.pending?.length ?? 0) < n && (await this.readMore()));
+    return (this.pending ?? new Uint8Array(0)).subarray(0, n);
   }
 
   /** More bytes can be had without waiting for a producer. */

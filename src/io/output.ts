@@ -4,6 +4,7 @@ import { promises as fs, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FinormError, UsageError, ioErrorFrom } from '../errors.js';
 import { AtomicFile } from './atomic-file.js';
+import { ParquetAssembler } from './parquet/writer.js';
 import { drained } from './drain.js';
 import type { Source } from './sources.js';
 
@@ -211,15 +212,35 @@ export class TableOutput {
   private constructor(
     private readonly sink: OutputSink,
     private readonly header: Uint8Array,
+    private readonly parquet: ParquetAssembler | undefined,
   ) {}
 
-  /** Opens stdout (no path) or an atomic file; `header` is the header line's bytes (may be empty). */
-  static async open(path: string | undefined, header: Uint8Array): Promise<TableOutput> {
-    return new TableOutput(await openOutput(path), header);
+  /**
+   * Opens stdout (no path) or an atomic file; `header` is the header line's
+   * bytes (may be empty). Parquet: `parquet` assembles the pieces' pages into
+   * row groups and writes the footer at the end.
+   */
+  static async open(path: string | undefined, header: Uint8Array, parquet?: ParquetAssembler): Promise<TableOutput> {
+    return new TableOutput(await openOutput(path), parquet ? ParquetAssembler.magic() : header, parquet);
   }
 
-  /** Writes rendered rows; `written` is called once their buffer may be used again (as OutputSink.write's). */
-  async write(bytes: Uint8Array, written: () => void): Promise<void> {
+  /**
+   * Writes rendered rows (Parquet: pages, with their page table); `written`
+   * is called once their buffer may be used again (as OutputSink.write's).
+   */
+  async write(bytes: Uint8Array, written: () => void, pages?: Float64Array): Promise<void> {
+    if (this.parquet !== undefined) {
+      const parquet = this.parquet;
+      const sets = pages === undefined ? 0 : parquet.sets(pages);
+      let at = 0;
+      for (let s = 0; s < sets; s++) {
+        const { next, group } = parquet.add(bytes, pages as Float64Array, s, at);
+        at = next;
+        if (group !== undefined) await this.writeGroup(group);
+      }
+      written();
+      return;
+    }
     if (bytes.length === 0) {
       written();
       return;
@@ -228,15 +249,30 @@ export class TableOutput {
     await this.sink.write(bytes, written);
   }
 
+  /**
+   * A Parquet row group's column chunks (or the end of the file), written
+   * out before it returns: the assembler fills their buffers again next.
+   */
+  private async writeGroup(chunks: Uint8Array[]): Promise<void> {
+    await this.start();
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) await this.sink.write(chunks[i]);
+    let flushed: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (flushed = resolve));
+    await this.sink.write(chunks[last], flushed);
+    await done;
+  }
+
   private async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     if (this.header.length > 0) await this.sink.write(this.header);
   }
 
-  /** Flushes and commits the output. */
+  /** Flushes and commits the output (Parquet: after the last row group and the footer). */
   async close(): Promise<void> {
     await this.start();
+    if (this.parquet !== undefined) await this.writeGroup(this.parquet.finish());
     await this.sink.commit();
   }
 

@@ -8,6 +8,7 @@
 
 import { DataError } from '../errors.js';
 import { CsvRecordEnds, LF, lastLineFeed } from './csv.js';
+import type { ColumnBlock } from './parquet/decode.js';
 import type { Format } from './sources.js';
 
 /** Pieces of about this size (FINORM_PIECE_BYTES overrides it, for tests). */
@@ -54,10 +55,12 @@ export class PieceBuffers {
   }
 }
 
-/** Whole records of a source, and the physical line the first one starts on. */
+/** Whole records of a source, and the physical line the first one starts on (or a Parquet file's rows, decoded). */
 export interface SourcePiece {
   bytes: Uint8Array;
   firstLine: number;
+  /** Parquet: the rows, as columns (bytes is empty; firstLine is the first row's number). */
+  block?: ColumnBlock;
 }
 
 /** Bytes to cut: a ByteStream (byte-stream.ts). */

@@ -5,9 +5,13 @@
 // records, which output column holds which feature value or input cell, and
 // the new values.
 
+import { isUtf8 } from 'node:buffer';
 import { type CsvRecords, FIELD_BARE_CR, FIELD_ESCAPED, FIELD_QUOTED, QUOTE, LF, CR } from './csv.js';
 import { MAX_NUMBER_BYTES, roundToPrecision, writeShortest } from './format-number.js';
 import type { NdjsonRecords } from './ndjson.js';
+import { type ColumnInfo, cellJson, cellText as parquetCellText } from './parquet/cells.js';
+import type { ColumnBlock } from './parquet/decode.js';
+import type { ParquetOutputColumn } from './parquet/encode.js';
 import type { OutputBytes } from './output-bytes.js';
 import type { Format } from './sources.js';
 
@@ -33,6 +37,8 @@ export interface OutputLayout {
   numbersAsNumbers: boolean;
   /** Significant digits, or undefined for the shortest exact form. */
   precision: number | undefined;
+  /** Parquet output: each output column's type and where its values come from (parquet/rows.ts writes them). */
+  parquet?: ParquetOutputColumn[];
 }
 
 const BACKSLASH = 92;
@@ -169,6 +175,68 @@ export class RowWriter {
       buffer[p++] = CLOSE_BRACE;
       buffer[p++] = LF;
       out.length = p;
+    }
+  }
+
+  /** Appends `count` rows of a Parquet block to `out` (as writeCsvRows): cells as text, or as JSON values for NDJSON. */
+  writeBlockRows(out: OutputBytes, block: ColumnBlock, info: readonly ColumnInfo[], rows: Int32Array, count: number, values: Float64Array): void {
+    const { slotOf, fieldOf, precision, format, delimiter } = this.layout;
+    const width = slotOf.length;
+    const features = this.features;
+    const json = format === 'ndjson';
+    const keys = this.keys;
+    for (let i = 0; i < count; i++) {
+      const r = rows[i];
+      const rowStart = out.length;
+      for (let c = 0; c < width; c++) {
+        let buffer = out.reserve(MAX_NUMBER_BYTES + keys[c].length + 2);
+        if (json) {
+          buffer[out.length++] = c === 0 ? OPEN_BRACE : COMMA;
+          buffer.set(keys[c], out.length);
+          out.length += keys[c].length;
+        } else if (c > 0) buffer[out.length++] = delimiter;
+        const slot = slotOf[c];
+        if (slot >= 0) {
+          const y = values[i * features + slot];
+          if (y === y) out.length = writeShortest(precision === undefined ? y : roundToPrecision(y, precision), buffer, out.length);
+          else if (json) for (const b of NULL) buffer[out.length++] = b;
+          continue;
+        }
+        const f = fieldOf[c];
+        const column = block.columns[f];
+        if (!json && info[f].kind === 'string' && column.offsets !== undefined) {
+          // Text as its bytes, quoted if it must be (the common case, without building a string).
+          const s = column.offsets[r];
+          const e = column.offsets[r + 1];
+          const data = column.data as Uint8Array;
+          if (e === s || isUtf8(data.subarray(s, e))) {
+            buffer = out.reserve(2 * (e - s) + 2);
+            let p = out.length;
+            if (needsQuotes(data, s, e, delimiter)) {
+              buffer[p++] = QUOTE;
+              for (let k = s; k < e; k++) {
+                if (data[k] === QUOTE) buffer[p++] = QUOTE;
+                buffer[p++] = data[k];
+              }
+              buffer[p++] = QUOTE;
+            } else for (let k = s; k < e; k++) buffer[p++] = data[k];
+            out.length = p;
+            continue;
+          }
+        }
+        let text: string;
+        if (json) text = cellJson(info[f], column, r);
+        else text = quotedText(parquetCellText(info[f], column, r) ?? '', delimiter);
+        buffer = out.reserve(3 * text.length);
+        out.length += encoder.encodeInto(text, buffer.subarray(out.length)).written;
+      }
+      const buffer = out.reserve(3);
+      if (json) buffer[out.length++] = CLOSE_BRACE;
+      else if (width === 1 && out.length === rowStart) {
+        buffer[out.length++] = QUOTE;
+        buffer[out.length++] = QUOTE;
+      }
+      buffer[out.length++] = LF;
     }
   }
 

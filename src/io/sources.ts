@@ -5,7 +5,7 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { DataError, UsageError, ioErrorFrom } from '../errors.js';
 
-export type Format = 'csv' | 'tsv' | 'ndjson';
+export type Format = 'csv' | 'tsv' | 'ndjson' | 'parquet';
 
 export interface Source {
   /** The path as the user gave it, or undefined for stdin. */
@@ -114,10 +114,11 @@ export function emptyInput(sources: readonly Source[]): DataError {
   return new DataError(`${sources.map((s) => s.name).join(', ')}: ${what} (no header, no rows); did a step before finorm fail?`);
 }
 
-/** The format a file name implies (`prices.csv.gz` → csv), if any. */
+/** The format a file name implies (`prices.csv.gz` → csv, `prices.parquet` → parquet), if any. */
 export function formatFromName(path: string | undefined): Format | undefined {
   if (path === undefined) return undefined;
   const name = path.toLowerCase().replace(/\.gz$/, '');
+  if (name.endsWith('.parquet')) return 'parquet';
   if (name.endsWith('.csv')) return 'csv';
   if (name.endsWith('.tsv') || name.endsWith('.tab')) return 'tsv';
   if (name.endsWith('.ndjson') || name.endsWith('.jsonl')) return 'ndjson';

@@ -5,6 +5,8 @@ import type { InputLocation } from '../errors.js';
 import { KEY_SEPARATOR, textOf } from '../groups.js';
 import { CsvRecords, fieldText } from '../io/csv.js';
 import { NdjsonRecords } from '../io/ndjson.js';
+import { cellText } from '../io/parquet/cells.js';
+import type { ColumnBlock } from '../io/parquet/decode.js';
 import { DecodedRows } from './decode.js';
 import type { Piece, PieceFailure, PieceResult, ProcessorTotals, TableLayout } from './job.js';
 
@@ -14,6 +16,8 @@ export class Block {
   /** The piece's bytes as a Buffer, for text. */
   text!: Buffer;
   csv = true;
+  /** Parquet: the piece's rows as columns (then `csv` is false and the records are unused). */
+  columns: ColumnBlock | undefined;
   readonly csvRecords = new CsvRecords();
   readonly ndjsonRecords: NdjsonRecords;
   readonly rows: DecodedRows;
@@ -23,15 +27,17 @@ export class Block {
     this.rows = new DecodedRows(table.features.length);
   }
 
-  /** The physical line of row i. */
+  /** The physical line of row i (Parquet: its row number). */
   line(i: number): number {
     const r = this.rows.record[i];
+    if (this.columns !== undefined) return this.columns.firstRow + r;
     return this.csv ? this.csvRecords.line[r] : this.ndjsonRecords.line[r];
   }
 
   /** Where row i's value of feature slot j is, for messages. */
   locate(i: number, j?: number): InputLocation {
     const at: InputLocation = { file: this.piece.source, line: this.line(i) };
+    if (this.columns !== undefined) at.unit = 'row';
     if (j !== undefined) at.column = this.table.names[j];
     return at;
   }
@@ -42,7 +48,8 @@ export class Block {
     let key = '';
     for (let c = 0; c < columns.length; c++) {
       if (c > 0) key += KEY_SEPARATOR;
-      if (this.csv) key += fieldText(this.text, this.csvRecords, this.csvRecords.firstField[r] + columns[c]);
+      if (this.columns !== undefined) key += cellText((this.table.parquet ?? [])[columns[c]], this.columns.columns[columns[c]], r) ?? '';
+      else if (this.csv) key += fieldText(this.text, this.csvRecords, this.csvRecords.firstField[r] + columns[c]);
       else key += textOf(this.ndjsonRecords.cells[r * this.table.columns.length + columns[c]]);
     }
     return key;

@@ -11,6 +11,8 @@ import type { BadRowPolicy } from '../io/bad-rows.js';
 import { type CsvRecords, FIELD_ESCAPED, fieldText } from '../io/csv.js';
 import { explainNotANumber, parseDecimal, parseDecimalBytes } from '../io/decimal.js';
 import { NdjsonRecords } from '../io/ndjson.js';
+import { cellText, isNumericKind, numberOf } from '../io/parquet/cells.js';
+import type { ColumnBlock } from '../io/parquet/decode.js';
 import type { TableLayout } from './job.js';
 
 /** The rows of a piece that survived decoding: which record each is, and its feature values. */
@@ -155,6 +157,87 @@ export class RowDecoder {
       if (same) return true;
     }
     return false;
+  }
+
+  /**
+   * The rows of a Parquet block into `rows` (row i is the block's row i
+   * until a bad row is skipped): numbers as they are, text columns named as
+   * features read as decimals. Bad values go to the policy in row order, as
+   * for text; returns the bad row that stops the run (under stop), if one does.
+   */
+  decodeBlock(block: ColumnBlock, rows: DecodedRows, badRows: BadRowPolicy, source: string): RowError | undefined {
+    const h = this.features.length;
+    const info = this.table.parquet ?? [];
+    const n = block.rows;
+    rows.reserve(n);
+    const { values, record } = rows;
+    /** Bad values, in row order within each slot: [row, slot, error]. */
+    let bad: [number, number, RowError][] | undefined;
+    for (let j = 0; j < h; j++) {
+      const c = this.features[j];
+      const column = block.columns[c];
+      const kind = info[c].kind;
+      const numericNa = this.numericNa[j] === 1;
+      let copied = false;
+      if (kind === 'number' && column.valid === undefined && !numericNa && !(column.values instanceof BigInt64Array)) {
+        // The common case: numbers without nulls, copied (unless one is infinite: then as below, to report it).
+        const source = column.values as Float64Array;
+        let finite = true;
+        for (let r = 0, at = j; r < n; r++, at += h) {
+          const x = source[r];
+          values[at] = x;
+          if (x === Infinity || x === -Infinity) finite = false;
+        }
+        copied = finite;
+      }
+      if (!copied) {
+        for (let r = 0, at = j; r < n; r++, at += h) {
+          let x: number;
+          let problem: string | undefined;
+          if (isNumericKind(kind)) {
+            x = numberOf(info[c], column, r);
+            if (numericNa && this.naNumbers[j].has(x)) x = NaN;
+            if (x === Infinity || x === -Infinity) problem = `value ${x > 0 ? 'Infinity' : '-Infinity'} is infinite; finorm reads finite numbers only`;
+          } else {
+            const text = cellText(info[c], column, r);
+            x = text === undefined || this.na[j].has(text) ? NaN : parseDecimal(text);
+            if (text !== undefined && !Number.isFinite(x) && !this.na[j].has(text)) problem = `value ${showValue(text)} ${explainNotANumber(text)}`;
+          }
+          if (problem !== undefined) {
+            (bad ??= []).push([r, j, new RowError(problem, { file: source, line: block.firstRow + r, column: this.table.names[j], unit: 'row' })]);
+            x = NaN;
+          }
+          values[at] = x;
+        }
+      }
+    }
+    for (let r = 0; r < n; r++) record[r] = r;
+    rows.count = n;
+    if (bad === undefined) return undefined;
+    bad.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    if (badRows.mode === 'stop') {
+      rows.count = bad[0][0];
+      return bad[0][2];
+    }
+    if (badRows.mode === 'null') {
+      for (const [, , error] of bad) badRows.makeMissing(error);
+      return undefined;
+    }
+    // skip: each bad row once, then the rows after it move up.
+    const skipped = new Set<number>();
+    for (const [r, , error] of bad) {
+      if (skipped.has(r)) continue;
+      skipped.add(r);
+      badRows.handle(error);
+    }
+    let kept = 0;
+    for (let r = 0; r < n; r++) {
+      if (skipped.has(r)) continue;
+      if (kept !== r) values.copyWithin(kept * h, r * h, (r + 1) * h);
+      record[kept++] = r;
+    }
+    rows.count = kept;
+    return undefined;
   }
 
   /** Record r of an NDJSON piece into values[base …]: numbers must be JSON numbers (or null, or a missing token). */

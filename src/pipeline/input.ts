@@ -12,7 +12,11 @@ import { type ByteTap, ByteStream } from '../io/byte-stream.js';
 import { CsvRecords, fieldText, tokenizeCsv } from '../io/csv.js';
 import { tableFormatOf } from '../io/table-format.js';
 import { NdjsonRecords, parseLine, readNdjson } from '../io/ndjson.js';
-import { PIECE_BYTES, PieceBuffers, PieceReader, countLineFeeds } from '../io/pieces.js';
+import { PIECE_BYTES, PieceBuffers, PieceReader, type SourcePiece, countLineFeeds } from '../io/pieces.js';
+import { type ColumnInfo, cellText, isNumericKind, numberOf } from '../io/parquet/cells.js';
+import type { ColumnBlock } from '../io/parquet/decode.js';
+import { ParquetPieces } from '../io/parquet/source.js';
+import type { ThriftStruct } from '../io/parquet/thrift.js';
 import { type Format, type Source, emptyInput, firstInvalidUtf8, notUtf8 } from '../io/sources.js';
 import { isUtf8 } from 'node:buffer';
 import { type Cell, type FeatureSelection, INFERENCE_ROWS, resolveColumns, selectFeatures, selectionOf } from '../selection.js';
@@ -37,12 +41,14 @@ export interface InputPiece {
   source: string;
   bytes: Uint8Array;
   firstLine: number;
+  /** Parquet: the rows, decoded (bytes is empty). */
+  block?: ColumnBlock;
 }
 
-/** An opened source: its bytes cut into pieces. */
+/** An opened source: its bytes cut into pieces (text), or its rows in blocks (Parquet). */
 interface OpenSource {
   source: Source;
-  reader: PieceReader;
+  reader: { next(): Promise<SourcePiece | undefined>; close(): Promise<void> };
 }
 
 /** Buffers kept for pieces and outputs: enough for those in flight, none that a long record made big. */
@@ -62,6 +68,9 @@ export class Input {
   /** The delimiter sniffed from a header line, when nothing named one and it is not a comma (the summary says so). */
   sniffed: { source: string; delimiter: string } | undefined;
   selection: FeatureSelection = selectionOf([], []);
+  /** Parquet: what each column holds, and its schema element (for a Parquet output). */
+  parquetColumns: ColumnInfo[] | undefined;
+  parquetSchema: ThriftStruct[] | undefined;
   /** Bytes of the first source read ahead (the header, the inference sample, stdin's read-ahead). */
   private readonly lookahead: InputPiece[] = [];
   private current: OpenSource | undefined;
@@ -112,6 +121,7 @@ export class Input {
       names: this.selection.names,
       na: this.selection.features.map((column) => [...this.missingTokensOf(column)]),
       onError: this.settings.onError,
+      ...(this.parquetColumns ? { parquet: this.parquetColumns } : {}),
     };
   }
 
@@ -124,6 +134,14 @@ export class Input {
       this.format = opened.format;
       this.delimiter = opened.delimiter;
       this.headerSource = opened.open.source.name;
+      if (opened.open.reader instanceof ParquetPieces) {
+        if (!this.settings.header) throw new UsageError(`--no-header: ${this.headerSource} is Parquet, whose columns have names`);
+        this.columns = opened.open.reader.reader.columns;
+        this.parquetColumns = opened.open.reader.reader.columnInfo;
+        this.parquetSchema = opened.open.reader.reader.meta.columns.map((column) => column.element);
+        checkUniqueNames(this.columns, this.headerSource);
+        return;
+      }
       const first = await this.firstRecord(opened.open);
       if (first === undefined) {
         this.current = undefined;
@@ -141,18 +159,20 @@ export class Input {
   private async openNext(): Promise<{ open: OpenSource; format: Format; delimiter: string } | undefined> {
     const source = this.sources[this.next++];
     const stream = await ByteStream.open(source, this.taps?.get(source));
-    const first = await stream.firstNonBlank();
-    if (first === undefined) {
+    const table = await tableFormatOf(stream, source, this.settings);
+    if (table === undefined) {
       // Whitespace only: an empty source. The bytes still go through (a spool must see them).
       const sink = new Uint8Array(1 << 16);
       while ((await stream.read(sink, 0)) > 0);
       await stream.close();
       return undefined;
     }
-    const { format, delimiter, sniffed } = await tableFormatOf(stream, source, first, this.settings);
+    const { format, delimiter, sniffed } = table;
+    if (format === 'parquet') return { open: { source, reader: await ParquetPieces.open(source, stream) }, format, delimiter };
     if (sniffed) this.sniffed ??= { source: source.name, delimiter };
     return { open: { source, reader: new PieceReader(source.name, stream, format, delimiter.charCodeAt(0), this.buffers) }, format, delimiter };
   }
+
 
   /**
    * The source's first record: the header (cut off its piece), or with
@@ -229,25 +249,61 @@ export class Input {
       return selectionOf(columns, features);
     }
     const sample = settings.columns === undefined ? await this.sample() : [];
-    const selection = selectFeatures(columns, settings, sample, (column) => this.missingTokensOf(column), this.format === 'ndjson');
+    const selection = selectFeatures(columns, settings, sample, (column) => this.missingTokensOf(column), this.format === 'ndjson' || this.format === 'parquet');
     if (required) checkSameFeatures(selection, required.names, required.file);
+    this.checkParquetFeatures(selection);
     return selection;
+  }
+
+  /** Parquet features must hold numbers, or text to read numbers from: a date or a boolean is refused, naming it. */
+  private checkParquetFeatures(selection: FeatureSelection): void {
+    const info = this.parquetColumns;
+    if (info === undefined) return;
+    for (const column of selection.features) {
+      const { kind, name } = info[column];
+      if (!isNumericKind(kind) && kind !== 'string') {
+        throw new UsageError(`column ${JSON.stringify(name)} of ${this.headerSource} holds ${kind === 'int96' ? 'timestamp' : kind} values, not numbers: it cannot be a feature`);
+      }
+    }
+  }
+
+  /** A Parquet block's rows as cells: numbers for numeric columns, text for the others, null for nulls. */
+  private blockCells(block: ColumnBlock, limit: number): Cell[][] {
+    const info = this.parquetColumns as ColumnInfo[];
+    const rows: Cell[][] = [];
+    for (let r = 0; r < Math.min(limit, block.rows); r++) {
+      rows.push(
+        info.map((column, c) => {
+          if (isNumericKind(column.kind)) {
+            const x = numberOf(column, block.columns[c], r);
+            return x === x ? x : null;
+          }
+          return cellText(column, block.columns[c], r) ?? null;
+        }),
+      );
+    }
+    return rows;
   }
 
   /**
    * The first INFERENCE_ROWS rows as cells, read ahead (and kept). An
    * unreadable row says nothing about column types; under stop it ends the
-   * run now, as the first bad row.
+   * run now, as the first bad row. (Also what a Parquet output's column types
+   * are chosen from.)
    */
-  private async sample(): Promise<Cell[][]> {
+  async sample(): Promise<Cell[][]> {
     const sample: Cell[][] = [];
     const width = this.columns.length;
     const csv = new CsvRecords();
     const json = new NdjsonRecords(this.columns);
     for (let k = 0; sample.length < INFERENCE_ROWS; k++) {
       if (k === this.lookahead.length && !(await this.readAheadOnePiece())) break;
-      const { bytes, firstLine, source } = this.lookahead[k];
+      const { bytes, firstLine, source, block } = this.lookahead[k];
       const limit = INFERENCE_ROWS - sample.length;
+      if (block !== undefined) {
+        sample.push(...this.blockCells(block, limit));
+        continue;
+      }
       if (this.format === 'ndjson') {
         readNdjson(bytes, 0, bytes.length, firstLine, json, limit);
         for (let r = 0; r < json.count; r++) {
@@ -289,7 +345,7 @@ export class Input {
    */
   async readAhead(bytes: number, waitMs: number): Promise<boolean> {
     const deadline = Date.now() + waitMs;
-    let held = this.lookahead.reduce((sum, piece) => sum + piece.bytes.length, 0);
+    let held = this.lookahead.reduce((sum, piece) => sum + pieceSize(piece), 0);
     while (held < bytes) {
       const left = deadline - Date.now();
       if (left <= 0 || this.current === undefined) return false;
@@ -304,7 +360,7 @@ export class Input {
         return false;
       }
       if (!outcome) return held >= bytes;
-      held += this.lookahead[this.lookahead.length - 1].bytes.length;
+      held += pieceSize(this.lookahead[this.lookahead.length - 1]);
     }
     return true;
   }
@@ -338,10 +394,23 @@ export class Input {
           );
         }
         this.current = opened.open;
-        yield* this.laterSourceStart(opened.open);
+        if (opened.open.reader instanceof ParquetPieces) this.checkSameParquetColumns(opened.open.reader, opened.open.source.name);
+        else yield* this.laterSourceStart(opened.open);
       }
     }
     this.ended = true;
+  }
+
+  /** A later Parquet file: the same columns, of the same types. */
+  private checkSameParquetColumns(pieces: ParquetPieces, name: string): void {
+    checkSameHeader(this.columns, pieces.reader.columns, name, this.headerSource);
+    const first = this.parquetColumns as ColumnInfo[];
+    pieces.reader.columnInfo.forEach((column, c) => {
+      const expected = first[c];
+      if (column.physical !== expected.physical || column.kind !== expected.kind || column.scale !== expected.scale || column.perSecond !== expected.perSecond) {
+        throw new DataError(`${name}: column ${JSON.stringify(column.name)} is of another type than in ${this.headerSource}; all inputs must have the same column types`);
+      }
+    });
   }
 
   /** A later source's first pieces: its header checked against the first and cut off (CSV/TSV with a header). */
@@ -360,6 +429,11 @@ export class Input {
       if (end < bytes.length) yield { source: name, bytes: bytes.subarray(end), firstLine: firstLine + countLineFeeds(bytes, end) };
       return;
     }
+  }
+
+  /** A Parquet block whose rows have been processed: its arrays hold the next block of the same source. */
+  recycleBlock(block: ColumnBlock): void {
+    if (this.current?.reader instanceof ParquetPieces) this.current.reader.recycle(block);
   }
 
   /** Stops reading: closes the source still open. */
@@ -400,6 +474,11 @@ export class Input {
   get rowsRead(): number {
     return this.rowsKept + this.badRows.skipped;
   }
+}
+
+/** A piece's size: its bytes, or about what a Parquet block's values take. */
+function pieceSize(piece: InputPiece): number {
+  return piece.block === undefined ? piece.bytes.length : piece.block.rows * piece.block.columns.length * 8;
 }
 
 /** The first non-blank line of an NDJSON piece: [start, end) without its LF. */

@@ -8,6 +8,8 @@ import type { InputLocation } from '../errors.js';
 import type { OnError } from '../io/bad-rows.js';
 import type { OutputLayout } from '../io/render.js';
 import type { Format } from '../io/sources.js';
+import type { ColumnInfo } from '../io/parquet/cells.js';
+import type { ColumnBlock } from '../io/parquet/decode.js';
 
 /** The input table as every piece of it is read. */
 export interface TableLayout {
@@ -22,6 +24,8 @@ export interface TableLayout {
   /** Per feature slot: the texts that mean "missing" there. */
   na: string[][];
   onError: OnError;
+  /** Parquet input: what each column holds. */
+  parquet?: ColumnInfo[];
 }
 
 /** A row-by-row transform: each row from its own values and fixed constants, or with state (in order). */
@@ -95,8 +99,10 @@ export interface Piece {
   source: string;
   /** Whole records. */
   bytes: Uint8Array;
-  /** The physical line of the source on which the piece starts. */
+  /** The physical line of the source on which the piece starts (Parquet: the number of its first row). */
   firstLine: number;
+  /** Parquet: the rows, decoded into columns (bytes is empty). */
+  block?: ColumnBlock;
   /** A written output's buffer, to hold this piece's output if it is big enough. */
   spare?: ArrayBuffer;
 }
@@ -123,8 +129,12 @@ export interface PieceResult {
   spare?: ArrayBuffer;
   /** Rows processed (bad rows excluded). */
   rows: number;
-  /** The rendered rows, UTF-8 (empty for statistics). */
+  /** The rendered rows, UTF-8 (empty for statistics); Parquet output: one page per output column. */
   output: Uint8Array;
+  /** Parquet output: per output column, [bytes, uncompressed bytes, nulls] of its page in `output`. */
+  pages?: Float64Array;
+  /** The piece's Parquet block, handed back to be filled again (unless the job still holds its rows). */
+  block?: ColumnBlock;
   failure?: PieceFailure;
   /** Bad rows skipped under --on-error skip: the first few, and how many. */
   skippedExamples: { detail: string; location: InputLocation }[];

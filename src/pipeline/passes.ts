@@ -9,7 +9,10 @@ import { QuantileSketch } from '../core/quantiles.js';
 import type { GroupFit } from '../groups.js';
 import { TableOutput } from '../io/output.js';
 import { type OutputLayout, RowWriter } from '../io/render.js';
-import type { Format } from '../io/sources.js';
+import { type Format, formatFromName } from '../io/sources.js';
+import { DEFAULT_ROW_GROUP_ROWS, ParquetAssembler } from '../io/parquet/writer.js';
+import { parquetOutputColumns } from '../io/parquet/schema.js';
+import { packageVersion } from '../version.js';
 import { summaryDistributions } from '../report/distributions.js';
 import { outputColumnsOf } from '../selection.js';
 import type { Input } from './input.js';
@@ -28,6 +31,8 @@ export interface OutputSettings {
   strings?: boolean | undefined;
   /** false: no header line (--no-output-header), for a block whose rows follow another's. */
   outputHeader?: boolean | undefined;
+  /** Parquet output: rows per row group. */
+  rowGroupSize?: number | undefined;
 }
 
 export interface TransformOutcome {
@@ -50,7 +55,7 @@ export interface TransformOutcome {
  * first pass, so that a bad --suffix, --select or --strings fails at once.
  */
 export function outputLayoutOf(input: Input, settings: OutputSettings): OutputLayout {
-  const format = settings.outputFormat ?? input.format;
+  const format = outputFormatOf(input, settings);
   if (settings.strings && !(format === 'ndjson' && input.format !== 'ndjson')) {
     throw new UsageError('--strings: only CSV or TSV input written as NDJSON (--output-format ndjson) has text cells to keep as strings');
   }
@@ -67,6 +72,28 @@ export function outputLayoutOf(input: Input, settings: OutputSettings): OutputLa
 }
 
 /**
+ * The output's format: --output-format, else Parquet for `-o *.parquet`,
+ * else the input's (from Parquet, a text format that -o's name says).
+ */
+function outputFormatOf(input: Input, settings: OutputSettings): Format {
+  if (settings.outputFormat !== undefined) return settings.outputFormat;
+  const named = formatFromName(settings.output);
+  if (named === 'parquet') return 'parquet';
+  return input.format === 'parquet' ? (named ?? 'parquet') : input.format;
+}
+
+/** A Parquet output: its columns' types (from the input's, or its first rows), and the assembler of its row groups. */
+async function parquetOutput(input: Input, layout: OutputLayout, settings: OutputSettings): Promise<ParquetAssembler | undefined> {
+  if (layout.format !== 'parquet') return undefined;
+  if (settings.output === undefined && process.stdout.isTTY) {
+    throw new UsageError('Parquet is binary and stdout is a terminal: write it to a file (-o FILE.parquet) or a pipe, or choose --output-format csv');
+  }
+  const sample = input.format === 'parquet' ? [] : await input.sample();
+  layout.parquet = parquetOutputColumns(layout, { format: input.format, ...(input.parquetSchema ? { elements: input.parquetSchema } : {}), sample });
+  return new ParquetAssembler(layout.parquet, layout.columns, settings.rowGroupSize ?? DEFAULT_ROW_GROUP_ROWS, `finorm ${packageVersion()}`);
+}
+
+/**
  * Transforms every row of `input` with `transform` and writes it to the
  * output (stdout or an atomic -o file). `summarize`: keep the moments a
  * summary shows. A sequential transform (causal, --sorted) runs on the main thread.
@@ -80,8 +107,9 @@ export async function transformRows(
   const width = input.selection.names.length;
   const layout = outputLayoutOf(input, settings);
   const histogram = summaryDistributions.enabled;
+  const parquet = await parquetOutput(input, layout, settings);
   const job: JobSpec = { kind: 'transform', transform, output: layout, summarize, histogram };
-  const output = await TableOutput.open(settings.output, new RowWriter(layout, input.delimiter.charCodeAt(0)).headerBytes());
+  const output = await TableOutput.open(settings.output, new RowWriter(layout, input.delimiter.charCodeAt(0)).headerBytes(), parquet);
   const outcome: TransformOutcome = {
     output,
     rowsWritten: 0,
@@ -106,7 +134,7 @@ export async function transformRows(
       outcome.rowsWritten += result.rows;
       const bytes = result.output;
       // Once written, the output's buffer goes round again (to hold a piece or an output).
-      await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer));
+      await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer), result.pages);
     });
     outcome.execution = execution;
     for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);

@@ -34,6 +34,33 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
   const output = new OutputBytes();
   const work: Work = job.kind === 'transform' ? new TransformWork(job, table, output) : new StatisticsWork(job, table);
 
+  /** A text piece's records into the block's rows: the bad row that stops the run, and text that is not UTF-8 (which ends it at its line). */
+  const decodeText = (piece: Piece, badRows: BadRowPolicy): { stop: RowError | undefined; encoding: PieceFailure | undefined } => {
+    const { bytes } = piece;
+    // Text that is not UTF-8 ends the run at its line; the records before it are still rows.
+    let valid = bytes.length;
+    let encoding: PieceFailure | undefined;
+    if (!isUtf8(bytes)) {
+      valid = firstInvalidUtf8(bytes, true);
+      const line = piece.firstLine + countLineFeeds(bytes, valid);
+      encoding = { kind: 'data', message: notUtf8(piece.source, { line, byte: bytes[valid] }).message };
+    }
+    let records: number;
+    let recordEnd: Int32Array;
+    if (block.csv) {
+      tokenizeCsv(bytes, 0, bytes.length, table.delimiter, piece.firstLine, block.csvRecords, Infinity, decoder.numberSlots, table.features.length);
+      records = block.csvRecords.count;
+      recordEnd = block.csvRecords.recordEnd;
+    } else {
+      readNdjson(bytes, 0, bytes.length, piece.firstLine, block.ndjsonRecords);
+      records = block.ndjsonRecords.count;
+      recordEnd = block.ndjsonRecords.recordEnd;
+    }
+    if (encoding) while (records > 0 && recordEnd[records - 1] > valid) records--;
+    const stop = decoder.decode(block.csv ? { bytes, records: block.csvRecords } : block.ndjsonRecords, records, block.rows, badRows, piece.source);
+    return { stop, encoding };
+  };
+
   const process = (piece: Piece): PieceResult => {
     const result: PieceResult = { id: piece.id, input: piece.bytes.buffer as ArrayBuffer, rows: 0, output: EMPTY, skippedExamples: [], skippedCount: 0, missingExamples: [], missingCount: 0 };
     const spare = output.start(piece.spare);
@@ -43,32 +70,17 @@ export function pieceProcessor(setup: PieceSetup): PieceProcessor {
       const { bytes } = piece;
       block.piece = piece;
       block.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      block.csv = table.format !== 'ndjson';
-      // Text that is not UTF-8 ends the run at its line; the records before it are still rows.
-      let valid = bytes.length;
-      let encoding: PieceFailure | undefined;
-      if (!isUtf8(bytes)) {
-        valid = firstInvalidUtf8(bytes, true);
-        const line = piece.firstLine + countLineFeeds(bytes, valid);
-        encoding = { kind: 'data', message: notUtf8(piece.source, { line, byte: bytes[valid] }).message };
-      }
-      let records: number;
-      let recordEnd: Int32Array;
-      if (block.csv) {
-        tokenizeCsv(bytes, 0, bytes.length, table.delimiter, piece.firstLine, block.csvRecords, Infinity, decoder.numberSlots, table.features.length);
-        records = block.csvRecords.count;
-        recordEnd = block.csvRecords.recordEnd;
-      } else {
-        readNdjson(bytes, 0, bytes.length, piece.firstLine, block.ndjsonRecords);
-        records = block.ndjsonRecords.count;
-        recordEnd = block.ndjsonRecords.recordEnd;
-      }
-      if (encoding) while (records > 0 && recordEnd[records - 1] > valid) records--;
-      const stop = decoder.decode(block.csv ? { bytes, records: block.csvRecords } : block.ndjsonRecords, records, block.rows, badRows, piece.source);
+      block.columns = piece.block;
+      block.csv = table.format !== 'ndjson' && piece.block === undefined;
+      // Parquet: the rows are decoded already; only the features are read out of them.
+      const { stop, encoding } =
+        piece.block !== undefined ? { stop: decoder.decodeBlock(piece.block, block.rows, badRows, piece.source), encoding: undefined } : decodeText(piece, badRows);
       const done = work.take(block);
       result.rows = done.rows;
       result.failure = done.failure ?? (stop ? { kind: 'row', detail: stop.detail, location: stop.location as InputLocation } : encoding);
       work.finishPiece(result);
+      // --sorted holds rows of the blocks until their group ends: those blocks are not handed back.
+      if (piece.block !== undefined && !(job.kind === 'transform' && job.transform.kind === 'sorted')) result.block = piece.block;
     } catch (error) {
       result.failure = failureOf(error);
     }

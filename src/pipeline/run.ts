@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { DataError, FinormError, RowError, overflowError } from '../errors.js';
 import { PIECE_BYTES } from '../io/pieces.js';
 import { progress } from '../report/progress.js';
-import type { Input } from './input.js';
+import type { Input, InputPiece } from './input.js';
 import type { JobSpec, Piece, PieceResult, PieceSetup, ProcessorTotals } from './job.js';
 import { type PieceProcessor, pieceProcessor } from './processor.js';
 import { WorkerPool } from './worker-pool.js';
@@ -63,6 +63,7 @@ export async function runPipeline(
 
   const handle = async (result: PieceResult): Promise<void> => {
     if (result.input.byteLength > 0) buffers.give(result.input);
+    if (result.block !== undefined) input.recycleBlock(result.block);
     if (result.spare !== undefined) buffers.give(result.spare);
     if (result.skippedCount > 0 || result.missingCount > 0) {
       input.badRows.handleMany(
@@ -103,7 +104,7 @@ export async function runPipeline(
   try {
     const pieces = input.pieces();
     for (;;) {
-      let next: IteratorResult<{ source: string; bytes: Uint8Array; firstLine: number }>;
+      let next: IteratorResult<InputPiece>;
       try {
         next = await pieces.next();
       } catch (error) {
@@ -112,8 +113,9 @@ export async function runPipeline(
         throw error;
       }
       if (next.done) break;
-      const { source, bytes, firstLine } = next.value;
+      const { source, bytes, firstLine, block } = next.value;
       const piece: Piece = { id: execution.pieces++, source, bytes, firstLine };
+      if (block !== undefined) piece.block = block;
       if (plan.job.kind === 'transform') {
         const spare = buffers.takeBiggest();
         if (spare !== undefined) piece.spare = spare;

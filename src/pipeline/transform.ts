@@ -13,6 +13,9 @@ import { CsvRecords, tokenizeCsv } from '../io/csv.js';
 import { readNdjson } from '../io/ndjson.js';
 import type { OutputBytes } from '../io/output-bytes.js';
 import { RowWriter } from '../io/render.js';
+import { type ParquetLayout, ParquetRows } from '../io/parquet/rows.js';
+import type { ColumnBlock } from '../io/parquet/decode.js';
+import type { InputLocation } from '../errors.js';
 import { Block, type Work } from './block.js';
 import type { JobSpec, PieceFailure, PieceResult, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
 import { GroupTable } from './statistics.js';
@@ -22,6 +25,8 @@ import { TimeOrder } from './time-order.js';
 export class TransformWork implements Work {
   private readonly width: number;
   private readonly writer: RowWriter;
+  /** Parquet output: the rows as pages. */
+  private readonly parquetRows: ParquetRows | undefined;
   private transformed = new Float64Array(0);
   private clipping: Clipping;
   private rowStats: LayerRowStats | undefined;
@@ -52,6 +57,7 @@ export class TransformWork implements Work {
     this.width = table.features.length;
     this.transform = job.transform;
     this.writer = new RowWriter(job.output, table.delimiter);
+    this.parquetRows = job.output.format === 'parquet' ? new ParquetRows(job.output as ParquetLayout) : undefined;
     this.clipping = new Clipping(job.transform.clip, this.width);
     this.heldBlock = new Block(table);
     const kind = this.transform.kind;
@@ -131,8 +137,16 @@ export class TransformWork implements Work {
   }
 
   private writeRows(block: Block, rows: number, out: Float64Array): void {
-    if (block.csv) this.writer.writeCsvRows(this.output, block.piece.bytes, block.csvRecords, block.rows.record, rows, out);
-    else this.writer.writeNdjsonRows(this.output, block.ndjsonRecords, block.rows.record, rows, out);
+    const { record } = block.rows;
+    const parquet = this.parquetRows;
+    const source = block.piece.source;
+    if (parquet !== undefined) {
+      if (block.columns !== undefined) parquet.writeBlockRows(this.output, block.columns, record, rows, out);
+      else if (block.csv) parquet.writeCsvRows(this.output, block.piece.bytes, block.csvRecords, record, rows, out, source);
+      else parquet.writeNdjsonRows(this.output, block.ndjsonRecords, record, rows, out, source);
+    } else if (block.columns !== undefined) this.writer.writeBlockRows(this.output, block.columns, this.table.parquet ?? [], record, rows, out);
+    else if (block.csv) this.writer.writeCsvRows(this.output, block.piece.bytes, block.csvRecords, record, rows, out);
+    else this.writer.writeNdjsonRows(this.output, block.ndjsonRecords, record, rows, out);
   }
 
   /** Each row with its group's scaling, or the fallback; a group (or a column of one) the file has no statistics for is an error. */
@@ -232,11 +246,34 @@ export class TransformWork implements Work {
     for (let i = 0; i < count; i++) {
       const overflow = batchNormalizeRow(values, i * width, width, scaling, out, this.clipping);
       if (overflow >= 0) {
-        return { kind: 'overflow', location: { file: held.source, line: held.lines[i], column: this.table.names[overflow - i * width] } };
+        const location: InputLocation = { file: held.source, line: held.lines[i], column: this.table.names[overflow - i * width] };
+        if (held.blocks.length > 0) location.unit = 'row';
+        return { kind: 'overflow', location };
       }
     }
-    // The held records are whole records again: read them as a piece of their own, and write them.
     const heldBlock = this.heldBlock;
+    if (held.blocks.length > 0) {
+      // Parquet: the held rows are rows of the blocks they came in, written block by block.
+      this.summarize(values, out, count);
+      heldBlock.csv = false;
+      const rows = heldBlock.rows;
+      for (let i = 0; i < count; ) {
+        const columns = held.blocks[i];
+        let j = i + 1;
+        while (j < count && held.blocks[j] === columns) j++;
+        heldBlock.columns = columns;
+        heldBlock.piece = { id: -1, source: held.source, bytes: new Uint8Array(0), firstLine: columns.firstRow };
+        rows.reserve(j - i);
+        for (let k = i; k < j; k++) rows.record[k - i] = held.blockRows[k];
+        rows.count = j - i;
+        this.writeRows(heldBlock, j - i, out.subarray(i * width));
+        i = j;
+      }
+      this.groups?.addGroup(held.key, count, held.moments);
+      return undefined;
+    }
+    // The held records are whole records again: read them as a piece of their own, and write them.
+    heldBlock.columns = undefined;
     const bytes = held.bytes.subarray(0, held.length);
     heldBlock.piece = { id: -1, source: held.source, bytes, firstLine: 1 };
     heldBlock.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -254,6 +291,8 @@ export class TransformWork implements Work {
   }
 
   finishPiece(result: PieceResult): void {
+    const pages = this.parquetRows?.takeTable();
+    if (pages !== undefined) result.pages = pages;
     result.clipped = this.clipping.counts;
     if (this.rowStats) {
       const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = this.rowStats;
@@ -285,6 +324,9 @@ class HeldGroup {
   values: Float64Array;
   readonly moments: ColumnMoments;
   source = '';
+  /** Parquet: each held row's block and its row in it (blocks on the main thread are not reused). */
+  readonly blocks: ColumnBlock[] = [];
+  readonly blockRows: number[] = [];
 
   constructor(
     readonly key: string,
@@ -295,18 +337,10 @@ class HeldGroup {
   }
 
   hold(block: Block, i: number, values: Float64Array, base: number): void {
-    const record = block.recordBytes(i);
-    // A last record without its line break gets one, so that held records stay apart.
-    const needsBreak = record.length === 0 || record[record.length - 1] !== 10;
-    const size = record.length + (needsBreak ? 1 : 0);
-    if (this.length + size > this.bytes.length) {
-      const bigger = new Uint8Array(Math.max(this.length + size, this.bytes.length * 2));
-      bigger.set(this.bytes.subarray(0, this.length));
-      this.bytes = bigger;
-    }
-    this.bytes.set(record, this.length);
-    this.length += record.length;
-    if (needsBreak) this.bytes[this.length++] = 10;
+    if (block.columns !== undefined) {
+      this.blocks.push(block.columns);
+      this.blockRows.push(block.rows.record[i]);
+    } else this.holdRecord(block, i);
     const width = this.width;
     if ((this.count + 1) * width > this.values.length) {
       const bigger = new Float64Array(Math.max((this.count + 1) * width, this.values.length * 2));
@@ -321,5 +355,21 @@ class HeldGroup {
     this.lines.push(block.line(i));
     this.source = block.piece.source;
     this.count++;
+  }
+
+  /** A text row's record bytes, kept to be read again when the group is written. */
+  private holdRecord(block: Block, i: number): void {
+    const record = block.recordBytes(i);
+    // A last record without its line break gets one, so that held records stay apart.
+    const needsBreak = record.length === 0 || record[record.length - 1] !== 10;
+    const size = record.length + (needsBreak ? 1 : 0);
+    if (this.length + size > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(this.length + size, this.bytes.length * 2));
+      bigger.set(this.bytes.subarray(0, this.length));
+      this.bytes = bigger;
+    }
+    this.bytes.set(record, this.length);
+    this.length += record.length;
+    if (needsBreak) this.bytes[this.length++] = 10;
   }
 }

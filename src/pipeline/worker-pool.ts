@@ -74,6 +74,10 @@ export class WorkerPool {
       this.waiting[best].push({ resolve, reject });
       const transfer = [piece.bytes.buffer as ArrayBuffer];
       if (piece.spare !== undefined) transfer.push(piece.spare);
+      // A Parquet block's columns move too (each array has a buffer of its own).
+      for (const column of piece.block?.columns ?? []) {
+        for (const array of [column.valid, column.values, column.offsets, column.data]) if (array !== undefined) transfer.push(array.buffer as ArrayBuffer);
+      }
       this.workers[best].postMessage(piece, transfer);
     });
     return { result, worker: best };

@@ -19,5 +19,8 @@ port.on('message', (message: Piece | 'totals') => {
   const transfer = [result.input];
   if (result.spare !== undefined) transfer.push(result.spare);
   if (result.output.length > 0) transfer.push(result.output.buffer as ArrayBuffer);
+  for (const column of result.block?.columns ?? []) {
+    for (const array of [column.valid, column.values, column.offsets, column.data]) if (array !== undefined) transfer.push(array.buffer as ArrayBuffer);
+  }
   port.postMessage(result, transfer);
 });

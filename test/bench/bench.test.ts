@@ -30,6 +30,8 @@ describe('bench/bench.mjs', () => {
       'batch --group-by ticker',
       'batch --window 20 -g ticker',
       'layer, quoted ticker',
+      'layer, Parquet → Parquet',
+      'layer, Parquet → CSV',
     ]);
     for (const r of run.results) {
       expect(r.seconds, r.name).toBeGreaterThan(0);

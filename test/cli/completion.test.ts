@@ -46,7 +46,7 @@ describe('finorm completion bash', () => {
     expect(bashCompletes(r.stdout, ['finorm', 'layer', '--eps'])).toEqual(['--epsilon']);
     expect(bashCompletes(r.stdout, ['finorm', 'batch', '--group'])).toEqual(['--group-by']);
     expect(bashCompletes(r.stdout, ['finorm', 'layer', '--hist'])).toEqual(['--histogram']);
-    expect(bashCompletes(r.stdout, ['finorm', 'layer', '--format', '']).sort()).toEqual(['csv', 'ndjson', 'tsv']);
+    expect(bashCompletes(r.stdout, ['finorm', 'layer', '--format', '']).sort()).toEqual(['csv', 'ndjson', 'parquet', 'tsv']);
     expect(bashCompletes(r.stdout, ['finorm', 'stats', '--color', 'a']).sort()).toEqual(['always', 'auto']);
     // A value that is not a file and has no choices: nothing to offer.
     expect(bashCompletes(r.stdout, ['finorm', 'layer', '--epsilon', ''])).toEqual([]);
@@ -98,7 +98,7 @@ describe('finorm completion zsh', () => {
     const r = await runFinorm(['completion', 'zsh']);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('#compdef finorm\n')).toBe(true);
-    for (const word of ["'layer:", "'merge:", '--epsilon', '--group-by', '--histogram', ':value:(csv tsv ndjson)']) expect(r.stdout).toContain(word);
+    for (const word of ["'layer:", "'merge:", '--epsilon', '--group-by', '--histogram', ':value:(csv tsv ndjson parquet)']) expect(r.stdout).toContain(word);
   });
 
   it.skipIf(!hasZsh)('parses in zsh', async () => {

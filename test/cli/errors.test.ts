@@ -131,7 +131,7 @@ describe('options', () => {
     ['--epsilon Infinity', ['layer', '-e', 'Infinity', data], '--epsilon: expected --epsilon (a finite decimal number), got "Infinity"'],
     ['--epsilon in hexadecimal', ['fit', '-e', '0x10', data], '--epsilon: expected --epsilon (a finite decimal number), got "0x10"'],
     ['an empty --epsilon', ['batch', '-e', '', data], '--epsilon: expected --epsilon (a finite decimal number), got ""'],
-    ['an unknown --format', ['layer', '-f', 'xml', data], "option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are csv, tsv, ndjson."],
+    ['an unknown --format', ['layer', '-f', 'xml', data], "option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are csv, tsv, ndjson, parquet."],
     ['a two-character delimiter', ['layer', '-d', 'ab', data], '--delimiter: expected one character (or tab, \\t, semicolon, pipe), got "ab"'],
     ['a mistyped merge option', ['merge', '--outptu', 'x'], "unknown option '--outptu' (did you mean --output?)"],
     ['a mistyped batch option', ['batch', '--save-param', 'x'], "unknown option '--save-param' (did you mean --save-params?)"],

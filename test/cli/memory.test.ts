@@ -1,5 +1,6 @@
 // Constant memory: a file of a few hundred MB goes through layer and two-pass
-// batch with the JavaScript heap capped at 64 MB. Generated here, never
+// batch with the JavaScript heap capped at 64 MB, as CSV and as Parquet
+// (written by DuckDB, read and written by finorm). Generated here, never
 // committed; removed afterwards.
 
 import { spawn } from 'node:child_process';
@@ -7,6 +8,7 @@ import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
+import { duck, sqlText } from '../support/duckdb.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = tempDir();
@@ -48,5 +50,15 @@ describe('memory', () => {
     expect(layer, layer.stderr).toEqual({ code: 0, stderr: '' });
     const batch = await runCapped(['batch', '-o', '/dev/null', big]);
     expect(batch, batch.stderr).toEqual({ code: 0, stderr: '' });
-  }, 180_000);
+    // The same rows as Parquet, in and out: a row group at a time, on either side.
+    const parquet = join(tmp.dir, 'big.parquet');
+    await duck(`COPY (SELECT * FROM read_csv(${sqlText(big)})) TO ${sqlText(parquet)} (FORMAT parquet)`);
+    const out = join(tmp.dir, 'out.parquet');
+    const toParquet = await runCapped(['layer', '-o', out, parquet]);
+    expect(toParquet, toParquet.stderr).toEqual({ code: 0, stderr: '' });
+    const rows = await duck(`SELECT count(*) FROM ${sqlText(out)}`);
+    expect(Number(rows[0][0])).toBeGreaterThan(1_000_000);
+    const twoPasses = await runCapped(['batch', '--output-format', 'csv', '-o', '/dev/null', parquet]);
+    expect(twoPasses, twoPasses.stderr).toEqual({ code: 0, stderr: '' });
+  }, 360_000);
 });
