@@ -146,10 +146,12 @@ describe('Input', () => {
     expect(t.lines).toEqual([1, 2]);
   });
 
-  it('gives an empty table for an empty or blank file, and a header-only table', async () => {
-    expect((await read([tmp.file('empty.csv', '')])).columns).toEqual([]);
-    expect((await read([tmp.file('blank.csv', '\n\r\n')])).columns).toEqual([]);
-    expect((await read([tmp.file('blank.data', '\n \n')])).columns).toEqual([]);
+  it('refuses an empty or blank input (no header: not a table), and gives a header-only table', async () => {
+    const empty = tmp.file('empty.csv', '');
+    await expect(read([empty])).rejects.toThrow(`${empty}: the input is empty (no header, no rows)`);
+    await expect(read([tmp.file('blank.csv', '\n\r\n')])).rejects.toThrow(/the input is empty/);
+    const blank = tmp.file('blank.data', '\n \n');
+    await expect(read([empty, blank])).rejects.toThrow(`${empty}, ${blank}: every input is empty`);
     const h = await read([tmp.file('header.csv', 'a,b\n')]);
     expect([h.columns, h.records]).toEqual([['a', 'b'], []]);
   });
