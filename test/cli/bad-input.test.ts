@@ -186,9 +186,10 @@ describe('one clear line and a meaningful exit code', () => {
 });
 
 describe('inputs read by a documented rule', () => {
-  it('an empty file gives empty output, exit 0', async () => {
-    const r = await runFinorm(['layer', tmp.file('empty.csv', '')]);
-    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  it('an empty file is refused, exit 1, as by every command (a header alone is a table)', async () => {
+    const empty = tmp.file('empty.csv', '');
+    const r = await runFinorm(['layer', empty]);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: `finorm: ${empty}: the input is empty (no header, no rows); did a step before finorm fail?\n` });
   });
 
   it('a header-only file gives a header-only output, exit 0', async () => {
