@@ -45,7 +45,8 @@ function parseArgs(argv) {
     else if (a === '--repeat') args.repeat = Number(value());
     else if (a === '--json') args.json = true;
     else if (a === '--memory-check') args.memoryCheck = true;
-    else if (a === '--only') args.only = value().split(',');
+    // Row names hold ", " ("layer, Parquet → Parquet"): only a comma without a space after it separates names.
+    else if (a === '--only') args.only = value().split(/,(?! )/);
     else if (a === '--threads') args.threads = value();
     else if (a === '--peers') args.peers = true;
     else if (a === '-h' || a === '--help') {
