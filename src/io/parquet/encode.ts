@@ -5,9 +5,9 @@
 // (writer.ts) gathers the pages of each column into row groups.
 
 import type { OutputBytes } from '../output-bytes.js';
-import { snappy } from './compression.js';
 import { dataPageHeaderBytes } from './metadata.js';
 import { PhysicalType } from './metadata.js';
+import { maxCompressedLength, snappyCompress } from './snappy.js';
 import { T, type ThriftStruct, structOf } from './thrift.js';
 
 /**
@@ -31,8 +31,9 @@ export class PageBuilder {
   /** The values as doubles (a DOUBLE page holds nothing else, so its values stay 8-byte aligned). */
   private doublesView = new Float64Array(this.values.buffer);
   private length = 0;
-  /** The page's body before compression (levels and values), reused from page to page. */
+  /** The page's body before compression (levels and values), and after, reused from page to page. */
   private body = new Uint8Array(1 << 16);
+  private compressed = new Uint8Array(maxCompressedLength(1 << 16));
   count = 0;
   nulls = 0;
 
@@ -175,7 +176,8 @@ export class PageBuilder {
     new DataView(body.buffer).setInt32(0, levels.length, true);
     body.set(levels, 4);
     body.set(values, 4 + levels.length);
-    const compressed = snappy(body);
+    if (this.compressed.length < maxCompressedLength(size)) this.compressed = new Uint8Array(maxCompressedLength(this.body.length));
+    const compressed = this.compressed.subarray(0, snappyCompress(body, this.compressed));
     const statistics = structOf([[3, T.i64, this.nulls]]);
     const header = dataPageHeaderBytes(body.length, compressed.length, this.count, statistics);
     const pageSize = header.length + compressed.length;
