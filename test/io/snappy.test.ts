@@ -38,6 +38,8 @@ const CASES: [string, Uint8Array][] = [
   ['a byte, then zeros', Uint8Array.from({ length: 5000 }, (_, i) => (i === 0 ? 1 : 0))],
   ['text (short copies, near and far)', text(150_000)],
   ['doubles of a feature page', doubles(20_000)],
+  // Copies whose offset is shorter than their length (they repeat what they write), and just longer.
+  ...Array.from({ length: 20 }, (_, k): [string, Uint8Array] => [`a pattern of ${k + 1} bytes, repeated`, Uint8Array.from({ length: 3000 }, (_, i) => (i < 40 ? i * 37 : (i % (k + 1)) * 11) & 0xff)]),
   ['repeats 2 KiB and 64 KiB apart', Uint8Array.from({ length: 200_000 }, (_, i) => ((i % 2049) * 7 + (i % 65_521)) & 0xff)],
 ];
 
@@ -70,6 +72,23 @@ describe('snappy', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('decompresses every short copy as the format defines it (each byte from `offset` back, the ones it wrote too)', () => {
+    for (let offset = 1; offset <= 20; offset++) {
+      for (let length = 4; length <= 20; length++) {
+        // A literal of `offset` bytes, the copy, then a literal of 16 bytes: the copy is not the last thing written.
+        const head = Array.from({ length: offset }, (_, i) => 100 + i);
+        const tail = Array.from({ length: 16 }, (_, i) => 200 + i);
+        const size = offset + length + 16;
+        const stream = Uint8Array.from([size, (offset - 1) << 2, ...head, 2 | ((length - 1) << 2), offset, 0, 15 << 2, ...tail]);
+        const expected = [...head];
+        for (let i = 0; i < length; i++) expected.push(expected[expected.length - offset]);
+        expected.push(...tail);
+        expect([...uncompress(stream, size)], `offset ${offset}, length ${length}`).toEqual(expected);
+        expect([...referenceUncompress(stream, size)]).toEqual(expected);
+      }
+    }
   });
 
   it('refuses bytes that are not snappy: a wrong length, a copy before the start, a literal past the end', () => {

@@ -176,8 +176,13 @@ export class ColumnChunkReader {
             bigger.set((into.data as Uint8Array).subarray(0, end));
             into.data = bigger;
           }
-          (into.data as Uint8Array).set(sourceData.subarray(s, e), end);
-          end += e - s;
+          const data = into.data as Uint8Array;
+          // Short values byte by byte: a subarray for each would be garbage to collect.
+          if (e - s <= 32) for (let b = s; b < e; b++) data[end++] = sourceData[b];
+          else {
+            data.set(sourceData.subarray(s, e), end);
+            end += e - s;
+          }
         }
         offsets[at + r + 1] = end;
       }

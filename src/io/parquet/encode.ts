@@ -134,7 +134,10 @@ export class PageBuilder {
       this.view.setInt32(this.length, n, true);
       this.length += 4;
     }
-    this.values.set(source.subarray(start, end), this.length);
+    // Short values (tickers, dates as text) byte by byte: a subarray for each would be garbage to collect.
+    const values = this.values;
+    if (n <= 32) for (let k = 0, at = this.length; k < n; k++) values[at + k] = source[start + k];
+    else values.set(source.subarray(start, end), this.length);
     this.length += n;
   }
 

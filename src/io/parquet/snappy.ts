@@ -138,6 +138,9 @@ function copy(offset: number, length: number, out: Uint8Array, o: number): numbe
 export function snappyUncompress(input: Uint8Array, output: Uint8Array): number {
   const inEnd = input.length;
   const outEnd = output.length;
+  // Short literals and copies (most are, in a page of doubles) move as 32-bit words.
+  const from32 = new DataView(input.buffer, input.byteOffset, inEnd);
+  const to32 = new DataView(output.buffer, output.byteOffset, outEnd);
   let p = 0;
   let length = 0;
   for (let shift = 0; ; shift += 7) {
@@ -162,8 +165,15 @@ export function snappyUncompress(input: Uint8Array, output: Uint8Array): number 
         p += bytes;
       }
       if (p + n > inEnd || o + n > outEnd) throw new Error('snappy literal out of bounds');
-      // Short literals and copies (most are) byte by byte: a call to set or copyWithin costs more.
-      if (n <= 16) for (let i = 0; i < n; i++) output[o + i] = input[p + i];
+      if (n <= 16 && p + 16 <= inEnd && o + 16 <= outEnd) {
+        // 8 or 16 bytes, of which the first n count: the rest is written over by what follows.
+        to32.setInt32(o, from32.getInt32(p, true), true);
+        to32.setInt32(o + 4, from32.getInt32(p + 4, true), true);
+        if (n > 8) {
+          to32.setInt32(o + 8, from32.getInt32(p + 8, true), true);
+          to32.setInt32(o + 12, from32.getInt32(p + 12, true), true);
+        }
+      } else if (n <= 16) for (let i = 0; i < n; i++) output[o + i] = input[p + i];
       else output.set(input.subarray(p, p + n), o);
       p += n;
       o += n;
@@ -186,8 +196,15 @@ export function snappyUncompress(input: Uint8Array, output: Uint8Array): number 
     if (p > inEnd) throw new Error('snappy copy cut short');
     if (offset === 0 || offset > o || o + n > outEnd) throw new Error('snappy copy out of bounds');
     const from = o - offset;
-    // An overlapping copy must go byte by byte: it repeats what it writes.
-    if (n <= 16 || offset < n) for (let i = 0; i < n; i++) output[o + i] = output[from + i];
+    if (offset >= 4 && n <= 16 && o + 16 <= outEnd) {
+      // Word by word, each read from at least 4 bytes back: an overlapping copy repeats what it has written, as it must.
+      to32.setInt32(o, to32.getInt32(from, true), true);
+      to32.setInt32(o + 4, to32.getInt32(from + 4, true), true);
+      if (n > 8) {
+        to32.setInt32(o + 8, to32.getInt32(from + 8, true), true);
+        to32.setInt32(o + 12, to32.getInt32(from + 12, true), true);
+      }
+    } else if (n <= 16 || offset < n) for (let i = 0; i < n; i++) output[o + i] = output[from + i];
     else output.copyWithin(o, from, from + n);
     o += n;
   }
