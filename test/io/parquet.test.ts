@@ -2,12 +2,20 @@
 // compression, with nulls, dictionary pages, several row groups and both data
 // page versions; finorm's reader must give every cell as DuckDB reads it.
 // finorm's writer's files are read back by DuckDB, which must see the same
-// types, nulls and values.
+// types, nulls and values. Blocks of a few rows end inside pages; pages
+// bigger than a column's read window, page headers longer than the first
+// read, and a file of many pages (read as the rows need them) too.
 
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bytesReadSoFar } from '../../src/io/byte-stream.js';
 import { cellText, numberOf } from '../../src/io/parquet/cells.js';
+import { ColumnChunkReader, newBlockColumn } from '../../src/io/parquet/decode.js';
+import { Codec, PhysicalType, dataPageHeaderBytes } from '../../src/io/parquet/metadata.js';
 import { ParquetReader } from '../../src/io/parquet/reader.js';
+import { T, structOf } from '../../src/io/parquet/thrift.js';
+import { runFinorm } from '../support/cli.js';
 import { duck, sqlText } from '../support/duckdb.js';
 import { tempDir } from '../support/temp.js';
 
@@ -15,7 +23,7 @@ const tmp = tempDir();
 const ROWS = 5000;
 
 /** A table of every kind of column finorm reads: numbers of several types and scales, text, dates, times, nulls. */
-const TABLE = `
+const table = (rows: number): string => `
   SELECT
     i::INTEGER AS id,
     CASE WHEN i % 7 = 0 THEN NULL ELSE (i * 1.25e-3 - 2.5)::DOUBLE END AS price,
@@ -33,7 +41,8 @@ const TABLE = `
     TIMESTAMPTZ '2024-01-31 09:30:00+00' + to_milliseconds(i * 1000) AS ts_utc,
     i % 2 = 0 AS flag,
     md5(i::VARCHAR) AS code
-  FROM range(${ROWS}) AS t(i)`;
+  FROM range(${rows}) AS t(i)`;
+const TABLE = table(ROWS);
 
 const COLUMNS = ['id', 'price', 'level', 'ratio', 'volume', 'small_decimal', 'big_decimal', 'huge_decimal', 'small_unsigned', 'ticker', 'note', 'day', 'ts', 'ts_utc', 'flag', 'code'];
 const NUMERIC = new Set(['id', 'price', 'level', 'ratio', 'volume', 'small_decimal', 'big_decimal', 'huge_decimal', 'small_unsigned']);
@@ -48,8 +57,8 @@ function textSql(column: string): string {
   return `CAST(${column} AS VARCHAR)`;
 }
 
-async function readAll(path: string): Promise<{ reader: ParquetReader; cells: { numbers: number[][]; texts: (string | undefined)[][] } }> {
-  const reader = await ParquetReader.open(path, 'test.parquet');
+async function readAll(path: string, blockRows?: number): Promise<{ reader: ParquetReader; cells: { numbers: number[][]; texts: (string | undefined)[][] } }> {
+  const reader = await ParquetReader.open(path, 'test.parquet', blockRows);
   const info = reader.columnInfo;
   const numbers: number[][] = info.map(() => []);
   const texts: (string | undefined)[][] = info.map(() => []);
@@ -63,6 +72,26 @@ async function readAll(path: string): Promise<{ reader: ParquetReader; cells: { 
   }
   await reader.close();
   return { reader, cells: { numbers, texts } };
+}
+
+/** finorm reads every cell of `path` (`rows` rows of TABLE) as DuckDB does. */
+async function expectDuckDbCells(path: string, rows: number, blockRows?: number): Promise<void> {
+  const { reader, cells } = await readAll(path, blockRows);
+  expect(reader.columns).toEqual(COLUMNS);
+  const expected = await duck(`SELECT ${COLUMNS.map((c) => (NUMERIC.has(c) ? `CAST(${c} AS DOUBLE)` : textSql(c))).join(', ')} FROM ${sqlText(path)}`);
+  expect(expected).toHaveLength(rows);
+  COLUMNS.forEach((column, c) => {
+    for (let r = 0; r < rows; r++) {
+      const want = expected[r][c];
+      if (NUMERIC.has(column)) {
+        const got = cells.numbers[c][r];
+        if (want === null) expect(got, `${column} row ${r + 1}`).toBeNaN();
+        else expect(got, `${column} row ${r + 1}`).toBe(want);
+      } else {
+        expect(cells.texts[c][r] ?? null, `${column} row ${r + 1}`).toBe(want);
+      }
+    }
+  });
 }
 
 const WRITERS = [
@@ -86,24 +115,68 @@ describe('reading Parquet written by DuckDB', () => {
         const encodings = (await duck(`SELECT DISTINCT encodings FROM parquet_metadata(${sqlText(path)})`)).map((row) => String(row[0])).join(',');
         for (const encoding of ['DELTA_BINARY_PACKED', 'BYTE_STREAM_SPLIT', 'DELTA_LENGTH_BYTE_ARRAY']) expect(encodings).toContain(encoding);
       }
-      const { reader, cells } = await readAll(path);
-      expect(reader.columns).toEqual(COLUMNS);
-      const expected = await duck(`SELECT ${COLUMNS.map((c) => (NUMERIC.has(c) ? `CAST(${c} AS DOUBLE)` : textSql(c))).join(', ')} FROM ${sqlText(path)}`);
-      expect(expected).toHaveLength(ROWS);
-      COLUMNS.forEach((column, c) => {
-        for (let r = 0; r < ROWS; r++) {
-          const want = expected[r][c];
-          if (NUMERIC.has(column)) {
-            const got = cells.numbers[c][r];
-            if (want === null) expect(got, `${column} row ${r + 1}`).toBeNaN();
-            else expect(got, `${column} row ${r + 1}`).toBe(want);
-          } else {
-            expect(cells.texts[c][r] ?? null, `${column} row ${r + 1}`).toBe(want);
-          }
-        }
-      });
+      // Blocks as the pipeline cuts them, and of 37 rows: most end inside a page.
+      for (const blockRows of [undefined, 37]) await expectDuckDbCells(path, ROWS, blockRows);
     });
   }
+
+  it('reads pages bigger than a column\'s read window (64 KiB), compressed or not', async () => {
+    const rows = 40_000;
+    for (const codec of ['uncompressed', 'snappy', 'zstd']) {
+      const path = join(tmp.dir, `big-pages-${codec}.parquet`);
+      await duck(`COPY (${table(rows)}) TO ${sqlText(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 100000)`);
+      const sizes = await duck(`SELECT path_in_schema, total_compressed_size FROM parquet_metadata(${sqlText(path)}) WHERE path_in_schema IN ('level', 'code')`);
+      // DuckDB writes a column chunk of a row group as one page (and a dictionary page, if it has one).
+      for (const [, size] of sizes) expect(Number(size)).toBeGreaterThan(1 << 16);
+      await expectDuckDbCells(path, rows, 1000);
+    }
+  });
+
+  it('reads the pages of a row group as its rows need them, not the row group at once', async () => {
+    // finorm writes a page per column per piece: small pieces make a row group of many pages.
+    const csv = join(tmp.dir, 'many-pages.csv');
+    const path = join(tmp.dir, 'many-pages.parquet');
+    writeFileSync(csv, 'x,y\n' + Array.from({ length: 50_000 }, (_, i) => `${(i * 0.37) % 101},${(i * 1.3) % 7}`).join('\n') + '\n');
+    const written = await runFinorm(['layer', '--threads', '1', '--row-group-size', '1000000', '-o', path, csv], { env: { FINORM_PIECE_BYTES: '8192' } });
+    expect(written.stderr).toBe('');
+    const groups = await duck(`SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${sqlText(path)})`);
+    expect(Number(groups[0][0])).toBe(1);
+    const reader = await ParquetReader.open(path, 'many-pages.parquet', 100);
+    const before = bytesReadSoFar();
+    const block = await reader.next();
+    expect(block?.rows).toBe(100);
+    // Each column's first read window (64 KiB at most), where the whole row group is some 800 KB.
+    expect(bytesReadSoFar() - before).toBeLessThan(2 * (1 << 16));
+    expect(statSync(path).size).toBeGreaterThan(8 * (1 << 16));
+    let rows = block?.rows ?? 0;
+    for (let next = await reader.next(); next; next = await reader.next()) rows += next.rows;
+    await reader.close();
+    expect(rows).toBe(50_000);
+    expect(bytesReadSoFar() - before).toBeGreaterThan(statSync(path).size * 0.9);
+  });
+
+  it('reads a page header longer than its first read (statistics of long values)', async () => {
+    const values = new Float64Array([1.5, -2.25, 1e12, 3e-4]);
+    // Definition levels: an RLE run of 4 ones; then the values, PLAIN.
+    const body = new Uint8Array([2, 0, 0, 0, 4 << 1, 1, ...new Uint8Array(values.buffer)]);
+    const statistics = structOf([[5, T.binary, new Uint8Array(3000).fill(0x61)], [6, T.binary, new Uint8Array(3000).fill(0x62)]]);
+    const header = dataPageHeaderBytes(body.length, body.length, values.length, statistics);
+    expect(header.length).toBeGreaterThan(6000);
+    const chunk = new Uint8Array([...header, ...body]);
+    const reads: number[] = [];
+    const source = { length: chunk.length, read: async (offset: number, length: number) => (reads.push(length), chunk.subarray(offset, offset + length)) };
+    const column = { name: 'x', physical: PhysicalType.DOUBLE, typeLength: 0, maxDefinition: 1, kind: 'number' as const, scale: 0, perSecond: 0, utc: false, element: new Map() };
+    const reader = new ColumnChunkReader(column);
+    reader.start(Codec.UNCOMPRESSED, source);
+    await reader.nextPage();
+    const into = newBlockColumn(column, 4);
+    expect(reader.take(4, into, 0)).toBe(4);
+    expect([...(into.values as Float64Array)]).toEqual([...values]);
+    expect(into.valid).toBeUndefined();
+    // The first read was too short for the header, and was made again, longer.
+    expect(reads[0]).toBeLessThan(header.length);
+    expect(reads.length).toBeGreaterThan(2);
+  });
 
   it('refuses a nested column, naming it and what it is', async () => {
     const path = join(tmp.dir, 'nested.parquet');

@@ -14,13 +14,18 @@ export class UnsupportedCodec extends Error {}
 
 /**
  * Undoes `codec` on a page's bytes, which must come out `size` bytes long.
- * Snappy writes into `into` (at least `size` bytes), whose start it returns.
+ * Snappy writes into `into` (at least `size` bytes), whose start it returns;
+ * uncompressed bytes are copied there.
  */
 export function decompress(codec: number, input: Uint8Array, size: number, into: Uint8Array): Uint8Array {
   let output: Uint8Array;
   switch (codec) {
     case Codec.UNCOMPRESSED:
       output = input;
+      if (input.length === size) {
+        output = into.subarray(0, size);
+        output.set(input);
+      }
       break;
     case Codec.SNAPPY:
       output = into.subarray(0, snappyUncompress(input, into.subarray(0, size)));

@@ -1,12 +1,25 @@
 // A column chunk's pages decoded into the rows of blocks: one value per row,
-// a null where the definition level says so. Pages are decoded one at a time
-// as the rows are taken, so a chunk costs its compressed bytes and one page.
+// a null where the definition level says so. Pages are read and decoded one
+// at a time as the rows are taken, so a chunk costs one decompressed page.
 // Encodings: PLAIN, dictionary (PLAIN_DICTIONARY, RLE_DICTIONARY),
 // BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY and
 // DELTA_BYTE_ARRAY; levels RLE/bit-packed; data pages v1 and v2.
 
 import { decompress } from './compression.js';
-import { ENCODING_NAMES, Encoding, PageType, type ParquetColumn, PhysicalType, readPageHeader } from './metadata.js';
+import { Codec, ENCODING_NAMES, Encoding, type PageHeader, PageType, type ParquetColumn, PhysicalType, readPageHeader } from './metadata.js';
+
+/**
+ * A column chunk's bytes, read as its pages are needed: `read(offset,
+ * length)` gives bytes [offset, offset + length) of the chunk, valid until
+ * the next read (of any column).
+ */
+export interface ChunkSource {
+  readonly length: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Bytes read for a page header at first (more if it is longer: statistics can be). */
+const HEADER_BYTES = 256;
 
 /** A column of a block of rows, as it crosses threads. */
 export interface BlockColumn {
@@ -104,23 +117,37 @@ export class ColumnChunkReader {
   private spareLevels: Uint8Array | undefined;
   private scratch = new Uint8Array(0);
 
-  constructor(
-    private readonly column: ParquetColumn,
-    private readonly codec: number,
-    private readonly chunk: Uint8Array,
-  ) {
+  private codec = 0;
+  private source: ChunkSource = { length: 0, read: () => Promise.resolve(new Uint8Array(0)) };
+
+  constructor(private readonly column: ParquetColumn) {
     this.width = fixedWidth(column);
   }
 
-  /** Takes the next `n` rows into `into` at row `at`. */
-  take(n: number, into: BlockColumn, at: number): void {
-    while (n > 0) {
-      if (this.levelAt >= this.levelCount) this.nextDataPage();
-      const k = Math.min(n, this.levelCount - this.levelAt);
-      this.copy(k, into, at);
-      n -= k;
-      at += k;
-    }
+  /** Starts a column chunk (of the next row group): its codec and where its bytes are read from. The buffers of the last chunk are kept. */
+  start(codec: number, source: ChunkSource): void {
+    this.codec = codec;
+    this.source = source;
+    this.offset = 0;
+    this.dictionary = undefined;
+    this.levels = undefined;
+    this.values = undefined;
+    this.indices = undefined;
+    this.levelCount = 0;
+    this.levelAt = 0;
+    this.valueAt = 0;
+  }
+
+  /** Rows of the current page not yet taken (at 0, nextPage reads the next). */
+  get rowsLeft(): number {
+    return this.levelCount - this.levelAt;
+  }
+
+  /** Takes up to `n` rows of the current page into `into` at row `at`; returns how many. */
+  take(n: number, into: BlockColumn, at: number): number {
+    const k = Math.min(n, this.levelCount - this.levelAt);
+    if (k > 0) this.copy(k, into, at);
+    return k;
   }
 
   private copy(k: number, into: BlockColumn, at: number): void {
@@ -191,21 +218,17 @@ export class ColumnChunkReader {
     this.valueAt = v;
   }
 
-  /** Reads page headers until a data page, decoding a dictionary page on the way. */
-  private nextDataPage(): void {
+  /** Reads pages until a data page, decoding a dictionary page on the way; other pages are skipped unread. */
+  async nextPage(): Promise<void> {
     for (;;) {
-      if (this.offset >= this.chunk.length) throw new CorruptPage('the column chunk ends before its rows do');
-      let header;
-      let start;
-      try {
-        ({ header, start } = readPageHeader(this.chunk, this.offset));
-      } catch (error) {
-        throw new CorruptPage(`a page header is corrupt (${(error as Error).message})`);
-      }
+      if (this.offset >= this.source.length) throw new CorruptPage('the column chunk ends before its rows do');
+      const { header, start } = await this.pageHeader();
       const end = start + header.compressedSize;
-      if (end > this.chunk.length) throw new CorruptPage('a page runs past the end of its column chunk');
+      if (end > this.source.length) throw new CorruptPage('a page runs past the end of its column chunk');
       this.offset = end;
-      const body = this.chunk.subarray(start, end);
+      if (header.type !== PageType.DICTIONARY_PAGE && header.type !== PageType.DATA_PAGE && header.type !== PageType.DATA_PAGE_V2) continue;
+      // Valid until the next read: the page is decompressed (or copied) before anything else is read.
+      const body = await this.source.read(start, header.compressedSize);
       if (header.type === PageType.DICTIONARY_PAGE) {
         const bytes = this.inflate(body, header.uncompressedSize);
         // The dictionary outlives its page's bytes: its numbers are copied out now.
@@ -226,25 +249,40 @@ export class ColumnChunkReader {
         this.startPage(header.numValues, levels, header.encoding, bytes, at);
         return;
       }
-      if (header.type === PageType.DATA_PAGE_V2) {
-        const levelBytes = header.repetitionBytes + header.definitionBytes;
-        if (levelBytes > body.length) throw new CorruptPage('a data page is shorter than its levels');
-        const levels =
-          this.column.maxDefinition > 0 ? this.definitionLevels(body, header.repetitionBytes, levelBytes, header.numValues) : undefined;
-        const rest = body.subarray(levelBytes);
-        const bytes = header.compressed ? this.inflate(rest, header.uncompressedSize - levelBytes) : rest;
-        this.startPage(header.numValues, levels, header.encoding, bytes, 0);
-        return;
-      }
-      // Index pages (and unknown ones) are skipped.
+      const levelBytes = header.repetitionBytes + header.definitionBytes;
+      if (levelBytes > body.length) throw new CorruptPage('a data page is shorter than its levels');
+      const levels = this.column.maxDefinition > 0 ? this.definitionLevels(body, header.repetitionBytes, levelBytes, header.numValues) : undefined;
+      const rest = body.subarray(levelBytes);
+      const bytes = this.inflate(rest, header.uncompressedSize - levelBytes, header.compressed ? this.codec : Codec.UNCOMPRESSED);
+      this.startPage(header.numValues, levels, header.encoding, bytes, 0);
+      return;
     }
   }
 
-  /** A page's bytes decompressed, into a buffer kept from page to page (valid until the next page). */
-  private inflate(body: Uint8Array, size: number): Uint8Array {
+  /** The header of the page at `offset`, and where in the chunk the page's bytes start. */
+  private async pageHeader(): Promise<{ header: PageHeader; start: number }> {
+    const left = this.source.length - this.offset;
+    for (let size = Math.min(HEADER_BYTES, left); ; size = Math.min(4 * size, left)) {
+      try {
+        const { header, start } = readPageHeader(await this.source.read(this.offset, size), 0);
+        return { header, start: this.offset + start };
+      } catch (error) {
+        // A header longer than what was read is read again, whole; one that ends with the chunk is corrupt.
+        if (size < left) continue;
+        throw new CorruptPage(`a page header is corrupt (${(error as Error).message})`);
+      }
+    }
+  }
+
+  /**
+   * A page's bytes decompressed (or copied, if they are not compressed: the
+   * bytes read are valid only until the next read) into a buffer kept from
+   * page to page, valid until the next page.
+   */
+  private inflate(body: Uint8Array, size: number, codec = this.codec): Uint8Array {
     if (this.scratch.length < size) this.scratch = new Uint8Array(Math.max(size, 2 * this.scratch.length));
     try {
-      return decompress(this.codec, body, size, this.scratch);
+      return decompress(codec, body, size, this.scratch);
     } catch (error) {
       throw new CorruptPage(`a page cannot be decompressed (${(error as Error).message})`);
     }
