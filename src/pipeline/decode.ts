@@ -179,14 +179,21 @@ export class RowDecoder {
       const kind = info[c].kind;
       const numericNa = this.numericNa[j] === 1;
       let copied = false;
-      if (kind === 'number' && column.valid === undefined && !numericNa && !(column.values instanceof BigInt64Array)) {
+      if (kind === 'number' && column.valid === undefined && !numericNa) {
         // The common case: numbers without nulls, copied (unless one is infinite: then as below, to report it).
-        const source = column.values as Float64Array;
+        const source = column.values as Float64Array | Int32Array | Float32Array | BigInt64Array;
         let finite = true;
-        for (let r = 0, at = j; r < n; r++, at += h) {
-          const x = source[r];
-          values[at] = x;
-          if (x === Infinity || x === -Infinity) finite = false;
+        if (source instanceof BigInt64Array) {
+          // An INT64 from its two 32-bit halves (little-endian, as Parquet): the sum rounds once, as Number(bigint)
+          // does, without a bigint per value to collect.
+          const words = new Int32Array(source.buffer, source.byteOffset, 2 * n);
+          for (let r = 0, at = j; r < n; r++, at += h) values[at] = words[2 * r + 1] * 4294967296 + (words[2 * r] >>> 0);
+        } else {
+          for (let r = 0, at = j; r < n; r++, at += h) {
+            const x = source[r];
+            values[at] = x;
+            if (x === Infinity || x === -Infinity) finite = false;
+          }
         }
         copied = finite;
       }
