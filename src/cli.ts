@@ -14,6 +14,11 @@ import { configureReporting } from './report/report.js';
 import { packageVersion } from './version.js';
 import { stat } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
+import { z } from 'zod';
+
+// zod compiles a fast path for a schema the first time it parses: options and
+// parameter files are parsed once a run, so the compiling only costs startup.
+z.config({ jitless: true });
 
 /**
  * Each command's module, imported only when needed: a run loads its own
