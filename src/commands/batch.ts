@@ -360,7 +360,7 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
   // The file's variances, from the forward transforms' √(var + ε) (with --inverse the input is normalized: no warning).
-  const groupVariances = o.inverse ? undefined : [...fitted.values()].map((s) => Float64Array.from(s.denominator, (d) => Math.max(0, d * d - epsilon)));
+  const groupVariances = o.inverse ? undefined : [...fitted.values()].map((s) => Float64Array.from(s.denominator, (d, j) => Math.max(0, (d / s.inputScale[j]) ** 2 - epsilon)));
   return { input, transformed, epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
 }
 

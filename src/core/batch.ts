@@ -1,10 +1,17 @@
 // Batch normalization, one column at a time, with fitted (or given) statistics:
 //   y = γ_j·(x − mean_j)/√(var_j + ε) + β_j.
+// A column whose var + ε is beyond the double range (values near 1e308, or a
+// spread below 1e-154 with ε = 0) is normalized in units of a power of two,
+// 2^k: x, the mean and √(var + ε) all divided by 2^k (exact), so that neither
+// x − mean nor the square root overflows or underflows, and the z-score is the
+// same number. Every other column has k = 0, and the same bits as without.
 
 import type { ColumnMoments } from './moments.js';
+import { type WideNumber, timesPowerOfTwo, wide, wideAdd } from './wide.js';
 
 /** What the transform needs per column, precomputed once. */
 export interface ColumnScaling {
+  /** The mean, in units of the column's scale 2^k (as meanLo and the denominator). */
   mean: Float64Array;
   /**
    * The rounding error of `mean` (mean + meanLo is the fitted mean to about
@@ -15,8 +22,12 @@ export interface ColumnScaling {
   meanLo: Float64Array;
   /** √(var + ε), or 1 where var + ε = 0 (a constant column with ε = 0, as scikit-learn does). */
   denominator: Float64Array;
+  /** 2^−k: what x is multiplied by to be in the units of mean and denominator (1 for all but extreme columns). */
+  inputScale: Float64Array;
   gamma: Float64Array;
   beta: Float64Array;
+  /** What γ·z + β is multiplied by (1, but 2^k for the inverse transform of an extreme column). */
+  outputScale: Float64Array;
   /**
    * Winsorizing bounds: raw values are clamped to [lower, upper] before they
    * are normalized (−∞ and +∞ when not winsorizing).
@@ -57,27 +68,55 @@ export class Clipping {
   }
 }
 
+/** var + ε within these powers of two needs no scale: √ and x − mean cannot leave the double range. */
+const PLAIN_EXPONENT = 1000;
+
 export function columnScaling(
   mean: ArrayLike<number>,
   meanLo: ArrayLike<number>,
-  variance: ArrayLike<number>,
+  variance: ArrayLike<number | WideNumber>,
   gamma: ArrayLike<number>,
   beta: ArrayLike<number>,
   epsilon: number,
   bounds?: { lower: ArrayLike<number>; upper: ArrayLike<number> },
 ): ColumnScaling {
   const width = mean.length;
-  const denominator = new Float64Array(width);
-  for (let j = 0; j < width; j++) {
-    const v = variance[j] + epsilon;
-    denominator[j] = v === 0 ? 1 : Math.sqrt(v);
-  }
-  return {
+  const scaled = {
     mean: Float64Array.from(mean),
     meanLo: Float64Array.from(meanLo),
-    denominator,
+    denominator: new Float64Array(width),
+    inputScale: new Float64Array(width).fill(1),
+  };
+  for (let j = 0; j < width; j++) {
+    const given = variance[j];
+    let sum: WideNumber;
+    if (typeof given === 'number') {
+      const v = given + epsilon;
+      // The plain case, and NaN (a group's column without values) or Infinity as they are.
+      if (v === 0 || !Number.isFinite(v) || (v >= 2 ** -PLAIN_EXPONENT && v <= 2 ** PLAIN_EXPONENT)) {
+        scaled.denominator[j] = v === 0 ? 1 : Math.sqrt(v);
+        continue;
+      }
+      sum = wide(v);
+    } else {
+      sum = wideAdd(given, wide(epsilon));
+    }
+    if (sum.significand === 0 || Math.abs(sum.exponent) <= PLAIN_EXPONENT) {
+      scaled.denominator[j] = sum.significand === 0 ? 1 : Math.sqrt(timesPowerOfTwo(sum.significand, sum.exponent));
+      continue;
+    }
+    // Units of 2^k, k half of var + ε's exponent: the denominator is about 1.
+    const k = Math.floor(sum.exponent / 2);
+    scaled.denominator[j] = Math.sqrt(timesPowerOfTwo(sum.significand, sum.exponent - 2 * k));
+    scaled.mean[j] = timesPowerOfTwo(scaled.mean[j], -k);
+    scaled.meanLo[j] = timesPowerOfTwo(scaled.meanLo[j], -k);
+    scaled.inputScale[j] = timesPowerOfTwo(1, -k);
+  }
+  return {
+    ...scaled,
     gamma: Float64Array.from(gamma),
     beta: Float64Array.from(beta),
+    outputScale: new Float64Array(width).fill(1),
     lower: bounds ? Float64Array.from(bounds.lower) : new Float64Array(width).fill(-Infinity),
     upper: bounds ? Float64Array.from(bounds.upper) : new Float64Array(width).fill(Infinity),
   };
@@ -117,7 +156,7 @@ export function batchNormalizeRow(
   output: Float64Array,
   clipping: Clipping,
 ): number {
-  const { mean, meanLo, denominator, gamma, beta, lower, upper } = scaling;
+  const { mean, meanLo, denominator, inputScale, gamma, beta, outputScale, lower, upper } = scaling;
   let firstOverflow = -1;
   for (let j = 0; j < width; j++) {
     let x = input[base + j];
@@ -127,8 +166,8 @@ export function batchNormalizeRow(
     }
     if (x < lower[j]) x = lower[j];
     else if (x > upper[j]) x = upper[j];
-    const z = clipping.clamp((x - mean[j] - meanLo[j]) / denominator[j], j);
-    const y = gamma[j] * z + beta[j];
+    const z = clipping.clamp((x * inputScale[j] - mean[j] - meanLo[j]) / denominator[j], j);
+    const y = (gamma[j] * z + beta[j]) * outputScale[j];
     output[base + j] = y;
     if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
   }
@@ -142,7 +181,7 @@ export function scalingOfMoments(moments: ColumnMoments, epsilon: number, ddof: 
   return columnScaling(
     means.map(([hi]) => hi),
     means.map(([, lo]) => lo),
-    Array.from({ length: width }, (_, j) => moments.variance(j, ddof)),
+    Array.from({ length: width }, (_, j) => moments.varianceWide(j, ddof) ?? NaN),
     new Array<number>(width).fill(1),
     new Array<number>(width).fill(0),
     epsilon,
@@ -165,8 +204,11 @@ export function inverseScaling(scaling: ColumnScaling): ColumnScaling {
     mean,
     meanLo: new Float64Array(width),
     denominator: Float64Array.from(scaling.gamma),
+    inputScale: new Float64Array(width).fill(1),
     gamma: Float64Array.from(scaling.denominator),
     beta: Float64Array.from(scaling.mean, (m, j) => m + scaling.meanLo[j]),
+    // An extreme column's mean and √(var + ε) are in units of 2^k: so is what they give.
+    outputScale: Float64Array.from(scaling.inputScale, (s) => 1 / s),
     lower: new Float64Array(width).fill(-Infinity),
     upper: new Float64Array(width).fill(Infinity),
   };

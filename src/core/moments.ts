@@ -26,7 +26,8 @@ export interface MomentsSnapshot {
   mean: number;
   /** The low part of the mean: mean + meanLo errs by ~1e-16 of the spread, not of the level. */
   meanLo: number;
-  m2: number;
+  /** M2, which may be beyond the double range (values near 1e308). */
+  m2: WideNumber;
   min: number;
   max: number;
 }
@@ -60,6 +61,7 @@ const SQUARE_MIN = 2 ** -480;
 const CANCELLATION_LIMIT = 2 ** 40;
 
 import { divide, productError, twoSum } from './double-double.js';
+import { type WideNumber, WIDE_ZERO, timesPowerOfTwo, wide, wideToNumber } from './wide.js';
 
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
@@ -454,14 +456,18 @@ export class ColumnMoments {
     return this.meanParts(j)[0];
   }
 
-  /** M2 of column j as a double-double [hi, lo]: Σx² − (Σx)²/n, 0 if empty. */
-  private m2Parts(j: number): [number, number] {
+  /**
+   * M2 of column j, Σx² − (Σx)²/n, as a double-double [hi, lo] times
+   * 2^exponent (hi and lo well inside the double range, whatever M2's size);
+   * [0, 0, 0] if fewer than two values or no spread.
+   */
+  private m2Parts(j: number): [number, number, number] {
     const n = this.count[j];
-    if (n < 2) return [0, 0];
+    if (n < 2) return [0, 0, 0];
     this.flush();
     this.carry();
     const top = this.topChunk(2 * j + 1);
-    if (top === undefined) return [0, 0];
+    if (top === undefined) return [0, 0, 0];
     // Values scaled by 2^(−32r), squares by 2^(−64r), with r chosen so that Σx² scaled is about 2^0 to 2^64.
     const r = Math.floor(top / 2);
     const [s2Hi, s2Lo] = this.scaledSum(2 * j + 1, 2 * r);
@@ -473,51 +479,73 @@ export class ColumnMoments {
     mLo += s2Lo - qLo;
     [mHi, mLo] = twoSum(mHi, mLo);
     if (!(mHi > 0) || s2Hi > CANCELLATION_LIMIT * mHi || !Number.isFinite(s2Hi)) return this.exactM2(j);
-    const scale = chunkScale(2 * r);
-    return [mHi * scale, mLo * scale];
+    return [mHi, mLo, 64 * r];
   }
 
-  /** M2 exactly, (n·Σx² − (Σx)²)/n in BigInt, as a double-double. */
-  private exactM2(j: number): [number, number] {
+  /** M2 exactly, (n·Σx² − (Σx)²)/n in BigInt, as a double-double times 2^exponent. */
+  private exactM2(j: number): [number, number, number] {
     const n = BigInt(this.count[j]);
     const [s1, e1] = this.bigSum(2 * j);
     const [s2, e2] = this.bigSum(2 * j + 1);
     // Both terms at the common exponent e (in bits).
     const e = Math.min(2 * e1, e2);
     const q = n * (s2 << BigInt(e2 - e)) - ((s1 * s1) << BigInt(2 * e1 - e));
-    if (q <= 0n) return [0, 0];
-    // q/n with at least 64 bits to spare, then split into two doubles.
+    if (q <= 0n) return [0, 0, 0];
+    // q/n with at least 64 bits to spare, then its top 106 bits as two doubles of about 2^0.
     const extra = Math.max(0, 64 + bitLength(n) - bitLength(q) + 64);
     const z = (q << BigInt(extra)) / n;
-    const hi = Number(z);
-    const lo = Number(z - BigInt(hi));
-    return [scaleByPowerOfTwo(hi, e - extra), scaleByPowerOfTwo(lo, e - extra)];
+    const drop = Math.max(0, bitLength(z) - 110);
+    // The bits dropped leave a sticky 1 behind, so that hi rounds as z itself would.
+    let top = z >> BigInt(drop);
+    if (top << BigInt(drop) !== z) top |= 1n;
+    const hi = Number(top);
+    const lo = Number(top - BigInt(hi));
+    const exponent = e - extra + drop;
+    // hi is below 2^110: scale it to about 1 so that divisions of it stay in range.
+    return [hi * 2 ** -100, lo * 2 ** -100, exponent + 100];
   }
 
+  /** M2 of column j (Infinity beyond the double range: see m2Wide). */
   m2(j: number): number {
-    return this.m2Parts(j)[0];
+    return wideToNumber(this.m2Wide(j));
+  }
+
+  /** M2 of column j, whatever its size: values near 1e308 have an M2 far beyond the doubles. */
+  m2Wide(j: number): WideNumber {
+    const [hi, , exponent] = this.m2Parts(j);
+    return wide(hi, exponent);
   }
 
   /**
-   * M2 / (n − ddof). With no more values than ddof (one value and ddof 1)
-   * there is no spread to measure, and the variance is 0 so that
-   * normalization gives β rather than NaN.
+   * M2 / (n − ddof), whatever its size. With no more values than ddof (one
+   * value and ddof 1) there is no spread to measure, and the variance is 0
+   * so that normalization gives β rather than NaN. Undefined if empty.
    */
-  variance(j: number, ddof: number): number {
+  varianceWide(j: number, ddof: number): WideNumber | undefined {
     const n = this.count[j];
-    if (n === 0) return NaN;
-    if (n <= ddof) return 0;
-    const [hi, lo] = this.m2Parts(j);
-    return divide(hi, lo, n - ddof)[0];
+    if (n === 0) return undefined;
+    if (n <= ddof) return WIDE_ZERO;
+    const [hi, lo, exponent] = this.m2Parts(j);
+    return wide(divide(hi, lo, n - ddof)[0], exponent);
   }
 
+  /** The variance as a double: NaN if empty, Infinity beyond the double range (see varianceWide). */
+  variance(j: number, ddof: number): number {
+    const v = this.varianceWide(j, ddof);
+    return v === undefined ? NaN : wideToNumber(v);
+  }
+
+  /** √variance, computed without squaring's overflow: finite for every column of finite values (but a ddof 1 std of ±1.7e308). */
   std(j: number, ddof: number): number {
-    return Math.sqrt(this.variance(j, ddof));
+    const v = this.varianceWide(j, ddof);
+    if (v === undefined) return NaN;
+    const even = v.exponent - (v.exponent & 1);
+    return timesPowerOfTwo(Math.sqrt(v.significand * 2 ** (v.exponent - even)), even / 2);
   }
 
   snapshot(j: number): MomentsSnapshot {
     const [mean, meanLo] = this.meanParts(j);
-    return { count: this.count[j], mean, meanLo, m2: this.m2(j), min: this.min[j], max: this.max[j] };
+    return { count: this.count[j], mean, meanLo, m2: this.m2Wide(j), min: this.min[j], max: this.max[j] };
   }
 
   /**
@@ -539,7 +567,8 @@ export class ColumnMoments {
     s1 *= BigInt(s.count);
     this.addBigInt(2 * j, s1, e1);
     // (Σx)²/n = s1²·2^(2e1)/n, truncated 64 bits below M2's last bit, plus M2.
-    const m2 = s.m2 === 0 ? undefined : decompose(s.m2);
+    const m2 = s.m2.significand === 0 ? undefined : decompose(s.m2.significand);
+    if (m2) m2.exponent += s.m2.exponent;
     const e2 = Math.min(2 * e1, (m2?.exponent ?? 2 * e1) - 64);
     const n = BigInt(s.count);
     let s2 = ((s1 * s1) << BigInt(2 * e1 - e2)) / n;
@@ -587,20 +616,6 @@ export class ColumnMoments {
 function chunkScale(k: number): number {
   if (k >= -80 && k <= 80) return CHUNK_SCALE[k + 80];
   return 2 ** (16 * k) * 2 ** (16 * k);
-}
-
-function scaleByPowerOfTwo(x: number, exponent: number): number {
-  let result = x;
-  let left = exponent;
-  while (left > 1000) {
-    result *= 2 ** 1000;
-    left -= 1000;
-  }
-  while (left < -1000) {
-    result *= 2 ** -1000;
-    left += 1000;
-  }
-  return result * 2 ** left;
 }
 
 function bitLength(n: bigint): number {

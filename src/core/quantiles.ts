@@ -180,5 +180,7 @@ export class QuantileSketch {
 }
 
 function representative(index: number): number {
-  return (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
+  const power = Math.pow(GAMMA, index);
+  // 2·γ^i overflows for the buckets of values near 1.8e308, which are finite.
+  return power < 2 ** 1023 ? (2 * power) / (GAMMA + 1) : power * (2 / (GAMMA + 1));
 }

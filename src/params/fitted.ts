@@ -5,7 +5,9 @@ import { type ColumnScaling, columnScaling } from '../core/batch.js';
 import { ColumnMoments } from '../core/moments.js';
 import { DataError } from '../errors.js';
 import { GroupKeys } from '../groups.js';
-import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, type ParamsFile } from './params-file.js';
+import { type WideNumber, fitsDouble, wideToNumber } from '../core/wide.js';
+import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsJson } from './params-file.js';
+import { formatWideDecimal } from './wide-decimal.js';
 
 export interface FitSettings {
   epsilon: number;
@@ -33,11 +35,11 @@ export function paramsFromMoments(
   settings: FitSettings,
   affine?: ReadonlyMap<string, { gamma?: number | undefined; beta?: number | undefined }>,
   extras: { bounds?: FittedBounds | undefined; groups?: FittedGroups | undefined } = {},
-): ParamsFile {
+): ParamsJson {
   const { bounds, groups } = extras;
-  const params: ParamsFile = {
+  const params: ParamsJson = {
     format: PARAMS_FORMAT,
-    version: PARAMS_VERSION,
+    version: PARAMS_VERSION_PLAIN,
     generator: settings.generator,
     epsilon: settings.epsilon,
     ddof: settings.ddof,
@@ -57,7 +59,18 @@ export function paramsFromMoments(
       columns: names.map((name, j) => ({ name, ...fittedColumn(group.moments, j, settings.ddof) })),
     }));
   }
+  if (needsWideText(params)) params.version = PARAMS_VERSION;
   return params;
+}
+
+/** A variance or M2 as JSON: a number when a double holds it, else its decimal text. */
+function wideJson(w: WideNumber): number | string {
+  return fitsDouble(w) ? wideToNumber(w) : formatWideDecimal(w);
+}
+
+function needsWideText(params: ParamsJson): boolean {
+  const wideIn = (c: { variance?: unknown; m2?: unknown }) => typeof c.variance === 'string' || typeof c.m2 === 'string';
+  return params.columns.some(wideIn) || (params.groups ?? []).some((g) => g.columns.some(wideIn));
 }
 
 function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1) {
@@ -69,8 +82,8 @@ function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1) {
     count: snapshot.count,
     mean: snapshot.mean,
     meanLo: snapshot.meanLo,
-    variance: moments.variance(j, ddof),
-    m2: snapshot.m2,
+    variance: wideJson(moments.varianceWide(j, ddof) as WideNumber),
+    m2: wideJson(snapshot.m2),
     min: snapshot.min,
     max: snapshot.max,
   };
@@ -113,6 +126,7 @@ export function groupScalingsFromParams(
       scaling.mean[j] = fallback.mean[j];
       scaling.meanLo[j] = fallback.meanLo[j];
       scaling.denominator[j] = fallback.denominator[j];
+      scaling.inputScale[j] = fallback.inputScale[j];
     }
     result.set(GroupKeys.keyOfLabels(group.key), scaling);
   }
@@ -140,7 +154,7 @@ function scalingFromColumns(
   return columnScaling(
     columns.map((c) => (isEmpty(c) ? NaN : (c.mean as number))),
     columns.map((c) => c.meanLo ?? 0),
-    columns.map((c) => (isEmpty(c) ? NaN : (c.variance as number))),
+    columns.map((c) => (isEmpty(c) ? NaN : (c.variance as WideNumber))),
     affine.map((c) => c.gamma ?? 1),
     affine.map((c) => c.beta ?? 0),
     epsilon,
@@ -172,7 +186,7 @@ export function momentsFromParams(
       count: c.count as number,
       mean: c.mean as number,
       meanLo: c.meanLo ?? 0,
-      m2: c.m2 as number,
+      m2: c.m2 as WideNumber,
       min: c.min as number,
       max: c.max as number,
     });

@@ -16,16 +16,38 @@
 //
 // Objects are strict: an unknown key (a typo such as "gama") is an error
 // rather than a silently ignored setting.
+//
+// Versions: 1 is the layout above. 2 adds variances and M2 beyond the double
+// range written as decimal text ("variance": "4.5e+616"; values near 1e308).
+// finorm writes version 1 whenever the file needs nothing of version 2, so
+// that ordinary files stay readable by every finorm; an older finorm refuses
+// a version 2 file with a message to upgrade.
 
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
+import { type WideNumber, wide } from '../core/wide.js';
 import { DataError, ioErrorFrom } from '../errors.js';
+import { MAX_DECIMAL_EXPONENT, parseWideDecimal } from './wide-decimal.js';
 
 export const PARAMS_FORMAT = 'finorm-params';
-export const PARAMS_VERSION = 1;
+/** The newest version this finorm reads. */
+export const PARAMS_VERSION = 2;
+/** The version of a file with every number a JSON number. */
+export const PARAMS_VERSION_PLAIN = 1;
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 const nonNegative = finite.refine((v) => v >= 0, 'expected a number ≥ 0');
+/** A variance or M2: a number ≥ 0, or (beyond the double range) its decimal text. */
+const wideNonNegative = z.union([nonNegative, z.string()]).transform((value, ctx): WideNumber => {
+  if (typeof value === 'number') return wide(value);
+  const parsed = parseWideDecimal(value);
+  if (parsed !== undefined) return parsed;
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a number ≥ 0, or beyond the double range its decimal text such as "4.5e+616" (exponent within ±${MAX_DECIMAL_EXPONENT}), got ${JSON.stringify(value)}`,
+  });
+  return z.NEVER;
+});
 
 export const ColumnParamsSchema = z
   .strictObject({
@@ -35,8 +57,8 @@ export const ColumnParamsSchema = z
     count: z.number().int().nonnegative().optional(),
     mean: finite.optional(),
     meanLo: finite.optional(),
-    variance: nonNegative.optional(),
-    m2: nonNegative.optional(),
+    variance: wideNonNegative.optional(),
+    m2: wideNonNegative.optional(),
     min: finite.optional(),
     max: finite.optional(),
     /** Winsorizing bounds: raw values are clamped to [lower, upper] before normalizing. */
@@ -60,7 +82,7 @@ export const GroupParamsSchema = z.strictObject({
 export const ParamsFileSchema = z
   .strictObject({
     format: z.literal(PARAMS_FORMAT),
-    version: z.literal(PARAMS_VERSION),
+    version: z.union([z.literal(PARAMS_VERSION_PLAIN), z.literal(PARAMS_VERSION)]),
     /** Which finorm wrote the file (informational). */
     generator: z.string().optional(),
     epsilon: nonNegative.optional(),
@@ -82,7 +104,11 @@ export const ParamsFileSchema = z
 
 export type GroupParams = z.infer<typeof GroupParamsSchema>;
 export type ColumnParams = z.infer<typeof ColumnParamsSchema>;
+/** A parameter file as read: variances and M2 as WideNumbers. */
 export type ParamsFile = z.infer<typeof ParamsFileSchema>;
+/** A parameter file as written: JSON values only. */
+export type ParamsJson = z.input<typeof ParamsFileSchema>;
+export type ColumnParamsJson = z.input<typeof ColumnParamsSchema>;
 
 /** Reads and validates a parameter file; every problem names the file and the key. */
 export async function readParamsFile(path: string): Promise<ParamsFile> {
@@ -152,7 +178,7 @@ export function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
  * exact form. A file beyond the longest string Node can hold (about 512 MB:
  * hundreds of thousands of groups) is refused with a readable message.
  */
-export function formatParams(params: ParamsFile): string {
+export function formatParams(params: ParamsJson): string {
   try {
     return JSON.stringify(params, null, 2) + '\n';
   } catch (error) {

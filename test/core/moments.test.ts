@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ColumnMoments } from '../../src/core/moments.js';
-import { exactM2, exactMean, exactVariance, toDouble, ulpDistance } from '../support/exact.js';
+import { exactM2, exactMean, exactVariance, sqrtToDouble, toDouble, toWide, ulpDistance } from '../support/exact.js';
 import { seededRandom } from '../support/random.js';
 
 const random = seededRandom;
@@ -174,6 +174,28 @@ describe('ColumnMoments against exact arithmetic', () => {
         expect(ulpDistance(m.mean(0), toDouble(exactMean(values))), where).toBeLessThanOrEqual(1);
         expect(ulpDistance(m.m2(0), toDouble(exactM2(values))), where).toBeLessThanOrEqual(1);
       }
+    }
+  });
+
+  it('keeps M2 and the variance beyond the double range: values near 1e308, spreads below 1e-154 (within 1 ulp)', () => {
+    const next = random(12);
+    for (const [scale, level] of [[1.5e308, 0], [1e300, 0.3], [1e160, 1], [1e-170, 0], [1e-200, 1e6], [1e-300, 0]]) {
+      const values = Array.from({ length: 400 }, () => scale * (level + next() - 0.5));
+      const m = fit(values);
+      const where = `scale ${scale}, level ${level}`;
+      for (const ddof of [0, 1]) {
+        const want = toWide(exactVariance(values, ddof));
+        const got = m.varianceWide(0, ddof) as { significand: number; exponent: number };
+        expect(got.exponent, where).toBe(want.exponent);
+        expect(Math.abs(got.significand - want.significand) * 2 ** 52, where).toBeLessThanOrEqual(1);
+        expect(ulpDistance(m.std(0, ddof), sqrtToDouble(exactVariance(values, ddof))), where).toBeLessThanOrEqual(1);
+      }
+      const m2 = toWide(exactM2(values));
+      expect(m.m2Wide(0)).toEqual(m2);
+      // A snapshot restored (a parameter file read back) gives the same M2.
+      const copy = new ColumnMoments(1);
+      copy.restore(0, m.snapshot(0));
+      expect(copy.m2Wide(0), where).toEqual(m2);
     }
   });
 
