@@ -1,8 +1,8 @@
 // --group-by: which group a record belongs to (the text of its group-by
-// columns), and the fitting pass that keeps statistics per group. Memory grows
-// with the number of groups × features, never with the number of rows.
+// columns), and the table that keeps rows and statistics per group. Memory
+// grows with the number of groups × features, never with the number of rows.
 
-import { ColumnMoments } from './core/moments.js';
+import { ColumnMoments, type ColumnMomentsState } from './core/moments.js';
 import { type Cell, resolveColumns } from './selection.js';
 
 // Joins the values of several group-by columns into one map key; a control
@@ -70,10 +70,119 @@ export function textOf(cell: Cell): string {
   return JSON.stringify(cell);
 }
 
-/** Statistics of one group from the fitting pass. */
-export interface GroupFit {
-  moments: ColumnMoments;
-  rows: number;
+/** Per group, in order of first appearance: its key and rows, and its moments as columns g·width … of one set. */
+export interface GroupParts {
+  keys: string[];
+  rows: number[];
+  moments?: ColumnMomentsState;
+}
+
+/** Memory a group costs besides its moments: its key in the index, the key's text, its row count. */
+const GROUP_OVERHEAD_BYTES = 112;
+
+/**
+ * Rows and (optionally) moments per group, in order of first appearance. A
+ * thread keeps one over its pieces (and hands it over when it outgrows its
+ * budget, tableBytes), the driver one for the run: each group costs its key
+ * and 72 bytes a column (ColumnMoments), so millions of groups fit.
+ */
+export class GroupTable {
+  private readonly index = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly rows: number[] = [];
+  /** Group g's column j is column g·width + j. */
+  readonly moments: ColumnMoments | undefined;
+  /** Index of the first group not yet reported as new. */
+  private reported = 0;
+
+  constructor(
+    readonly width: number,
+    withMoments: boolean,
+  ) {
+    this.moments = withMoments ? new ColumnMoments(0) : undefined;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  keyAt(g: number): string {
+    return this.keys[g];
+  }
+
+  rowsAt(g: number): number {
+    return this.rows[g];
+  }
+
+  indexOf(key: string): number | undefined {
+    return this.index.get(key);
+  }
+
+  /** Group `key`'s index, the group added if new. */
+  groupOf(key: string): number {
+    let g = this.index.get(key);
+    if (g === undefined) {
+      g = this.keys.length;
+      this.index.set(key, g);
+      this.keys.push(key);
+      this.rows.push(0);
+      this.moments?.grow((g + 1) * this.width);
+    }
+    return g;
+  }
+
+  /** Counts a row of group `key`, and adds its values (values[base …]) if moments are kept. */
+  addRow(key: string, values: Float64Array | undefined, base: number): void {
+    const g = this.groupOf(key);
+    this.rows[g]++;
+    const moments = this.moments;
+    if (moments && values) {
+      const at = g * this.width;
+      for (let j = 0; j < this.width; j++) moments.add(at + j, values[base + j]);
+    }
+  }
+
+  /** Adds a whole group's rows and moments (columns 0 … width − 1 of `moments`). */
+  addGroup(key: string, rows: number, moments: ColumnMoments): void {
+    const g = this.groupOf(key);
+    this.rows[g] += rows;
+    for (let j = 0; j < this.width; j++) this.moments?.mergeColumn(g * this.width + j, moments, j);
+  }
+
+  /** Merges another table's groups (as parts), group by group, exactly. */
+  mergeParts(parts: GroupParts): void {
+    const packed = parts.moments ? ColumnMoments.fromState(parts.moments) : undefined;
+    const { width } = this;
+    parts.keys.forEach((key, h) => {
+      const g = this.groupOf(key);
+      this.rows[g] += parts.rows[h];
+      if (packed && this.moments) for (let j = 0; j < width; j++) this.moments.mergeColumn(g * width + j, packed, h * width + j);
+    });
+  }
+
+  /** The groups added since the last call, in order. */
+  takeNew(): string[] {
+    const added = this.keys.slice(this.reported);
+    this.reported = this.keys.length;
+    return added;
+  }
+
+  /** Every group's rows and moments. */
+  parts(): GroupParts {
+    const parts: GroupParts = { keys: this.keys, rows: this.rows };
+    if (this.moments) parts.moments = this.moments.state();
+    return parts;
+  }
+
+  /** [key, rows] of every group, in order. */
+  *entries(): IterableIterator<[string, number]> {
+    for (let g = 0; g < this.keys.length; g++) yield [this.keys[g], this.rows[g]];
+  }
+
+  /** About what the table holds, in bytes. */
+  bytes(): number {
+    return this.keys.length * (GROUP_OVERHEAD_BYTES + (this.moments ? this.width * ColumnMoments.BYTES_PER_COLUMN : 0));
+  }
 }
 
 /** The number of groups and the smallest one, for the summary. */

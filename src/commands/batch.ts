@@ -8,7 +8,7 @@ import { type ColumnScaling, inverseScaling, scalingOfMoments } from '../core/ba
 import type { ColumnMoments } from '../core/moments.js';
 import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
-import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
+import { GroupKeys, type GroupTable, groupFacts } from '../groups.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { Spool } from '../io/spool.js';
 import { TIME_COLUMN_NAMES } from '../pipeline/time-order.js';
@@ -156,7 +156,7 @@ interface BatchOutcome {
   /** Causal: the column whose time order was checked. */
   orderChecked?: string;
   /** Grouped: each group's variances, per column (for the ε warning). */
-  groupVariances?: Float64Array[];
+  groupVariances?: Iterable<ArrayLike<number>>;
 }
 
 export const batchCommand: CommandSpec = {
@@ -285,7 +285,7 @@ async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutco
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const outcome: BatchOutcome = { input, transformed, epsilon: o.epsilon, earlierPasses: [] };
   if (orderBy !== undefined) outcome.orderChecked = orderBy.name;
-  if (keys) outcome.groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
+  if (keys) outcome.groups = groupFacts(keys, transformed.groups.entries());
   return outcome;
 }
 
@@ -321,14 +321,25 @@ async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<Batc
     await transformed.output.abort();
     throw error;
   }
-  const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
-  const groupVariances = variancesOf(transformed.groups.values(), o.ddof);
+  const groups = groupFacts(keys, transformed.groups.entries());
+  const groupVariances = variancesOf(transformed.groups, o.ddof);
   return { input, transformed, epsilon: o.epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
 }
 
-/** Each group's variance of each column (0 where it has no spread or no value). */
-function variancesOf(groups: Iterable<GroupFit>, ddof: 0 | 1): Float64Array[] {
-  return Array.from(groups, (g) => Float64Array.from({ length: g.moments.width }, (_, j) => (g.moments.count[j] > ddof ? g.moments.variance(j, ddof) : 0)));
+/** Each group's variance of each column (0 where it has no spread or no value): computed once, packed, read per group. */
+function variancesOf(groups: GroupTable, ddof: 0 | 1): Iterable<Float64Array> {
+  const moments = groups.moments as ColumnMoments;
+  const variances = Float64Array.from({ length: groups.size * groups.width }, (_, c) => (moments.count[c] > ddof ? moments.variance(c, ddof) : 0));
+  return packedRows(variances, groups.width);
+}
+
+/** The rows of a row-major `? × width` array, as views, as often as they are iterated. */
+function packedRows(values: Float64Array, width: number): Iterable<Float64Array> {
+  return {
+    *[Symbol.iterator]() {
+      for (let at = 0; at < values.length; at += width) yield values.subarray(at, at + width);
+    },
+  };
 }
 
 /** One pass with the statistics of a parameter file (per group if it has groups). */
@@ -358,7 +369,7 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const scalings = new Map([...fitted].map(([key, scaling]) => [key, direction(scaling)]));
   const spec: TransformSpec = { kind: 'batch-groups', groups: keys, scalings, fallback: o.unseen === 'global' ? global : undefined, paramsFile: file, clip };
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
-  const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
+  const groups = groupFacts(keys, transformed.groups.entries());
   // The file's variances, from the forward transforms' √(var + ε) (with --inverse the input is normalized: no warning).
   const groupVariances = o.inverse ? undefined : [...fitted.values()].map((s) => Float64Array.from(s.denominator, (d, j) => Math.max(0, (d / s.inputScale[j]) ** 2 - epsilon)));
   return { input, transformed, epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
@@ -392,7 +403,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     const fit = await gatherStatistics(fitting, { threads: o.threads, sketches: o.winsorize !== undefined, ...(keys ? { groups: keys } : {}) });
     const earlierPasses = [fit.execution];
     let moments: ColumnMoments = fit.moments;
-    const groups: Map<string, GroupFit> = fit.groups;
+    const groups: GroupTable = fit.groups;
     for (const spool of spools.values()) await spool.finish();
     const { names } = fitting.selection;
     if (fitting.rowsKept > 0) requirePresentValues(names, moments);
@@ -431,7 +442,10 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     const clip = o.clip ?? Infinity;
     let spec: TransformSpec;
     if (keys) {
-      const scalings = new Map<string, ColumnScaling>([...groups].map(([key, g]) => [key, scalingOfMoments(g.moments, o.epsilon, o.ddof)]));
+      const perGroup = groups.moments as ColumnMoments;
+      const scalings = new Map<string, ColumnScaling>(
+        Array.from({ length: groups.size }, (_, g) => [groups.keyAt(g), scalingOfMoments(perGroup, o.epsilon, o.ddof, undefined, g * names.length, names.length)]),
+      );
       spec = { kind: 'batch-groups', groups: keys, scalings, fallback: global, paramsFile: 'the first pass', clip };
     } else {
       spec = { kind: 'batch', scaling: global, clip };
@@ -455,9 +469,9 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       firstPass: fitting,
       earlierPasses,
     };
-    const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;
+    const facts = keys ? groupFacts(keys, groups.entries()) : undefined;
     if (facts) outcome.groups = facts;
-    if (keys) outcome.groupVariances = variancesOf(groups.values(), o.ddof);
+    if (keys) outcome.groupVariances = variancesOf(groups, o.ddof);
     return outcome;
   } catch (error) {
     // A pass that failed on a file being changed under it (a record cut short): the change is the news.

@@ -73,7 +73,7 @@ export const fitCommand: CommandSpec = {
           ...featureFacts(input.selection),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
-          ...(keys ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),
+          ...(keys ? { groups: groupFacts(keys, groups.entries()) } : {}),
           execution: executionOf(fit.execution),
         },
         o,

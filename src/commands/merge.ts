@@ -6,8 +6,7 @@ import { DataError, ExitCode, UsageError } from '../errors.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
 import { sourcesFrom } from '../io/sources.js';
 import { outputOptions, schemaOf } from '../options.js';
-import type { ColumnMoments } from '../core/moments.js';
-import { GroupKeys } from '../groups.js';
+import { GroupKeys, GroupTable } from '../groups.js';
 import { type FittedGroups, momentsFromParams, paramsFromMoments } from '../params/fitted.js';
 import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
 import { packageVersion } from '../version.js';
@@ -81,14 +80,11 @@ export const mergeCommand: CommandSpec = {
 function mergeGroups(all: { file: string; params: ParamsFile }[], names: string[]): FittedGroups | undefined {
   const groupBy = all[0].params.groupBy;
   if (groupBy === undefined) return undefined;
-  const groups = new Map<string, { moments: ColumnMoments }>();
+  const groups = new GroupTable(names.length, true);
   for (const { file, params } of all) {
     for (const [i, group] of (params.groups ?? []).entries()) {
       const moments = momentsFromParams(params, names, file, group.columns, `groups[${i}].columns`);
-      const key = GroupKeys.keyOfLabels(group.key);
-      const seen = groups.get(key);
-      if (seen === undefined) groups.set(key, { moments });
-      else seen.moments.merge(moments);
+      groups.addGroup(GroupKeys.keyOfLabels(group.key), 0, moments);
     }
   }
   return { groupBy, groups };

@@ -174,14 +174,23 @@ export function batchNormalizeRow(
   return firstOverflow;
 }
 
-/** The transform's constants for fitted moments, with γ = 1 and β = 0. */
-export function scalingOfMoments(moments: ColumnMoments, epsilon: number, ddof: 0 | 1, bounds?: { lower: ArrayLike<number>; upper: ArrayLike<number> }): ColumnScaling {
-  const width = moments.width;
-  const means = Array.from({ length: width }, (_, j) => moments.meanParts(j));
+/**
+ * The transform's constants for fitted moments (columns first … first +
+ * width − 1 of them: one group's, of per-group moments), with γ = 1 and β = 0.
+ */
+export function scalingOfMoments(
+  moments: ColumnMoments,
+  epsilon: number,
+  ddof: 0 | 1,
+  bounds?: { lower: ArrayLike<number>; upper: ArrayLike<number> },
+  first = 0,
+  width = moments.width,
+): ColumnScaling {
+  const means = Array.from({ length: width }, (_, j) => moments.meanParts(first + j));
   return columnScaling(
     means.map(([hi]) => hi),
     means.map(([, lo]) => lo),
-    Array.from({ length: width }, (_, j) => moments.varianceWide(j, ddof) ?? NaN),
+    Array.from({ length: width }, (_, j) => moments.varianceWide(first + j, ddof) ?? NaN),
     new Array<number>(width).fill(1),
     new Array<number>(width).fill(0),
     epsilon,

@@ -114,13 +114,24 @@ export class ChunkSum {
     const [first, last] = this.occupied();
     const low = Math.min(from, first);
     const high = Math.max(to, last);
-    if (high - low + 3 > this.chunks.length) this.widen(high - low + 3);
     // Leave one chunk below and the rest above, where sums grow.
     const newLow = low - 1;
-    const moved = this.chunks.slice();
-    this.chunks.fill(0);
-    const oldLow = this.low;
-    for (let k = 0; k < moved.length; k++) if (moved[k] !== 0) this.chunks[oldLow + k - newLow] = moved[k];
+    const shift = this.low - newLow;
+    const needed = high - low + 3;
+    if (needed > this.chunks.length) {
+      let length = this.chunks.length;
+      while (length < needed) length *= 2;
+      const chunks = new Float64Array(length);
+      chunks.set(this.chunks.subarray(first - this.low, last - this.low + 1), first - newLow);
+      this.chunks = chunks;
+    } else if (shift !== 0) {
+      // In place: the occupied chunks move by `shift`, and what they leave is cleared.
+      const a = first - this.low;
+      const b = last - this.low + 1;
+      this.chunks.copyWithin(a + shift, a, b);
+      if (shift > 0) this.chunks.fill(0, a, Math.min(b, a + shift));
+      else this.chunks.fill(0, Math.max(a, b + shift), b);
+    }
     this.low = newLow;
     return from - newLow;
   }

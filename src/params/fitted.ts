@@ -4,7 +4,7 @@
 import { type ColumnScaling, columnScaling } from '../core/batch.js';
 import { ColumnMoments } from '../core/moments.js';
 import { DataError } from '../errors.js';
-import { GroupKeys } from '../groups.js';
+import { GroupKeys, type GroupTable } from '../groups.js';
 import { type WideNumber, fitsDouble, wideToNumber } from '../core/wide.js';
 import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsJson } from './params-file.js';
 import { formatWideDecimal } from './wide-decimal.js';
@@ -22,10 +22,10 @@ export interface FittedBounds {
   upper: ArrayLike<number>;
 }
 
-/** Per-group statistics for the file, by group key (see GroupKeys). */
+/** Per-group statistics for the file, keyed by GroupKeys' keys. */
 export interface FittedGroups {
   groupBy: string[];
-  groups: Map<string, { moments: ColumnMoments }>;
+  groups: GroupTable;
 }
 
 /** The parameter file for fitted moments (γ = 1 and β = 0 unless given). */
@@ -54,9 +54,11 @@ export function paramsFromMoments(
   if (bounds) params.winsorize = bounds.p;
   if (groups) {
     params.groupBy = groups.groupBy;
-    params.groups = [...groups.groups].map(([key, group]) => ({
-      key: GroupKeys.labelsOf(key),
-      columns: names.map((name, j) => ({ name, ...fittedColumn(group.moments, j, settings.ddof) })),
+    const table = groups.groups;
+    const perGroup = table.moments as ColumnMoments;
+    params.groups = Array.from({ length: table.size }, (_, g) => ({
+      key: GroupKeys.labelsOf(table.keyAt(g)),
+      columns: names.map((name, j) => ({ name, ...fittedColumn(perGroup, g * names.length + j, settings.ddof) })),
     }));
   }
   if (needsWideText(params)) params.version = PARAMS_VERSION;

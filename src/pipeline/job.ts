@@ -3,6 +3,7 @@
 
 import type { ColumnScaling } from '../core/batch.js';
 import type { ColumnMomentsState } from '../core/moments.js';
+import type { GroupParts } from '../groups.js';
 import type { QuantileSketchState } from '../core/quantiles.js';
 import type { InputLocation } from '../errors.js';
 import type { OnError } from '../io/bad-rows.js';
@@ -109,13 +110,6 @@ export type PieceFailure =
   | { kind: 'data'; message: string; location?: InputLocation }
   | { kind: 'crash'; message: string };
 
-/** Per group, in order of first appearance (to a thread): its key and rows, and its moments as columns g·width … of one set. */
-export interface GroupParts {
-  keys: string[];
-  rows: number[];
-  moments?: ColumnMomentsState;
-}
-
 export interface PieceResult {
   id: number;
   /** The piece's buffer, handed back to be filled again (and an unused spare). */
@@ -138,9 +132,12 @@ export interface PieceResult {
   /**
    * Groups this thread met for the first time in this piece, in order: from
    * them the main thread knows each group's first appearance in the input.
-   * Their rows and moments stay in the thread until the totals.
+   * Their rows and moments stay in the thread until the totals, or until its
+   * table outgrows its budget: then they come with the piece (`groups`), and
+   * the thread starts a new table.
    */
   newGroups?: string[];
+  groups?: GroupParts;
   clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState; dominatedBy: number[] };
 }

@@ -6,14 +6,14 @@ import { LayerRowStats } from '../core/layer.js';
 import { UsageError } from '../errors.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
-import type { GroupFit } from '../groups.js';
+import { GroupTable } from '../groups.js';
 import { TableOutput } from '../io/output.js';
 import { type OutputLayout, RowWriter } from '../io/render.js';
 import type { Format } from '../io/sources.js';
 import { summaryDistributions } from '../report/distributions.js';
 import { outputColumnsOf } from '../selection.js';
 import type { Input } from './input.js';
-import type { GroupColumns, GroupParts, JobSpec, PieceResult, ProcessorTotals, TransformSpec } from './job.js';
+import type { GroupColumns, JobSpec, PieceResult, ProcessorTotals, TransformSpec } from './job.js';
 import { type Execution, runPipeline } from './run.js';
 
 export interface OutputSettings {
@@ -39,7 +39,7 @@ export interface TransformOutcome {
   /** layer: facts about the rows. */
   rowStats: LayerRowStats;
   /** Rows per group (grouped and causal transforms), and for --sorted each group's fit. */
-  groups: Map<string, GroupFit>;
+  groups: GroupTable;
   execution: Execution;
 }
 
@@ -87,7 +87,7 @@ export async function transformRows(
     outputMoments: new ColumnMoments(width),
     clipped: new Float64Array(width),
     rowStats: new LayerRowStats(),
-    groups: new Map(),
+    groups: new GroupTable(width, transform.kind === 'sorted'),
     execution: emptyExecution(),
   };
   const sequential = transform.kind === 'causal' || transform.kind === 'sorted';
@@ -100,14 +100,14 @@ export async function transformRows(
         const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = result.rowStats;
         outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma), dominatedBy });
       }
-      if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
+      addGroups(outcome.groups, result);
       outcome.rowsWritten += result.rows;
       const bytes = result.output;
       // Once written, the output's buffer goes round again (to hold a piece or an output).
       await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer));
     });
     outcome.execution = execution;
-    for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);
+    for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
     if (histogram) summaryDistributions.record(mergedSketches(totals, 'sketches', width), mergedSketches(totals, 'outputSketches', width));
   } catch (error) {
     await output.abort();
@@ -119,7 +119,7 @@ export async function transformRows(
 export interface StatisticsOutcome {
   moments: ColumnMoments;
   /** Per group, in order of first appearance (with `groups`). */
-  groups: Map<string, GroupFit>;
+  groups: GroupTable;
   /** Quantile sketches per feature (with `sketches`). */
   sketches: QuantileSketch[];
   execution: Execution;
@@ -140,15 +140,16 @@ export async function gatherStatistics(
   const job: JobSpec = { kind: 'statistics', sketches };
   if (options.groups) job.groups = options.groups;
   if (options.clamp) job.clamp = options.clamp;
-  const outcome: StatisticsOutcome = { moments: new ColumnMoments(width), groups: new Map(), sketches: [], execution: emptyExecution() };
+  const outcome: StatisticsOutcome = { moments: new ColumnMoments(width), groups: new GroupTable(width, true), sketches: [], execution: emptyExecution() };
   const { execution, totals } = await runPipeline(input, { job, threads: options.threads, sequential: false }, async (result: PieceResult) => {
     if (result.moments) outcome.moments.merge(ColumnMoments.fromState(result.moments));
-    if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
+    addGroups(outcome.groups, result);
   });
   outcome.execution = execution;
-  for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);
+  for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
   // Per group, the moments of all rows are the groups' merged: exactly those of the rows.
-  if (options.groups) for (const group of outcome.groups.values()) outcome.moments.merge(group.moments);
+  const perGroup = outcome.groups.moments as ColumnMoments;
+  if (options.groups) for (let g = 0; g < outcome.groups.size; g++) for (let j = 0; j < width; j++) outcome.moments.mergeColumn(j, perGroup, g * width + j);
   if (sketches) outcome.sketches = mergedSketches(totals, 'sketches', width);
   if (histogram) summaryDistributions.record(outcome.sketches);
   return outcome;
@@ -156,20 +157,12 @@ export async function gatherStatistics(
 
 /**
  * Groups a thread met for the first time in a piece: those new to the run
- * take their place, so that the run's groups are in order of first appearance.
+ * take their place, so that the run's groups are in order of first
+ * appearance. Then the thread's table, if it handed it over with the piece.
  */
-function addNewGroups(groups: Map<string, GroupFit>, keys: string[], width: number): void {
-  for (const key of keys) if (!groups.has(key)) groups.set(key, { moments: new ColumnMoments(width), rows: 0 });
-}
-
-/** A thread's groups merged into the run's (all already in place), each group's moments column by column. */
-function mergeGroups(groups: Map<string, GroupFit>, parts: GroupParts, width: number): void {
-  const packed = parts.moments ? ColumnMoments.fromState(parts.moments) : undefined;
-  parts.keys.forEach((key, g) => {
-    const group = groups.get(key) as GroupFit;
-    group.rows += parts.rows[g];
-    if (packed) for (let j = 0; j < width; j++) group.moments.mergeColumn(j, packed, g * width + j);
-  });
+function addGroups(groups: GroupTable, result: PieceResult): void {
+  if (result.newGroups) for (const key of result.newGroups) groups.groupOf(key);
+  if (result.groups) groups.mergeParts(result.groups);
 }
 
 function mergedSketches(totals: ProcessorTotals[], which: 'sketches' | 'outputSketches', width: number): QuantileSketch[] {

@@ -4,15 +4,25 @@
 
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
+import { GroupTable } from '../groups.js';
 import type { Block, Work } from './block.js';
-import type { GroupParts, JobSpec, PieceResult, ProcessorTotals, TableLayout } from './job.js';
+import type { JobSpec, PieceResult, ProcessorTotals, TableLayout } from './job.js';
+
+/**
+ * A thread's per-group table beyond this many bytes is handed over with the
+ * piece that outgrew it, and a new one started: the driver's table holds
+ * the groups, each thread only a budget's worth, however many groups the
+ * input has (a panel of 500 tickers never reaches it). FINORM_GROUP_TABLE_BYTES
+ * overrides it, for tests.
+ */
+export const GROUP_TABLE_BUDGET_BYTES = Number(process.env.FINORM_GROUP_TABLE_BYTES) || 16 << 20;
 
 /** Statistics of a piece: moments of every feature (of clamped values when winsorizing), per group, sketches. */
 export class StatisticsWork implements Work {
   private moments: ColumnMoments;
   private readonly width: number;
   private readonly sketches: QuantileSketch[] | undefined;
-  private readonly groups: GroupTable | undefined;
+  private groups: GroupTable | undefined;
 
   constructor(
     private readonly job: JobSpec & { kind: 'statistics' },
@@ -49,8 +59,13 @@ export class StatisticsWork implements Work {
   }
 
   finishPiece(result: PieceResult): void {
-    if (this.groups) result.newGroups = this.groups.takeNew();
-    else {
+    if (this.groups) {
+      result.newGroups = this.groups.takeNew();
+      if (this.groups.bytes() > GROUP_TABLE_BUDGET_BYTES) {
+        result.groups = this.groups.parts();
+        this.groups = new GroupTable(this.width, true);
+      }
+    } else {
       result.moments = this.moments.state();
       this.moments = new ColumnMoments(this.width);
     }
@@ -61,71 +76,5 @@ export class StatisticsWork implements Work {
     if (this.sketches) totals.sketches = this.sketches.map((s) => s.state());
     if (this.groups) totals.groups = this.groups.parts();
     return totals;
-  }
-}
-
-/**
- * Rows and (optionally) moments per group, in order of first appearance,
- * kept by a thread over all its pieces; the groups new in each piece are
- * reported with it.
- */
-export class GroupTable {
-  private readonly index = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly rows: number[] = [];
-  private readonly moments: ColumnMoments | undefined;
-  /** Index of the first group not yet reported as new. */
-  private reported = 0;
-
-  constructor(
-    private readonly width: number,
-    withMoments: boolean,
-  ) {
-    this.moments = withMoments ? new ColumnMoments(0) : undefined;
-  }
-
-  /** Group `key`'s index, the group added if new. */
-  private groupOf(key: string): number {
-    let g = this.index.get(key);
-    if (g === undefined) {
-      g = this.keys.length;
-      this.index.set(key, g);
-      this.keys.push(key);
-      this.rows.push(0);
-      this.moments?.grow((g + 1) * this.width);
-    }
-    return g;
-  }
-
-  /** Counts a row of group `key`, and adds its values (values[base …]) if moments are kept. */
-  addRow(key: string, values: Float64Array | undefined, base: number): void {
-    const g = this.groupOf(key);
-    this.rows[g]++;
-    const moments = this.moments;
-    if (moments && values) {
-      const at = g * this.width;
-      for (let j = 0; j < this.width; j++) moments.add(at + j, values[base + j]);
-    }
-  }
-
-  /** Adds a whole group's rows and moments. */
-  addGroup(key: string, rows: number, moments: ColumnMoments): void {
-    const g = this.groupOf(key);
-    this.rows[g] += rows;
-    for (let j = 0; j < this.width; j++) this.moments?.mergeColumn(g * this.width + j, moments, j);
-  }
-
-  /** The groups added since the last call, in order. */
-  takeNew(): string[] {
-    const added = this.keys.slice(this.reported);
-    this.reported = this.keys.length;
-    return added;
-  }
-
-  /** Every group's rows and moments. */
-  parts(): GroupParts {
-    const parts: GroupParts = { keys: this.keys, rows: this.rows };
-    if (this.moments) parts.moments = this.moments.state();
-    return parts;
   }
 }

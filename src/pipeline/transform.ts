@@ -15,7 +15,8 @@ import type { OutputBytes } from '../io/output-bytes.js';
 import { RowWriter } from '../io/render.js';
 import { Block, type Work } from './block.js';
 import type { JobSpec, PieceFailure, PieceResult, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
-import { GroupTable } from './statistics.js';
+import { GroupTable } from '../groups.js';
+import { GROUP_TABLE_BUDGET_BYTES } from './statistics.js';
 import { TimeOrder } from './time-order.js';
 
 /** A transform of a piece's rows, rendered; with moments, clipping counts and row facts for the summary. */
@@ -30,7 +31,7 @@ export class TransformWork implements Work {
   private readonly sketches: QuantileSketch[] | undefined;
   private readonly outputSketches: QuantileSketch[] | undefined;
   /** Rows per group (grouped and causal transforms), and each group's fit (--sorted): kept over all pieces. */
-  private readonly groups: GroupTable | undefined;
+  private groups: GroupTable | undefined;
   private readonly transform: TransformSpec;
   /** Causal with an order column: each group's latest time (it crosses pieces). */
   private readonly timeOrder: TimeOrder | undefined;
@@ -261,7 +262,13 @@ export class TransformWork implements Work {
     }
     if (this.inputMoments) result.moments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
-    if (this.groups) result.newGroups = this.groups.takeNew();
+    if (this.groups) {
+      result.newGroups = this.groups.takeNew();
+      if (this.groups.bytes() > GROUP_TABLE_BUDGET_BYTES) {
+        result.groups = this.groups.parts();
+        this.groups = new GroupTable(this.width, this.groups.moments !== undefined);
+      }
+    }
     this.startPiece();
   }
 

@@ -1,0 +1,58 @@
+// Per-group statistics on many threads: each thread keeps a table of the
+// groups it met, and hands it over with the piece that makes it outgrow its
+// budget (FINORM_GROUP_TABLE_BYTES, here 1 byte: every piece). The driver's
+// table, merged from those and the totals, must be the table of one thread
+// that saw every row, to the last bit and in the order of first appearance.
+
+import { describe, expect, it } from 'vitest';
+import type { GroupParts } from '../../src/groups.js';
+
+process.env.FINORM_GROUP_TABLE_BYTES = '1';
+const { GroupTable } = await import('../../src/groups.js');
+const { pieceProcessor } = await import('../../src/pipeline/processor.js');
+const { seededRandom } = await import('../support/random.js');
+
+const COLUMNS = ['ticker', 'open', 'ret', 'cap'];
+
+describe('per-group tables handed over by budget', () => {
+  it('merge into the one-thread table, group by group, to the last bit', () => {
+    const random = seededRandom(42);
+    const rows: string[] = [];
+    for (let r = 0; r < 6000; r++) {
+      const ticker = `K${Math.floor(random() * 2500)}`;
+      rows.push(`${ticker},${(100 * random()).toFixed(2)},${random() < 0.1 ? '' : ((random() - 0.5) / 10).toFixed(6)},${Math.floor(random() * 5e9)}`);
+    }
+    const setup = {
+      table: { format: 'csv' as const, delimiter: 44, columns: COLUMNS, features: [1, 2, 3], names: ['open', 'ret', 'cap'], na: [[''], [''], ['']], onError: 'stop' as const },
+      job: { kind: 'statistics' as const, sketches: false, groups: { indexes: [0], names: ['ticker'] } },
+    };
+    // Two "threads" taking pieces of 200 rows in turn; the driver merges what comes back in input order.
+    const threads = [pieceProcessor(setup), pieceProcessor(setup)];
+    const driver = new GroupTable(3, true);
+    let handedOver = 0;
+    for (let p = 0; p * 200 < rows.length; p++) {
+      const text = rows.slice(p * 200, (p + 1) * 200).join('\n') + '\n';
+      const result = threads[p % 2].process({ id: p, source: 'in.csv', bytes: new Uint8Array(Buffer.from(text)), firstLine: 2 + p * 200 });
+      expect(result.failure).toBeUndefined();
+      for (const key of result.newGroups ?? []) driver.groupOf(key);
+      if (result.groups) {
+        handedOver++;
+        driver.mergeParts(result.groups);
+      }
+    }
+    for (const thread of threads) driver.mergeParts(thread.totals().groups as GroupParts);
+    expect(handedOver).toBe(30);
+
+    const alone = new GroupTable(3, true);
+    for (const row of rows) {
+      const [ticker, ...values] = row.split(',');
+      alone.addRow(ticker, Float64Array.from(values, (v) => (v === '' ? NaN : Number(v))), 0);
+    }
+    expect([...driver.entries()]).toEqual([...alone.entries()]);
+    const a = driver.moments!;
+    const b = alone.moments!;
+    for (let c = 0; c < alone.size * 3; c++) {
+      expect([a.count[c], a.missing[c], a.min[c], a.max[c], ...a.meanParts(c), a.m2Wide(c)]).toEqual([b.count[c], b.missing[c], b.min[c], b.max[c], ...b.meanParts(c), b.m2Wide(c)]);
+    }
+  });
+});
