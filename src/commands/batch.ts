@@ -9,7 +9,7 @@ import type { ColumnMoments } from '../core/moments.js';
 import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
 import { GroupKeys, type GroupTable, groupFacts } from '../groups.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { openOutput } from '../io/output.js';
 import { Spool } from '../io/spool.js';
 import { TIME_COLUMN_NAMES } from '../pipeline/time-order.js';
 import { resolveColumns } from '../selection.js';
@@ -28,12 +28,13 @@ import {
 } from '../options.js';
 import {
   type FittedBounds,
+  type FittedParams,
   groupScalingsFromParams,
   paramsFromMoments,
   requirePresentValues,
   scalingFromParams,
 } from '../params/fitted.js';
-import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
+import { type ParamsFile, paramsLayoutOf, readParamsFile, writeParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import type { TransformSpec } from '../pipeline/job.js';
 import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, transformRows } from '../pipeline/passes.js';
@@ -314,8 +315,7 @@ async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<Batc
     if (o.saveParams !== undefined) {
       const all = transformed.inputMoments;
       const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
-      const params = paramsFromMoments(input.selection.names, all, settings, undefined, { groups: { groupBy: keys.names, groups: transformed.groups } });
-      await writeFileAtomic(o.saveParams, formatParams(params));
+      await saveParams(o.saveParams, paramsFromMoments(input.selection.names, all, settings, undefined, { groups: { groupBy: keys.names, groups: transformed.groups } }));
     }
   } catch (error) {
     await transformed.output.abort();
@@ -345,7 +345,7 @@ function packedRows(values: Float64Array, width: number): Iterable<Float64Array>
 /** One pass with the statistics of a parameter file (per group if it has groups). */
 async function runWithParams(sources: Source[], o: BatchOptions, given: ReadonlySet<string>): Promise<BatchOutcome> {
   const file = o.params as string;
-  const params = await readParamsSource(file);
+  const params = await readParamsFile(file);
   const groupBy = groupColumnsOf(params, o, file);
   const input = await Input.open(sources, { ...o, groupBy }, { names: params.columns.map((c) => c.name), file });
   const { names } = input.selection;
@@ -426,15 +426,6 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     }
 
     const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
-    const saved =
-      o.saveParams === undefined
-        ? undefined
-        : formatParams(
-            paramsFromMoments(names, moments, settings, undefined, {
-              bounds,
-              groups: keys ? { groupBy: keys.names, groups } : undefined,
-            }),
-          );
     const global = scalingOfMoments(moments, o.epsilon, o.ddof, bounds);
     progress.startPhase(`pass ${passes}/${passes}`);
     const input = await reopen();
@@ -456,8 +447,9 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       await transformed.output.abort();
       throw error;
     });
-    if (saved !== undefined && o.saveParams !== undefined) {
-      await writeFileAtomic(o.saveParams, saved).catch(async (error: unknown) => {
+    if (o.saveParams !== undefined) {
+      const fitted = paramsFromMoments(names, moments, settings, undefined, { bounds, groups: keys ? { groupBy: keys.names, groups } : undefined });
+      await saveParams(o.saveParams, fitted).catch(async (error: unknown) => {
         await transformed.output.abort();
         throw error;
       });
@@ -479,6 +471,18 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     throw error;
   } finally {
     for (const spool of spools.values()) await spool.remove();
+  }
+}
+
+/** --save-params: the fit written to its file (atomically), group by group. */
+async function saveParams(path: string, fitted: FittedParams): Promise<void> {
+  const sink = await openOutput(path);
+  try {
+    await writeParams(sink, fitted.header, fitted.groups, paramsLayoutOf(path));
+    await sink.commit();
+  } catch (error) {
+    await sink.abort();
+    throw error;
   }
 }
 

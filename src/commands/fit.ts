@@ -6,7 +6,7 @@ import { GroupKeys, groupFacts } from '../groups.js';
 import { openOutput } from '../io/output.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { paramsFromMoments, requirePresentValues } from '../params/fitted.js';
-import { formatParams } from '../params/params-file.js';
+import { paramsLayoutOf, writeParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
 import { deliverSummary } from '../report/report.js';
@@ -63,7 +63,7 @@ export const fitCommand: CommandSpec = {
         ddof: o.ddof,
         generator: generatorName(packageVersion()),
       }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined });
-      await sink.write(formatParams(params));
+      await writeParams(sink, params.header, params.groups, paramsLayoutOf(o.output));
       await deliverSummary(
         {
           command: 'fit',

@@ -8,7 +8,7 @@ import { sourcesFrom } from '../io/sources.js';
 import { outputOptions, schemaOf } from '../options.js';
 import { GroupKeys, GroupTable } from '../groups.js';
 import { type FittedGroups, momentsFromParams, paramsFromMoments } from '../params/fitted.js';
-import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
+import { type ParamsFile, paramsLayoutOf, readParamsFile, writeParams } from '../params/params-file.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { generatorName } from './shared.js';
@@ -45,7 +45,7 @@ export const mergeCommand: CommandSpec = {
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);
     const all: { file: string; params: ParamsFile }[] = [];
-    for (const file of files) all.push({ file, params: await readParamsSource(file) });
+    for (const file of files) all.push({ file, params: await readParamsFile(file) });
     refuseSameFitTwice(all);
     const first = all[0];
     const names = first.params.columns.map((c) => c.name);
@@ -63,7 +63,7 @@ export const mergeCommand: CommandSpec = {
     );
     const sink = await openOutput(o.output);
     try {
-      await sink.write(formatParams(result));
+      await writeParams(sink, result.header, result.groups, paramsLayoutOf(o.output));
       await sink.commit();
     } catch (error) {
       await sink.abort();
@@ -148,7 +148,8 @@ async function refuseSameFileTwice(files: readonly string[]): Promise<void> {
 function refuseSameFitTwice(all: readonly { file: string; params: ParamsFile }[]): void {
   const seen = new Map<string, string>();
   for (const { file, params } of all) {
-    const { generator: _generator, ...fit } = params;
+    // Which finorm wrote it, and in which layout (version), is not the fit.
+    const { generator: _generator, version: _version, ...fit } = params;
     const content = JSON.stringify(fit);
     const earlier = seen.get(content);
     if (earlier !== undefined) {

@@ -6,7 +6,7 @@ import { ColumnMoments } from '../core/moments.js';
 import { DataError } from '../errors.js';
 import { GroupKeys, type GroupTable } from '../groups.js';
 import { type WideNumber, fitsDouble, wideToNumber } from '../core/wide.js';
-import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsJson } from './params-file.js';
+import { type ColumnParams, type GroupsToWrite, PARAMS_FORMAT, PARAMS_VERSION, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsHeaderJson } from './params-file.js';
 import { formatWideDecimal } from './wide-decimal.js';
 
 export interface FitSettings {
@@ -28,6 +28,12 @@ export interface FittedGroups {
   groups: GroupTable;
 }
 
+/** A fitted parameter file, ready to be written (writeParams): its header, and its groups made as they are written. */
+export interface FittedParams {
+  header: ParamsHeaderJson;
+  groups: GroupsToWrite | undefined;
+}
+
 /** The parameter file for fitted moments (γ = 1 and β = 0 unless given). */
 export function paramsFromMoments(
   names: readonly string[],
@@ -35,34 +41,43 @@ export function paramsFromMoments(
   settings: FitSettings,
   affine?: ReadonlyMap<string, { gamma?: number | undefined; beta?: number | undefined }>,
   extras: { bounds?: FittedBounds | undefined; groups?: FittedGroups | undefined } = {},
-): ParamsJson {
+): FittedParams {
   const { bounds, groups } = extras;
-  const params: ParamsJson = {
+  const { ddof } = settings;
+  const header: ParamsHeaderJson = {
     format: PARAMS_FORMAT,
     version: PARAMS_VERSION_PLAIN,
     generator: settings.generator,
     epsilon: settings.epsilon,
-    ddof: settings.ddof,
+    ddof,
     columns: names.map((name, j) => ({
       name,
       gamma: affine?.get(name)?.gamma ?? 1,
       beta: affine?.get(name)?.beta ?? 0,
-      ...fittedColumn(moments, j, settings.ddof),
+      ...fittedColumn(moments, j, ddof),
       ...(bounds ? { lower: bounds.lower[j], upper: bounds.upper[j] } : {}),
     })),
   };
-  if (bounds) params.winsorize = bounds.p;
+  if (bounds) header.winsorize = bounds.p;
+  let wideText = names.some((_, j) => needsWideText(moments, j, ddof));
+  let toWrite: GroupsToWrite | undefined;
   if (groups) {
-    params.groupBy = groups.groupBy;
+    header.groupBy = groups.groupBy;
     const table = groups.groups;
     const perGroup = table.moments as ColumnMoments;
-    params.groups = Array.from({ length: table.size }, (_, g) => ({
-      key: GroupKeys.labelsOf(table.keyAt(g)),
-      columns: names.map((name, j) => ({ name, ...fittedColumn(perGroup, g * names.length + j, settings.ddof) })),
-    }));
+    const width = names.length;
+    for (let c = 0; c < table.size * width && !wideText; c++) wideText = needsWideText(perGroup, c, ddof);
+    toWrite = {
+      count: table.size,
+      at: (g) => ({
+        key: GroupKeys.labelsOf(table.keyAt(g)),
+        columns: names.map((name, j) => ({ name, ...fittedColumn(perGroup, g * width + j, ddof) })),
+      }),
+    };
   }
-  if (needsWideText(params)) params.version = PARAMS_VERSION;
-  return params;
+  // The version is written first: decided before the groups are made.
+  if (wideText) header.version = PARAMS_VERSION;
+  return { header, groups: toWrite };
 }
 
 /** A variance or M2 as JSON: a number when a double holds it, else its decimal text. */
@@ -70,16 +85,26 @@ function wideJson(w: WideNumber): number | string {
   return fitsDouble(w) ? wideToNumber(w) : formatWideDecimal(w);
 }
 
-function needsWideText(params: ParamsJson): boolean {
-  const wideIn = (c: { variance?: unknown; m2?: unknown }) => typeof c.variance === 'string' || typeof c.m2 === 'string';
-  return params.columns.some(wideIn) || (params.groups ?? []).some((g) => g.columns.some(wideIn));
+/**
+ * Whether column c's M2 or variance is beyond the doubles' normal range (and
+ * so written as decimal text). M2 lies between range²/2 and n·range², so
+ * most columns are decided by their min and max, without computing M2.
+ */
+function needsWideText(moments: ColumnMoments, c: number, ddof: 0 | 1): boolean {
+  const n = moments.count[c];
+  if (n < 2) return false;
+  const range = moments.max[c] - moments.min[c];
+  if (range === 0) return false;
+  const squared = range * range;
+  if (squared / (2 * n) >= 2 ** -1020 && n * squared <= 2 ** 1020) return false;
+  const variance = moments.varianceWide(c, ddof);
+  return !fitsDouble(moments.m2Wide(c)) || (variance !== undefined && !fitsDouble(variance));
 }
 
 function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1) {
   const snapshot = moments.snapshot(j);
-  const empty = snapshot.count === 0;
   // A group may have no value in a column: it then has a count and nothing else.
-  if (empty) return { count: 0 };
+  if (snapshot.count === 0) return { count: 0 };
   return {
     count: snapshot.count,
     mean: snapshot.mean,

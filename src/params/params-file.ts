@@ -17,16 +17,23 @@
 // Objects are strict: an unknown key (a typo such as "gama") is an error
 // rather than a silently ignored setting.
 //
-// Versions: 1 is the layout above. 2 adds variances and M2 beyond the double
-// range written as decimal text ("variance": "4.5e+616"; values near 1e308).
-// finorm writes version 1 whenever the file needs nothing of version 2, so
-// that ordinary files stay readable by every finorm; an older finorm refuses
-// a version 2 file with a message to upgrade.
+// Layouts: the JSON object above, or NDJSON (a file named .ndjson or .jsonl):
+// the same object without "groups" on the first line, then one group a line,
+// for fits of millions of groups. Either is written and read a group at a
+// time, so no file is too large for finorm.
+//
+// Versions: 1 is the JSON layout above. 2 adds variances and M2 beyond the
+// double range written as decimal text ("variance": "4.5e+616"; values near
+// 1e308), and the NDJSON layout. finorm writes version 1 whenever the file
+// needs nothing of version 2, so that ordinary files stay readable by every
+// finorm; an older finorm refuses a version 2 file with a message to upgrade.
 
-import { promises as fs } from 'node:fs';
+import { type ReadStream, createReadStream } from 'node:fs';
 import { z } from 'zod';
-import { type WideNumber, wide } from '../core/wide.js';
+import { type WideNumber, fitsDouble, wide } from '../core/wide.js';
 import { DataError, ioErrorFrom } from '../errors.js';
+import { JsonSyntaxError, JsonValues, jsonSyntaxProblem } from '../io/json-values.js';
+import type { OutputSink } from '../io/output.js';
 import { MAX_DECIMAL_EXPONENT, parseWideDecimal } from './wide-decimal.js';
 
 export const PARAMS_FORMAT = 'finorm-params';
@@ -41,7 +48,8 @@ const nonNegative = finite.refine((v) => v >= 0, 'expected a number ≥ 0');
 const wideNonNegative = z.union([nonNegative, z.string()]).transform((value, ctx): WideNumber => {
   if (typeof value === 'number') return wide(value);
   const parsed = parseWideDecimal(value);
-  if (parsed !== undefined) return parsed;
+  // Text only where a JSON number cannot carry the value: "2" is a mistyped number.
+  if (parsed !== undefined && !fitsDouble(parsed)) return parsed;
   ctx.addIssue({
     code: 'custom',
     message: `expected a number ≥ 0, or beyond the double range its decimal text such as "4.5e+616" (exponent within ±${MAX_DECIMAL_EXPONENT}), got ${JSON.stringify(value)}`,
@@ -79,10 +87,11 @@ export const GroupParamsSchema = z.strictObject({
   columns: z.array(ColumnParamsSchema).min(1, 'expected at least one column'),
 });
 
-export const ParamsFileSchema = z
+/** Everything of a file but its groups: what the first line of the NDJSON layout holds. */
+export const ParamsHeaderSchema = z
   .strictObject({
     format: z.literal(PARAMS_FORMAT),
-    version: z.union([z.literal(PARAMS_VERSION_PLAIN), z.literal(PARAMS_VERSION)]),
+    version: z.number().refine((v) => v === PARAMS_VERSION_PLAIN || v === PARAMS_VERSION, `expected ${PARAMS_VERSION_PLAIN} or ${PARAMS_VERSION}`),
     /** Which finorm wrote the file (informational). */
     generator: z.string().optional(),
     epsilon: nonNegative.optional(),
@@ -92,68 +101,179 @@ export const ParamsFileSchema = z
     winsorize: z.number().gt(0).lt(0.5).optional(),
     /** --group-by: the columns whose values name a group. */
     groupBy: z.array(z.string()).min(1, 'expected at least one column').optional(),
-    /** --group-by: statistics per group (γ and β are the top-level columns'). */
-    groups: z.array(GroupParamsSchema).optional(),
-  })
-  .refine((p) => (p.groupBy === undefined) === (p.groups === undefined), {
-    message: 'give both "groupBy" and "groups", or neither',
-  })
-  .refine((p) => p.groups === undefined || p.groups.every((g) => g.key.length === p.groupBy?.length), {
-    message: 'every group\'s "key" must have one value per "groupBy" column',
   });
 
 export type GroupParams = z.infer<typeof GroupParamsSchema>;
 export type ColumnParams = z.infer<typeof ColumnParamsSchema>;
-/** A parameter file as read: variances and M2 as WideNumbers. */
-export type ParamsFile = z.infer<typeof ParamsFileSchema>;
-/** A parameter file as written: JSON values only. */
-export type ParamsJson = z.input<typeof ParamsFileSchema>;
+/** A parameter file's header as read: variances and M2 as WideNumbers. */
+export type ParamsHeader = z.infer<typeof ParamsHeaderSchema>;
+/** A whole parameter file as read (its groups in an array: small files only). */
+export type ParamsFile = ParamsHeader & { groups?: GroupParams[] };
+/** What is written: JSON values only. */
+export type ParamsHeaderJson = z.input<typeof ParamsHeaderSchema>;
+export type GroupParamsJson = z.input<typeof GroupParamsSchema>;
 export type ColumnParamsJson = z.input<typeof ColumnParamsSchema>;
 
-/** Reads and validates a parameter file; every problem names the file and the key. */
-export async function readParamsFile(path: string): Promise<ParamsFile> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (error) {
-    throw ioErrorFrom(error, 'read', path);
-  }
-  return parseParams(text, path);
+/** The layouts of a parameter file: one JSON object, or NDJSON (the header on the first line, then one group a line). */
+export type ParamsLayout = 'json' | 'ndjson';
+
+/** The layout a file name asks for: `.ndjson` or `.jsonl` is NDJSON, anything else (and stdout) JSON. */
+export function paramsLayoutOf(path: string | undefined): ParamsLayout {
+  return path !== undefined && /\.(ndjson|jsonl)$/i.test(path) ? 'ndjson' : 'json';
 }
 
-export function parseParams(text: string, path: string): ParamsFile {
-  let json: unknown;
+/** Receives a file's groups one at a time, each validated, as they are read (there may be millions). */
+export type GroupReceiver = (group: GroupParams, index: number) => void;
+
+export interface ParamsRead {
+  header: ParamsHeader;
+  groups: number;
+  layout: ParamsLayout;
+}
+
+/**
+ * Reads and validates a parameter file (`-` for stdin), in either layout,
+ * without holding it: each group goes to `onGroup` as soon as it is read
+ * and the columns and groupBy it is checked against are known (finorm writes
+ * them first; a hand-written file that does not has its groups held until
+ * they are). Every problem names the file, and the key or the line.
+ */
+export async function readParams(path: string, onGroup: GroupReceiver = () => undefined): Promise<ParamsRead> {
+  const stream = path === '-' ? process.stdin : createReadStream(path);
+  const failed = new Promise<never>((_, reject) => stream.once('error', (error: Error) => reject(ioErrorFrom(error, 'read', path))));
+  failed.catch(() => undefined);
   try {
-    json = JSON.parse(text);
-  } catch (error) {
-    // JSON.parse quotes the text around the error, line breaks and all: keep the message on one line.
-    throw new DataError(`${path}: not a JSON parameter file (${(error as Error).message.replace(/\s+/g, ' ')})`);
+    return await Promise.race([readParamsFrom(stream[Symbol.asyncIterator](), path === '-' ? '<stdin>' : path, onGroup), failed]);
+  } finally {
+    if (path !== '-') (stream as ReadStream).destroy();
   }
-  const version = (json as { version?: unknown } | null)?.version;
-  if (typeof version === 'number' && version > PARAMS_VERSION) {
-    throw new DataError(
-      `${path}: parameter file version ${version} is newer than this finorm reads (version ${PARAMS_VERSION}); upgrade finorm`,
-    );
-  }
-  const result = ParamsFileSchema.safeParse(json);
-  if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], json)}`);
-  const names = new Set<string>();
-  for (const column of result.data.columns) {
-    if (names.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
-    names.add(column.name);
-  }
+}
+
+/** readParams on text already in memory (a test, a file of a few lines). */
+export function readParamsText(text: string, path: string, onGroup?: GroupReceiver): Promise<ParamsRead> {
+  return readParamsFrom([text][Symbol.iterator]() as unknown as AsyncIterator<string>, path, onGroup ?? (() => undefined));
+}
+
+/** Reads a whole file, its groups in an array (for small files, and tests); a group key given twice is refused. */
+export async function readParamsFile(path: string): Promise<ParamsFile> {
+  return collected(path === '-' ? '<stdin>' : path, (onGroup) => readParams(path, onGroup));
+}
+
+export async function parseParams(text: string, path: string): Promise<ParamsFile> {
+  return collected(path, (onGroup) => readParamsText(text, path, onGroup));
+}
+
+async function collected(path: string, read: (onGroup: GroupReceiver) => Promise<ParamsRead>): Promise<ParamsFile> {
+  const groups: GroupParams[] = [];
   const keys = new Set<string>();
-  for (const [i, group] of (result.data.groups ?? []).entries()) {
-    const where = `${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
+  const { header } = await read((group, i) => {
     const key = JSON.stringify(group.key);
-    if (keys.has(key)) throw new DataError(`${where} appears twice`);
+    if (keys.has(key)) throw duplicateGroup(path, i, group);
     keys.add(key);
-    const own = group.columns.map((c) => c.name);
-    if (own.length !== names.size || own.some((n) => !names.has(n))) {
-      throw new DataError(`${where}.columns must name the same columns as the top-level "columns" (${[...names].join(', ')})`);
+    groups.push(group);
+  });
+  return header.groupBy === undefined ? header : { ...header, groups };
+}
+
+/** A group key a file gives twice. */
+export function duplicateGroup(path: string, i: number, group: GroupParams): DataError {
+  return new DataError(`${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')}) appears twice`);
+}
+
+async function readParamsFrom(chunks: AsyncIterator<Buffer | Uint8Array | string>, path: string, onGroup: GroupReceiver): Promise<ParamsRead> {
+  const json = new JsonValues(chunks);
+  const members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  let columns: Set<string> | undefined;
+  let groupBy: number | undefined;
+  let groups = 0;
+  let groupsMember = false;
+  const held: { raw: unknown; index: number }[] = [];
+  const checkVersion = (): void => {
+    const version = members.version;
+    if (typeof version === 'number' && version > PARAMS_VERSION) {
+      throw new DataError(`${path}: parameter file version ${version} is newer than this finorm reads (version ${PARAMS_VERSION}); upgrade finorm`);
     }
+  };
+  // The columns and groupBy a group is checked against, validated as soon as they are read.
+  const known = (): boolean => {
+    if (columns === undefined && members.columns !== undefined) {
+      const parsed = ParamsHeaderSchema.shape.columns.safeParse(members.columns);
+      if (!parsed.success) throw new DataError(`${path}: ${describeIssue({ ...parsed.error.issues[0], path: ['columns', ...parsed.error.issues[0].path] }, members)}`);
+      columns = new Set();
+      for (const column of parsed.data) {
+        if (columns.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
+        columns.add(column.name);
+      }
+    }
+    if (groupBy === undefined && Array.isArray(members.groupBy)) groupBy = members.groupBy.length;
+    return columns !== undefined && groupBy !== undefined;
+  };
+  const group = (raw: unknown, index: number): void => {
+    groups++;
+    if (!known()) {
+      held.push({ raw, index });
+      return;
+    }
+    for (const early of held.splice(0)) onGroup(checkedGroup(early.raw, early.index, path, columns as Set<string>, groupBy as number), early.index);
+    onGroup(checkedGroup(raw, index, path, columns as Set<string>, groupBy as number), index);
+  };
+  let layout: ParamsLayout = 'json';
+  try {
+    await json.expect('{', 'a JSON object');
+    if ((await json.peek()) !== 0x7d) {
+      do {
+        const key = await json.value();
+        if (typeof key !== 'string') throw new JsonSyntaxError('expected a key (a string)', json.line);
+        await json.expect(':', '":"');
+        if (key === 'groups' && (await json.peek()) === 0x5b) {
+          groupsMember = true;
+          await json.expect('[', '"["');
+          if ((await json.peek()) !== 0x5d) {
+            do group(await json.value(), groups);
+            while (await json.separator(']'));
+          } else await json.expect(']', '"]"');
+          continue;
+        }
+        members[key] = await json.value();
+        if (key === 'version') checkVersion();
+      } while (await json.separator('}'));
+    } else await json.expect('}', '"}"');
+    // More objects after the first: the NDJSON layout, one group each.
+    if ((await json.peek()) !== -1) {
+      if (groupsMember) throw new DataError(`${path}:${json.line}: text after the parameter file's object`);
+      layout = 'ndjson';
+      while ((await json.peek()) !== -1) group(await json.value(), groups);
+    }
+  } catch (error) {
+    throw jsonSyntaxProblem(path, 'a JSON parameter file', error);
   }
-  return result.data;
+  checkVersion();
+  const result = ParamsHeaderSchema.safeParse(members);
+  if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], members)}`);
+  const header = result.data;
+  known();
+  if ((header.groupBy === undefined) !== (groups === 0 && !groupsMember)) {
+    throw new DataError(`${path}: give both "groupBy" and "groups", or neither`);
+  }
+  for (const early of held.splice(0)) onGroup(checkedGroup(early.raw, early.index, path, columns as Set<string>, groupBy as number), early.index);
+  return { header, groups, layout };
+}
+
+/** One group, validated: its shape, a key value per groupBy column, the top-level columns' names. */
+function checkedGroup(raw: unknown, i: number, path: string, names: Set<string>, keyLength: number): GroupParams {
+  const result = GroupParamsSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new DataError(`${path}: ${describeIssue({ ...issue, path: ['groups', i, ...issue.path] }, { groups: { [i]: raw } })}`);
+  }
+  const group = result.data;
+  const where = `${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
+  if (group.key.length !== keyLength) throw new DataError(`${path}: every group's "key" must have one value per "groupBy" column (groups[${i}] has ${group.key.length})`);
+  const own = group.columns.map((c) => c.name);
+  if (own.length !== names.size || own.some((n) => !names.has(n)) || new Set(own).size !== own.length) {
+    throw new DataError(`${where}.columns must name the same columns as the top-level "columns" (${[...names].join(', ')})`);
+  }
+  return group;
 }
 
 /** One zod issue as `columns[2] ("Price").variance: expected a number ≥ 0`. */
@@ -173,27 +293,44 @@ export function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
   return where === '' ? message : `${where}: ${message}`;
 }
 
-/**
- * The parameter file as text: two-space indented JSON, numbers in shortest
- * exact form. A file beyond the longest string Node can hold (about 512 MB:
- * hundreds of thousands of groups) is refused with a readable message.
- */
-export function formatParams(params: ParamsJson): string {
-  try {
-    return JSON.stringify(params, null, 2) + '\n';
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    const groups = params.groups === undefined ? '' : `${params.groups.length.toLocaleString('en-US')} groups of `;
-    throw new DataError(
-      `the parameters (${groups}${params.columns.length} columns) are too large for one JSON file (over about 512 MB); group by fewer or coarser columns`,
-    );
-  }
+/** A file's groups, made one at a time as they are written (there may be millions). */
+export interface GroupsToWrite {
+  count: number;
+  at(g: number): GroupParamsJson;
 }
 
-/** Reads a parameter file, or `-` for stdin. */
-export async function readParamsSource(path: string): Promise<ParamsFile> {
-  if (path !== '-') return readParamsFile(path);
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return parseParams(Buffer.concat(chunks).toString('utf8'), '<stdin>');
+/** Text is handed to the sink in pieces of about this size. */
+const WRITE_BYTES = 1 << 16;
+
+/**
+ * Writes a parameter file: the JSON layout is two-space indented JSON (the
+ * same text as JSON.stringify of the whole), NDJSON the header on one line,
+ * then one group a line. Groups are made and written one at a time, so no
+ * file is too large to write.
+ */
+export async function writeParams(sink: OutputSink, header: ParamsHeaderJson, groups: GroupsToWrite | undefined, layout: ParamsLayout): Promise<void> {
+  let pending = '';
+  const write = async (text: string): Promise<void> => {
+    pending += text;
+    if (pending.length >= WRITE_BYTES) {
+      await sink.write(pending);
+      pending = '';
+    }
+  };
+  if (layout === 'ndjson') {
+    // An NDJSON file is version 2, whatever its numbers: older finorm reads one JSON object.
+    await write(JSON.stringify({ ...header, version: PARAMS_VERSION }) + '\n');
+    for (let g = 0; g < (groups?.count ?? 0); g++) await write(JSON.stringify((groups as GroupsToWrite).at(g)) + '\n');
+  } else if (groups === undefined) {
+    await write(JSON.stringify(header, null, 2) + '\n');
+  } else {
+    // The header without its closing brace, then "groups" as JSON.stringify would indent it (two levels in).
+    const text = JSON.stringify(header, null, 2);
+    await write(text.slice(0, text.length - 2) + ',\n  "groups": [');
+    for (let g = 0; g < groups.count; g++) {
+      await write((g === 0 ? '\n    ' : ',\n    ') + JSON.stringify(groups.at(g), null, 2).replaceAll('\n', '\n    '));
+    }
+    await write(groups.count === 0 ? ']\n}\n' : '\n  ]\n}\n');
+  }
+  if (pending !== '') await sink.write(pending);
 }
