@@ -1,14 +1,16 @@
 // finorm merge: combines parameter files fitted on disjoint shards into the
 // file one fit over all the data would give (Chan, Golub & LeVeque).
 
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { DataError, ExitCode, UsageError } from '../errors.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
 import { sourcesFrom } from '../io/sources.js';
 import { outputOptions, schemaOf } from '../options.js';
 import { GroupKeys, GroupTable } from '../groups.js';
-import { type FittedGroups, momentsFromParams, paramsFromMoments } from '../params/fitted.js';
-import { type ParamsFile, paramsLayoutOf, readParamsFile, writeParams } from '../params/params-file.js';
+import { momentsFromParams, paramsFromMoments } from '../params/fitted.js';
+import type { ColumnMoments } from '../core/moments.js';
+import { type ParamsHeader, duplicateGroup, paramsLayoutOf, readParams, writeParams } from '../params/params-file.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { generatorName } from './shared.js';
@@ -44,22 +46,60 @@ export const mergeCommand: CommandSpec = {
     if (files.length === 0) throw new UsageError('give the parameter files to merge');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);
-    const all: { file: string; params: ParamsFile }[] = [];
-    for (const file of files) all.push({ file, params: await readParamsFile(file) });
-    refuseSameFitTwice(all);
-    const first = all[0];
-    const names = first.params.columns.map((c) => c.name);
-    for (const other of all.slice(1)) checkCompatible(first, other);
-
-    const merged = momentsFromParams(first.params, names, first.file);
-    for (const other of all.slice(1)) merged.merge(momentsFromParams(other.params, names, other.file));
-    const affine = new Map(first.params.columns.map((c) => [c.name, { gamma: c.gamma, beta: c.beta }]));
+    // Each file is read a group at a time, its groups merged into one table as they come.
+    let first: { file: string; params: ParamsHeader } | undefined;
+    let names: string[] = [];
+    let groups: GroupTable | undefined;
+    /** Per merged group, the last file that had it (a file giving a group twice is refused). */
+    const lastFile: number[] = [];
+    const fits = new Map<string, string>();
+    /** The merged groups are in the order the files name them first. */
+    let position = 0;
+    let merged: ColumnMoments | undefined;
+    for (const [f, file] of files.entries()) {
+      const fingerprint = createHash('sha256');
+      let columnsChecked = false;
+      const { header } = await readParams(file, (group, i, { columns, groupBy }) => {
+        if (!columnsChecked) {
+          columnsChecked = true;
+          if (first === undefined) names = columns.map((c) => c.name);
+          else checkSameColumns(first, { file, params: { ...first.params, columns, groupBy } });
+          groups ??= new GroupTable(names.length, true);
+        }
+        fingerprint.update(JSON.stringify(group));
+        const table = groups as GroupTable;
+        const key = GroupKeys.keyOfLabels(group.key);
+        const g = table.groupOf(key, position++);
+        if (lastFile[g] === f) throw duplicateGroup(file === '-' ? '<stdin>' : file, i, group);
+        lastFile[g] = f;
+        table.addGroup(key, 0, momentsFromParams(first?.params ?? { columns }, names, file, group.columns, `groups[${i}].columns`), position);
+      });
+      const { generator: _generator, version: _version, ...fit } = header;
+      fingerprint.update(JSON.stringify(fit));
+      const digest = fingerprint.digest('hex');
+      const earlier = fits.get(digest);
+      if (earlier !== undefined) {
+        throw new DataError(`${earlier} and ${file} hold the same fit (the same counts, means and variances): merging both would count the same rows twice`);
+      }
+      fits.set(digest, file);
+      if (first === undefined) {
+        first = { file, params: header };
+        names = header.columns.map((c) => c.name);
+        merged = momentsFromParams(header, names, file);
+        if (header.groupBy !== undefined) groups ??= new GroupTable(names.length, true);
+      } else {
+        checkCompatible(first, { file, params: header });
+        (merged as ColumnMoments).merge(momentsFromParams(header, names, file));
+      }
+    }
+    const base = first as { file: string; params: ParamsHeader };
+    const affine = new Map(base.params.columns.map((c) => [c.name, { gamma: c.gamma, beta: c.beta }]));
     const result = paramsFromMoments(
       names,
-      merged,
-      { epsilon: first.params.epsilon ?? 1e-5, ddof: first.params.ddof ?? 0, generator: generatorName(packageVersion()) },
+      merged as ColumnMoments,
+      { epsilon: base.params.epsilon ?? 1e-5, ddof: base.params.ddof ?? 0, generator: generatorName(packageVersion()) },
       affine,
-      { groups: mergeGroups(all, names) },
+      { groups: base.params.groupBy === undefined ? undefined : { groupBy: base.params.groupBy, groups: groups as GroupTable } },
     );
     const sink = await openOutput(o.output);
     try {
@@ -73,25 +113,11 @@ export const mergeCommand: CommandSpec = {
   },
 };
 
-/**
- * Files fitted per group: each group's statistics merged across the files (a
- * group may be in some files only, e.g. a ticker listed late).
- */
-function mergeGroups(all: { file: string; params: ParamsFile }[], names: string[]): FittedGroups | undefined {
-  const groupBy = all[0].params.groupBy;
-  if (groupBy === undefined) return undefined;
-  const groups = new GroupTable(names.length, true);
-  for (const { file, params } of all) {
-    for (const [i, group] of (params.groups ?? []).entries()) {
-      const moments = momentsFromParams(params, names, file, group.columns, `groups[${i}].columns`);
-      groups.addGroup(GroupKeys.keyOfLabels(group.key), 0, moments);
-    }
-  }
-  return { groupBy, groups };
-}
 
-/** The files must describe the same columns with the same ε, ddof, γ and β. */
-function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: string; params: ParamsFile }): void {
+type FileHeader = { file: string; params: Pick<ParamsHeader, 'columns' | 'groupBy'> };
+
+/** The files must describe the same columns, fitted per the same groups (known before a file's groups are read). */
+function checkSameColumns(a: FileHeader, b: FileHeader): void {
   const fail = (what: string): never => {
     throw new DataError(`cannot merge ${b.file} with ${a.file}: ${what}`);
   };
@@ -110,6 +136,14 @@ function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: str
   if (groupsA !== groupsB) {
     fail(`one is fitted per group and the other is not, or per other columns (${groupsA ?? 'no groups'} and ${groupsB ?? 'no groups'})`);
   }
+}
+
+/** The files must describe the same columns with the same ε, ddof, γ and β. */
+function checkCompatible(a: { file: string; params: ParamsHeader }, b: { file: string; params: ParamsHeader }): void {
+  checkSameColumns(a, b);
+  const fail = (what: string): never => {
+    throw new DataError(`cannot merge ${b.file} with ${a.file}: ${what}`);
+  };
   if (a.params.winsorize !== undefined || b.params.winsorize !== undefined) {
     fail('winsorizing bounds are quantiles of one fit and cannot be merged');
   }
@@ -144,17 +178,3 @@ async function refuseSameFileTwice(files: readonly string[]): Promise<void> {
   }
 }
 
-/** Two files with the same fit (a copy, a shard fitted twice) would count the same rows twice. */
-function refuseSameFitTwice(all: readonly { file: string; params: ParamsFile }[]): void {
-  const seen = new Map<string, string>();
-  for (const { file, params } of all) {
-    // Which finorm wrote it, and in which layout (version), is not the fit.
-    const { generator: _generator, version: _version, ...fit } = params;
-    const content = JSON.stringify(fit);
-    const earlier = seen.get(content);
-    if (earlier !== undefined) {
-      throw new DataError(`${earlier} and ${file} hold the same fit (the same counts, means and variances): merging both would count the same rows twice`);
-    }
-    seen.set(content, file);
-  }
-}

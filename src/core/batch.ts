@@ -7,7 +7,7 @@
 // same number. Every other column has k = 0, and the same bits as without.
 
 import type { ColumnMoments } from './moments.js';
-import { type WideNumber, timesPowerOfTwo, wide, wideAdd } from './wide.js';
+import { type WideNumber, fitsDouble, timesPowerOfTwo, wide, wideAdd, wideToNumber } from './wide.js';
 
 /** What the transform needs per column, precomputed once. */
 export interface ColumnScaling {
@@ -81,37 +81,13 @@ export function columnScaling(
   bounds?: { lower: ArrayLike<number>; upper: ArrayLike<number> },
 ): ColumnScaling {
   const width = mean.length;
-  const scaled = {
+  const scaled: ScaledColumns = {
     mean: Float64Array.from(mean),
     meanLo: Float64Array.from(meanLo),
     denominator: new Float64Array(width),
-    inputScale: new Float64Array(width).fill(1),
+    inputScale: new Float64Array(width),
   };
-  for (let j = 0; j < width; j++) {
-    const given = variance[j];
-    let sum: WideNumber;
-    if (typeof given === 'number') {
-      const v = given + epsilon;
-      // The plain case, and NaN (a group's column without values) or Infinity as they are.
-      if (v === 0 || !Number.isFinite(v) || (v >= 2 ** -PLAIN_EXPONENT && v <= 2 ** PLAIN_EXPONENT)) {
-        scaled.denominator[j] = v === 0 ? 1 : Math.sqrt(v);
-        continue;
-      }
-      sum = wide(v);
-    } else {
-      sum = wideAdd(given, wide(epsilon));
-    }
-    if (sum.significand === 0 || Math.abs(sum.exponent) <= PLAIN_EXPONENT) {
-      scaled.denominator[j] = sum.significand === 0 ? 1 : Math.sqrt(timesPowerOfTwo(sum.significand, sum.exponent));
-      continue;
-    }
-    // Units of 2^k, k half of var + ε's exponent: the denominator is about 1.
-    const k = Math.floor(sum.exponent / 2);
-    scaled.denominator[j] = Math.sqrt(timesPowerOfTwo(sum.significand, sum.exponent - 2 * k));
-    scaled.mean[j] = timesPowerOfTwo(scaled.mean[j], -k);
-    scaled.meanLo[j] = timesPowerOfTwo(scaled.meanLo[j], -k);
-    scaled.inputScale[j] = timesPowerOfTwo(1, -k);
-  }
+  for (let j = 0; j < width; j++) scaleColumn(scaled, j, variance[j], epsilon);
   return {
     ...scaled,
     gamma: Float64Array.from(gamma),
@@ -120,6 +96,200 @@ export function columnScaling(
     lower: bounds ? Float64Array.from(bounds.lower) : new Float64Array(width).fill(-Infinity),
     upper: bounds ? Float64Array.from(bounds.upper) : new Float64Array(width).fill(Infinity),
   };
+}
+
+/** The constants of a column that come from its fit: one column's, or per group one per group and column. */
+interface ScaledColumns {
+  mean: Float64Array;
+  meanLo: Float64Array;
+  denominator: Float64Array;
+  inputScale: Float64Array;
+}
+
+/**
+ * Sets column `at`'s denominator √(var + ε) and scale, given its mean and
+ * meanLo (in place, scaled along if the column needs a scale).
+ */
+function scaleColumn(c: ScaledColumns, at: number, variance: number | WideNumber, epsilon: number): void {
+  c.inputScale[at] = 1;
+  let sum: WideNumber;
+  if (typeof variance === 'number') {
+    const v = variance + epsilon;
+    // The plain case, and NaN (a group's column without values) or Infinity as they are.
+    if (v === 0 || !Number.isFinite(v) || (v >= 2 ** -PLAIN_EXPONENT && v <= 2 ** PLAIN_EXPONENT)) {
+      c.denominator[at] = v === 0 ? 1 : Math.sqrt(v);
+      return;
+    }
+    sum = wide(v);
+  } else {
+    sum = wideAdd(variance, wide(epsilon));
+  }
+  if (sum.significand === 0 || Math.abs(sum.exponent) <= PLAIN_EXPONENT) {
+    c.denominator[at] = sum.significand === 0 ? 1 : Math.sqrt(timesPowerOfTwo(sum.significand, sum.exponent));
+    return;
+  }
+  // Units of 2^k, k half of var + ε's exponent: the denominator is about 1.
+  const k = Math.floor(sum.exponent / 2);
+  c.denominator[at] = Math.sqrt(timesPowerOfTwo(sum.significand, sum.exponent - 2 * k));
+  c.mean[at] = timesPowerOfTwo(c.mean[at], -k);
+  c.meanLo[at] = timesPowerOfTwo(c.meanLo[at], -k);
+  c.inputScale[at] = timesPowerOfTwo(1, -k);
+}
+
+/**
+ * Every group's constants (--group-by), packed: group g's column j at
+ * g·width + j, in shared memory so that every thread reads the one copy
+ * (32 bytes a group and column). γ, β and bounds are every group's: the
+ * file's top-level ones. `inverse`: map normalized values back (the inverse
+ * of each group's transform, as inverseScaling).
+ */
+export interface GroupScalings extends ScaledColumns {
+  width: number;
+  count: number;
+  gamma: Float64Array;
+  beta: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
+  inverse: boolean;
+}
+
+/** Builds GroupScalings a group at a time (groups in index order), the denominators made at the end (when ε is known). */
+export class GroupScalingsBuilder {
+  private columns: ScaledColumns;
+  /** Each group's variance per column, as a double (Infinity or 0 beyond the range): for the ε warning. */
+  private variance: Float64Array;
+  /** Variances no double holds, by slot (rare). */
+  private readonly wideVariances = new Map<number, WideNumber>();
+  private count = 0;
+
+  /** `groups`: how many are expected (room is made as they come anyway). */
+  constructor(
+    private readonly width: number,
+    groups = 64,
+  ) {
+    this.columns = sharedColumns(Math.max(1, groups) * width);
+    this.variance = new Float64Array(Math.max(1, groups) * width);
+  }
+
+  /** The next group's mean, its low part and variance per column (NaN for a column it had no value of). */
+  add(mean: ArrayLike<number>, meanLo: ArrayLike<number>, variance: ArrayLike<number | WideNumber>): void {
+    const at = this.count * this.width;
+    if (at + this.width > this.variance.length) {
+      const bigger = sharedColumns(2 * this.variance.length);
+      for (const key of ['mean', 'meanLo', 'denominator', 'inputScale'] as const) bigger[key].set(this.columns[key]);
+      this.columns = bigger;
+      const variances = new Float64Array(2 * this.variance.length);
+      variances.set(this.variance);
+      this.variance = variances;
+    }
+    for (let j = 0; j < this.width; j++) {
+      this.columns.mean[at + j] = mean[j];
+      this.columns.meanLo[at + j] = meanLo[j];
+      const v = variance[j];
+      if (typeof v === 'number') this.variance[at + j] = v;
+      else {
+        this.variance[at + j] = wideToNumber(v);
+        if (!fitsDouble(v)) this.wideVariances.set(at + j, v);
+      }
+    }
+    this.count++;
+  }
+
+  /** Every group's variances (group g's column j at g·width + j), as doubles. */
+  variances(): Float64Array {
+    return this.variance.subarray(0, this.count * this.width);
+  }
+
+  /**
+   * The scalings with `epsilon`, γ, β and bounds of `affine`; a column a group
+   * had no value of takes `fallback`'s constants if given (else stays NaN).
+   * `order`: column j of the result is column order[j] as added (a file's
+   * columns in the input's order).
+   */
+  finish(epsilon: number, affine: ColumnScaling, fallback: ColumnScaling | undefined, inverse: boolean, order?: readonly number[]): GroupScalings {
+    const { width, columns } = this;
+    if (order !== undefined && order.some((k, j) => k !== j)) this.reorder(order);
+    for (let g = 0; g < this.count; g++) {
+      for (let j = 0; j < width; j++) {
+        const at = g * width + j;
+        if (Number.isNaN(columns.mean[at]) && fallback !== undefined) {
+          columns.mean[at] = fallback.mean[j];
+          columns.meanLo[at] = fallback.meanLo[j];
+          columns.denominator[at] = fallback.denominator[j];
+          columns.inputScale[at] = fallback.inputScale[j];
+        } else {
+          scaleColumn(columns, at, this.wideVariances.get(at) ?? this.variance[at], epsilon);
+        }
+      }
+    }
+    const { gamma, beta, lower, upper } = affine;
+    return { ...columns, width, count: this.count, gamma, beta, lower, upper, inverse };
+  }
+
+  /** Each group's columns put in `order`, in place. */
+  private reorder(order: readonly number[]): void {
+    const { width, columns } = this;
+    const held = new Float64Array(width);
+    for (let g = 0; g < this.count; g++) {
+      const at = g * width;
+      for (const values of [columns.mean, columns.meanLo, this.variance]) {
+        held.set(values.subarray(at, at + width));
+        for (let j = 0; j < width; j++) values[at + j] = held[order[j]];
+      }
+    }
+    const wide = [...this.wideVariances];
+    this.wideVariances.clear();
+    for (const [slot, v] of wide) {
+      const g = Math.floor(slot / width);
+      this.wideVariances.set(g * width + order.indexOf(slot - g * width), v);
+    }
+  }
+}
+
+function sharedColumns(length: number): ScaledColumns {
+  const array = () => new Float64Array(new SharedArrayBuffer(8 * length));
+  return { mean: array(), meanLo: array(), denominator: array(), inputScale: array() };
+}
+
+/**
+ * Normalizes the row at `base` with group g's constants, as
+ * batchNormalizeRow does with a ColumnScaling (the same operations, so the
+ * same bits); with `inverse`, maps it back as inverseScaling's would.
+ * Returns the index of a result that is not finite, or −1.
+ */
+export function groupNormalizeRow(
+  input: Float64Array,
+  base: number,
+  width: number,
+  groups: GroupScalings,
+  g: number,
+  output: Float64Array,
+  clipping: Clipping,
+): number {
+  const { mean, meanLo, denominator, inputScale, gamma, beta, lower, upper } = groups;
+  const at = g * width;
+  let firstOverflow = -1;
+  for (let j = 0; j < width; j++) {
+    let x = input[base + j];
+    if (x !== x) {
+      output[base + j] = NaN;
+      continue;
+    }
+    let y: number;
+    if (groups.inverse) {
+      // z = (y − β)/γ, x = √(var + ε)·z + mean, in the group's units of 2^k.
+      const z = clipping.clamp((x - beta[j] - 0) / gamma[j], j);
+      y = (denominator[at + j] * z + (mean[at + j] + meanLo[at + j])) * (1 / inputScale[at + j]);
+    } else {
+      if (x < lower[j]) x = lower[j];
+      else if (x > upper[j]) x = upper[j];
+      const z = clipping.clamp((x * inputScale[at + j] - mean[at + j] - meanLo[at + j]) / denominator[at + j], j);
+      y = (gamma[j] * z + beta[j]) * 1;
+    }
+    output[base + j] = y;
+    if (firstOverflow < 0 && (y === Infinity || y === -Infinity || y !== y)) firstOverflow = base + j;
+  }
+  return firstOverflow;
 }
 
 /**

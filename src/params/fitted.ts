@@ -1,12 +1,22 @@
 // Between parameter files and the math: fitted moments become a parameter
 // file, and a parameter file becomes what the transform or a merge needs.
 
-import { type ColumnScaling, columnScaling } from '../core/batch.js';
+import { type ColumnScaling, type GroupScalings, GroupScalingsBuilder, columnScaling } from '../core/batch.js';
 import { ColumnMoments } from '../core/moments.js';
 import { DataError } from '../errors.js';
-import { GroupKeys, type GroupTable } from '../groups.js';
+import { GroupKeys, type GroupTable, KeyIndex } from '../groups.js';
 import { type WideNumber, fitsDouble, wideToNumber } from '../core/wide.js';
-import { type ColumnParams, type GroupsToWrite, PARAMS_FORMAT, PARAMS_VERSION, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsHeaderJson } from './params-file.js';
+import {
+  type ColumnParams,
+  type GroupReceiver,
+  type GroupsToWrite,
+  PARAMS_FORMAT,
+  PARAMS_VERSION,
+  PARAMS_VERSION_PLAIN,
+  type ParamsHeader,
+  type ParamsHeaderJson,
+  duplicateGroup,
+} from './params-file.js';
 import { formatWideDecimal } from './wide-decimal.js';
 
 export interface FitSettings {
@@ -67,11 +77,13 @@ export function paramsFromMoments(
     const perGroup = table.moments as ColumnMoments;
     const width = names.length;
     for (let c = 0; c < table.size * width && !wideText; c++) wideText = needsWideText(perGroup, c, ddof);
+    // In the order of the groups' first appearance in the input.
+    const order = table.inFirstSeenOrder();
     toWrite = {
       count: table.size,
-      at: (g) => ({
-        key: GroupKeys.labelsOf(table.keyAt(g)),
-        columns: names.map((name, j) => ({ name, ...fittedColumn(perGroup, g * width + j, ddof) })),
+      at: (i) => ({
+        key: GroupKeys.labelsOf(table.keyAt(order[i])),
+        columns: names.map((name, j) => ({ name, ...fittedColumn(perGroup, order[i] * width + j, ddof) })),
       }),
     };
   }
@@ -127,42 +139,73 @@ export function requirePresentValues(names: readonly string[], moments: ColumnMo
 }
 
 /** The transform's per-column constants for `names`, taken from a parameter file. */
-export function scalingFromParams(params: ParamsFile, names: readonly string[], epsilon: number, file: string): ColumnScaling {
+export function scalingFromParams(params: ParamsHeader, names: readonly string[], epsilon: number, file: string): ColumnScaling {
   return scalingFromColumns(params.columns, params, names, epsilon, file);
 }
 
 /**
- * The constants of each group of a file written under --group-by, by group
- * key. γ, β and winsorizing bounds are the file's top-level ones.
+ * The groups of a file written under --group-by, taken as they are read
+ * (GroupReceiver): their keys into a shared KeyIndex, their means and
+ * variances into packed constants, in the file's column order; finish()
+ * gives the transform its GroupScalings for the input's features. γ, β and
+ * bounds are the file's top-level ones.
  */
-export function groupScalingsFromParams(
-  params: ParamsFile,
-  names: readonly string[],
-  epsilon: number,
-  file: string,
-  fallback?: ColumnScaling,
-): Map<string, ColumnScaling> {
-  const result = new Map<string, ColumnScaling>();
-  for (const [i, group] of (params.groups ?? []).entries()) {
-    const where = `${file}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
-    const scaling = scalingFromColumns(group.columns, params, names, epsilon, where, true);
-    // A column the group had no value of when fitted: the global statistics
-    // with a fallback, else NaN (the transform refuses a value that meets it).
-    for (let j = 0; j < names.length; j++) {
-      if (!Number.isNaN(scaling.mean[j]) || fallback === undefined) continue;
-      scaling.mean[j] = fallback.mean[j];
-      scaling.meanLo[j] = fallback.meanLo[j];
-      scaling.denominator[j] = fallback.denominator[j];
-      scaling.inputScale[j] = fallback.inputScale[j];
+export class FileGroups {
+  readonly index = KeyIndex.create();
+  private builder: GroupScalingsBuilder | undefined;
+  private position = new Map<string, number>();
+  private mean: Float64Array = new Float64Array(0);
+  private meanLo: Float64Array = new Float64Array(0);
+  private variance: (number | WideNumber)[] = [];
+
+  constructor(private readonly file: string) {}
+
+  readonly receive: GroupReceiver = (group, i, { columns }) => {
+    if (this.builder === undefined) {
+      const width = columns.length;
+      columns.forEach((c, k) => this.position.set(c.name, k));
+      this.builder = new GroupScalingsBuilder(width);
+      this.mean = new Float64Array(width);
+      this.meanLo = new Float64Array(width);
+      this.variance = new Array<number>(width).fill(NaN);
     }
-    result.set(GroupKeys.keyOfLabels(group.key), scaling);
+    if (this.index.add(GroupKeys.keyOfLabels(group.key)) < 0) throw duplicateGroup(this.file, i, group);
+    for (const c of group.columns) {
+      const k = this.position.get(c.name) as number;
+      // A column the group had no value of when fitted: NaN, which takes the fallback or is refused where a value meets it.
+      const empty = c.count === 0 && c.mean === undefined;
+      if (!empty && (c.mean === undefined || c.variance === undefined)) {
+        throw new DataError(
+          `${this.file}: groups[${i}] (${group.key.map((key) => JSON.stringify(key)).join(', ')}): column ${JSON.stringify(c.name)} has no fitted "mean" and "variance"; fit them with finorm fit`,
+        );
+      }
+      this.mean[k] = empty ? NaN : (c.mean as number);
+      this.meanLo[k] = c.meanLo ?? 0;
+      this.variance[k] = empty ? NaN : (c.variance as WideNumber);
+    }
+    this.builder.add(this.mean, this.meanLo, this.variance);
+  };
+
+  /**
+   * The constants for the features `names` (all the file's columns, in the
+   * input's order) with ε and the file's top-level γ, β and bounds
+   * (`global`); a group's column without values takes `fallback`'s.
+   */
+  finish(names: readonly string[], epsilon: number, global: ColumnScaling, fallback: ColumnScaling | undefined, inverse: boolean): GroupScalings {
+    this.builder ??= new GroupScalingsBuilder(names.length);
+    const order = this.position.size === 0 ? undefined : names.map((name) => this.position.get(name) as number);
+    return this.builder.finish(epsilon, global, fallback, inverse, order);
   }
-  return result;
+
+  /** The file's variances, group g's column j at g·width + j (after finish: in the input's order). */
+  variances(): Float64Array {
+    return this.builder?.variances() ?? new Float64Array(0);
+  }
 }
 
 function scalingFromColumns(
   statistics: ColumnParams[],
-  params: ParamsFile,
+  params: ParamsHeader,
   names: readonly string[],
   epsilon: number,
   where: string,
@@ -193,7 +236,7 @@ function scalingFromColumns(
 
 /** Moments restored from a parameter file, for merging; every statistic merge needs must be there. */
 export function momentsFromParams(
-  params: ParamsFile,
+  params: Pick<ParamsHeader, 'columns'>,
   names: readonly string[],
   file: string,
   statistics: ColumnParams[] = params.columns,

@@ -122,8 +122,8 @@ export function paramsLayoutOf(path: string | undefined): ParamsLayout {
   return path !== undefined && /\.(ndjson|jsonl)$/i.test(path) ? 'ndjson' : 'json';
 }
 
-/** Receives a file's groups one at a time, each validated, as they are read (there may be millions). */
-export type GroupReceiver = (group: GroupParams, index: number) => void;
+/** Receives a file's groups one at a time, each validated, as they are read (there may be millions), with the file's columns and groupBy. */
+export type GroupReceiver = (group: GroupParams, index: number, file: { columns: ColumnParams[]; groupBy: string[] }) => void;
 
 export interface ParamsRead {
   header: ParamsHeader;
@@ -184,6 +184,7 @@ async function readParamsFrom(chunks: AsyncIterator<Buffer | Uint8Array | string
   const json = new JsonValues(chunks);
   const members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   let columns: Set<string> | undefined;
+  let parsedColumns: ColumnParams[] = [];
   let groupBy: number | undefined;
   let groups = 0;
   let groupsMember = false;
@@ -200,6 +201,7 @@ async function readParamsFrom(chunks: AsyncIterator<Buffer | Uint8Array | string
       const parsed = ParamsHeaderSchema.shape.columns.safeParse(members.columns);
       if (!parsed.success) throw new DataError(`${path}: ${describeIssue({ ...parsed.error.issues[0], path: ['columns', ...parsed.error.issues[0].path] }, members)}`);
       columns = new Set();
+      parsedColumns = parsed.data;
       for (const column of parsed.data) {
         if (columns.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
         columns.add(column.name);
@@ -208,14 +210,18 @@ async function readParamsFrom(chunks: AsyncIterator<Buffer | Uint8Array | string
     if (groupBy === undefined && Array.isArray(members.groupBy)) groupBy = members.groupBy.length;
     return columns !== undefined && groupBy !== undefined;
   };
+  const hand = (raw: unknown, index: number): void => {
+    const file = { columns: parsedColumns, groupBy: members.groupBy as string[] };
+    onGroup(checkedGroup(raw, index, path, columns as Set<string>, groupBy as number), index, file);
+  };
   const group = (raw: unknown, index: number): void => {
     groups++;
     if (!known()) {
       held.push({ raw, index });
       return;
     }
-    for (const early of held.splice(0)) onGroup(checkedGroup(early.raw, early.index, path, columns as Set<string>, groupBy as number), early.index);
-    onGroup(checkedGroup(raw, index, path, columns as Set<string>, groupBy as number), index);
+    for (const early of held.splice(0)) hand(early.raw, early.index);
+    hand(raw, index);
   };
   let layout: ParamsLayout = 'json';
   try {
@@ -255,7 +261,7 @@ async function readParamsFrom(chunks: AsyncIterator<Buffer | Uint8Array | string
   if ((header.groupBy === undefined) !== (groups === 0 && !groupsMember)) {
     throw new DataError(`${path}: give both "groupBy" and "groups", or neither`);
   }
-  for (const early of held.splice(0)) onGroup(checkedGroup(early.raw, early.index, path, columns as Set<string>, groupBy as number), early.index);
+  for (const early of held.splice(0)) hand(early.raw, early.index);
   return { header, groups, layout };
 }
 

@@ -1,9 +1,9 @@
 // What the pipeline is asked to do, as plain data: a worker thread receives
 // it once (functions cannot cross threads) and rebuilds the job from it.
 
-import type { ColumnScaling } from '../core/batch.js';
+import type { ColumnScaling, GroupScalings } from '../core/batch.js';
 import type { ColumnMomentsState } from '../core/moments.js';
-import type { GroupParts } from '../groups.js';
+import type { GroupParts, KeyIndexState } from '../groups.js';
 import type { QuantileSketchState } from '../core/quantiles.js';
 import type { InputLocation } from '../errors.js';
 import type { OnError } from '../io/bad-rows.js';
@@ -33,7 +33,9 @@ export type TransformSpec =
       /** Each row with its group's scaling; a group without one takes `fallback`, or is an error naming `paramsFile`. */
       kind: 'batch-groups';
       groups: GroupColumns;
-      scalings: Map<string, ColumnScaling>;
+      /** Group keys → their index in `scalings` (shared memory: one copy for every thread). */
+      index: KeyIndexState;
+      scalings: GroupScalings;
       fallback: ColumnScaling | undefined;
       paramsFile: string;
       clip: number;
@@ -130,13 +132,10 @@ export interface PieceResult {
   moments?: ColumnMomentsState;
   outputMoments?: ColumnMomentsState;
   /**
-   * Groups this thread met for the first time in this piece, in order: from
-   * them the main thread knows each group's first appearance in the input.
-   * Their rows and moments stay in the thread until the totals, or until its
-   * table outgrows its budget: then they come with the piece (`groups`), and
-   * the thread starts a new table.
+   * Per-group rows and moments stay in the thread until the totals, or until
+   * its table outgrows its budget: then they come with the piece, and the
+   * thread starts a new table.
    */
-  newGroups?: string[];
   groups?: GroupParts;
   clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState; dominatedBy: number[] };
@@ -151,4 +150,6 @@ export interface ProcessorTotals {
   sketches?: QuantileSketchState[];
   outputSketches?: QuantileSketchState[];
   groups?: GroupParts;
+  /** batch-groups: rows and first appearance per group of the given ones, by index. */
+  knownGroups?: { rows: Float64Array; firstSeen: Float64Array };
 }

@@ -6,7 +6,7 @@ import { LayerRowStats } from '../core/layer.js';
 import { UsageError } from '../errors.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
-import { GroupTable } from '../groups.js';
+import { GroupTable, IndexedGroupRows, KeyIndex } from '../groups.js';
 import { TableOutput } from '../io/output.js';
 import { type OutputLayout, RowWriter } from '../io/render.js';
 import type { Format } from '../io/sources.js';
@@ -38,8 +38,10 @@ export interface TransformOutcome {
   clipped: Float64Array;
   /** layer: facts about the rows. */
   rowStats: LayerRowStats;
-  /** Rows per group (grouped and causal transforms), and for --sorted each group's fit. */
+  /** Rows per group (grouped and causal transforms; batch-groups: of groups it was not given), and for --sorted each group's fit. */
   groups: GroupTable;
+  /** batch-groups: rows per group it was given, by index (then `groups`). */
+  knownGroups: IndexedGroupRows | undefined;
   execution: Execution;
 }
 
@@ -88,8 +90,10 @@ export async function transformRows(
     clipped: new Float64Array(width),
     rowStats: new LayerRowStats(),
     groups: new GroupTable(width, transform.kind === 'sorted'),
+    knownGroups: undefined,
     execution: emptyExecution(),
   };
+  if (transform.kind === 'batch-groups') outcome.knownGroups = new IndexedGroupRows(KeyIndex.of(transform.index), transform.scalings.count);
   const sequential = transform.kind === 'causal' || transform.kind === 'sorted';
   try {
     const { execution, totals } = await runPipeline(input, { job, threads: settings.threads, sequential }, async (result, recycle) => {
@@ -107,7 +111,10 @@ export async function transformRows(
       await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer));
     });
     outcome.execution = execution;
-    for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
+    for (const total of totals) {
+      if (total.groups) outcome.groups.mergeParts(total.groups);
+      if (total.knownGroups) outcome.knownGroups?.merge(total.knownGroups);
+    }
     if (histogram) summaryDistributions.record(mergedSketches(totals, 'sketches', width), mergedSketches(totals, 'outputSketches', width));
   } catch (error) {
     await output.abort();
@@ -155,13 +162,8 @@ export async function gatherStatistics(
   return outcome;
 }
 
-/**
- * Groups a thread met for the first time in a piece: those new to the run
- * take their place, so that the run's groups are in order of first
- * appearance. Then the thread's table, if it handed it over with the piece.
- */
+/** A thread's table of groups, if it handed it over with the piece. */
 function addGroups(groups: GroupTable, result: PieceResult): void {
-  if (result.newGroups) for (const key of result.newGroups) groups.groupOf(key);
   if (result.groups) groups.mergeParts(result.groups);
 }
 

@@ -4,7 +4,7 @@
 
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
-import { GroupTable } from '../groups.js';
+import { GroupTable, rowPosition } from '../groups.js';
 import type { Block, Work } from './block.js';
 import type { JobSpec, PieceResult, ProcessorTotals, TableLayout } from './job.js';
 
@@ -53,14 +53,14 @@ export class StatisticsWork implements Work {
     }
     if (groups && this.job.groups) {
       const columns = this.job.groups.indexes;
-      for (let i = 0, base = 0; i < rows.count; i++, base += width) groups.addRow(block.groupKey(i, columns), values, base);
+      const piece = block.piece.id;
+      for (let i = 0, base = 0; i < rows.count; i++, base += width) groups.addRow(block.groupKey(i, columns), values, base, rowPosition(piece, i));
     }
     return { rows: rows.count };
   }
 
   finishPiece(result: PieceResult): void {
     if (this.groups) {
-      result.newGroups = this.groups.takeNew();
       if (this.groups.bytes() > GROUP_TABLE_BUDGET_BYTES) {
         result.groups = this.groups.parts();
         this.groups = new GroupTable(this.width, true);

@@ -3,7 +3,7 @@
 // rendered as bytes, with what the summary needs: moments, clipping counts,
 // row facts, rows per group.
 
-import { batchNormalizeRow, batchNormalizeRows, Clipping, scalingOfMoments } from '../core/batch.js';
+import { batchNormalizeRow, batchNormalizeRows, Clipping, groupNormalizeRow, scalingOfMoments } from '../core/batch.js';
 import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
@@ -15,7 +15,7 @@ import type { OutputBytes } from '../io/output-bytes.js';
 import { RowWriter } from '../io/render.js';
 import { Block, type Work } from './block.js';
 import type { JobSpec, PieceFailure, PieceResult, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
-import { GroupTable } from '../groups.js';
+import { GroupTable, IndexedGroupRows, KeyIndex, rowPosition } from '../groups.js';
 import { GROUP_TABLE_BUDGET_BYTES } from './statistics.js';
 import { TimeOrder } from './time-order.js';
 
@@ -33,6 +33,9 @@ export class TransformWork implements Work {
   /** Rows per group (grouped and causal transforms), and each group's fit (--sorted): kept over all pieces. */
   private groups: GroupTable | undefined;
   private readonly transform: TransformSpec;
+  /** batch-groups: the keys of the groups the scalings are for, and their rows counted by index. */
+  private readonly keyIndex: KeyIndex | undefined;
+  private readonly knownGroups: IndexedGroupRows | undefined;
   /** Causal with an order column: each group's latest time (it crosses pieces). */
   private readonly timeOrder: TimeOrder | undefined;
   /** Causal: each group's running statistics (they cross pieces). */
@@ -63,6 +66,10 @@ export class TransformWork implements Work {
       this.outputSketches = Array.from({ length: this.width }, () => new QuantileSketch());
     }
     if (this.transform.kind === 'sorted') this.finishInput = () => this.flushHeld();
+    if (this.transform.kind === 'batch-groups') {
+      this.keyIndex = KeyIndex.of(this.transform.index);
+      this.knownGroups = new IndexedGroupRows(this.keyIndex, this.transform.scalings.count);
+    }
     if (this.transform.kind === 'causal' && this.transform.orderBy !== undefined) this.timeOrder = new TimeOrder(this.transform.orderBy.name);
   }
 
@@ -141,26 +148,32 @@ export class TransformWork implements Work {
     const width = this.width;
     const values = block.rows.values;
     const columns = spec.groups.indexes;
+    const { scalings } = spec;
+    const index = this.keyIndex as KeyIndex;
+    const piece = block.piece.id;
     for (let i = 0; i < block.rows.count; i++) {
       const key = block.groupKey(i, columns);
       const base = i * width;
-      let scaling = spec.scalings.get(key);
-      if (scaling === undefined) {
+      const g = index.indexOf(key);
+      let overflow: number;
+      if (g < 0) {
         if (spec.fallback === undefined) {
-          const message = `group ${describeGroup(spec.groups.names, key)} is not in ${spec.paramsFile}, which has ${spec.scalings.size} groups; use --unseen global to normalize unseen groups with its global statistics`;
+          const message = `group ${describeGroup(spec.groups.names, key)} is not in ${spec.paramsFile}, which has ${scalings.count} groups; use --unseen global to normalize unseen groups with its global statistics`;
           return { processed: i, failure: { kind: 'data', message, location: block.locate(i) } };
         }
-        scaling = spec.fallback;
-      }
-      for (let j = 0; j < width; j++) {
-        if (scaling.mean[j] !== scaling.mean[j] && values[base + j] === values[base + j]) {
-          const message = `group ${describeGroup(spec.groups.names, key)} had no values in this column when ${spec.paramsFile} was fitted; use --unseen global to normalize it with the global statistics`;
-          return { processed: i, failure: { kind: 'data', message, location: block.locate(i, j) } };
+        overflow = batchNormalizeRow(values, base, width, spec.fallback, out, this.clipping);
+      } else {
+        for (let j = 0; j < width; j++) {
+          if (scalings.mean[g * width + j] !== scalings.mean[g * width + j] && values[base + j] === values[base + j]) {
+            const message = `group ${describeGroup(spec.groups.names, key)} had no values in this column when ${spec.paramsFile} was fitted; use --unseen global to normalize it with the global statistics`;
+            return { processed: i, failure: { kind: 'data', message, location: block.locate(i, j) } };
+          }
         }
+        overflow = groupNormalizeRow(values, base, width, scalings, g, out, this.clipping);
       }
-      const overflow = batchNormalizeRow(values, base, width, scaling, out, this.clipping);
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      this.groups?.addRow(key, undefined, 0);
+      if (g >= 0) (this.knownGroups as IndexedGroupRows).add(g, rowPosition(piece, i));
+      else this.groups?.addRow(key, undefined, 0, rowPosition(piece, i));
     }
     return { processed: block.rows.count };
   }
@@ -188,7 +201,7 @@ export class TransformWork implements Work {
       const base = i * width;
       const overflow = runningNormalizeRow(statistics, values, base, width, how, out);
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      this.groups?.addRow(key, undefined, 0);
+      this.groups?.addRow(key, undefined, 0, rowPosition(block.piece.id, i));
     }
     return { processed: block.rows.count };
   }
@@ -250,7 +263,7 @@ export class TransformWork implements Work {
     else readNdjson(bytes, 0, bytes.length, 1, heldBlock.ndjsonRecords);
     this.summarize(values, out, count);
     this.writeRows(heldBlock, count, out);
-    this.groups?.addGroup(held.key, count, held.moments);
+    this.groups?.addGroup(held.key, count, held.moments, held.firstPosition);
     return undefined;
   }
 
@@ -263,7 +276,6 @@ export class TransformWork implements Work {
     if (this.inputMoments) result.moments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
     if (this.groups) {
-      result.newGroups = this.groups.takeNew();
       if (this.groups.bytes() > GROUP_TABLE_BUDGET_BYTES) {
         result.groups = this.groups.parts();
         this.groups = new GroupTable(this.width, this.groups.moments !== undefined);
@@ -279,6 +291,7 @@ export class TransformWork implements Work {
       totals.outputSketches = this.outputSketches.map((s) => s.state());
     }
     if (this.groups) totals.groups = this.groups.parts();
+    if (this.knownGroups) totals.knownGroups = { rows: this.knownGroups.rows, firstSeen: this.knownGroups.firstSeen };
     return totals;
   }
 }
@@ -289,6 +302,8 @@ class HeldGroup {
   bytes = new Uint8Array(1 << 12);
   length = 0;
   lines: number[] = [];
+  /** Where the group's first row is in the input (rowPosition). */
+  firstPosition = 0;
   values: Float64Array;
   readonly moments: ColumnMoments;
   source = '';
@@ -325,6 +340,7 @@ class HeldGroup {
       this.values[this.count * width + j] = x;
       this.moments.add(j, x);
     }
+    if (this.count === 0) this.firstPosition = rowPosition(block.piece.id, i);
     this.lines.push(block.line(i));
     this.source = block.piece.source;
     this.count++;

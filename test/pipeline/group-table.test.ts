@@ -34,7 +34,6 @@ describe('per-group tables handed over by budget', () => {
       const text = rows.slice(p * 200, (p + 1) * 200).join('\n') + '\n';
       const result = threads[p % 2].process({ id: p, source: 'in.csv', bytes: new Uint8Array(Buffer.from(text)), firstLine: 2 + p * 200 });
       expect(result.failure).toBeUndefined();
-      for (const key of result.newGroups ?? []) driver.groupOf(key);
       if (result.groups) {
         handedOver++;
         driver.mergeParts(result.groups);
@@ -44,15 +43,22 @@ describe('per-group tables handed over by budget', () => {
     expect(handedOver).toBe(30);
 
     const alone = new GroupTable(3, true);
-    for (const row of rows) {
+    rows.forEach((row, r) => {
       const [ticker, ...values] = row.split(',');
-      alone.addRow(ticker, Float64Array.from(values, (v) => (v === '' ? NaN : Number(v))), 0);
-    }
-    expect([...driver.entries()]).toEqual([...alone.entries()]);
-    const a = driver.moments!;
-    const b = alone.moments!;
-    for (let c = 0; c < alone.size * 3; c++) {
-      expect([a.count[c], a.missing[c], a.min[c], a.max[c], ...a.meanParts(c), a.m2Wide(c)]).toEqual([b.count[c], b.missing[c], b.min[c], b.max[c], ...b.meanParts(c), b.m2Wide(c)]);
-    }
+      alone.addRow(ticker, Float64Array.from(values, (v) => (v === '' ? NaN : Number(v))), 0, r);
+    });
+    // The same groups in the order of first appearance, with the same rows and statistics, to the last bit.
+    const inOrder = (table: InstanceType<typeof GroupTable>) => {
+      const entries = [...table.entries()];
+      const m = table.moments!;
+      return [...table.inFirstSeenOrder()].map((g) => ({
+        key: entries[g].key,
+        rows: entries[g].rows,
+        columns: [0, 1, 2].map((j) => [m.count[3 * g + j], m.missing[3 * g + j], m.min[3 * g + j], m.max[3 * g + j], ...m.meanParts(3 * g + j), m.m2Wide(3 * g + j)]),
+      }));
+    };
+    const want = inOrder(alone);
+    expect(want.map((g) => g.key)).toEqual([...new Set(rows.map((row) => row.split(',')[0]))]);
+    expect(inOrder(driver)).toEqual(want);
   });
 });
