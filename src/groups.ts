@@ -3,6 +3,7 @@
 // grows with the number of groups × features, never with the number of rows.
 
 import { ColumnMoments, type ColumnMomentsState } from './core/moments.js';
+import { MemoryGuard } from './memory.js';
 import { type Cell, resolveColumns } from './selection.js';
 
 // Joins the values of several group-by columns into one map key; a control
@@ -70,13 +71,20 @@ export function textOf(cell: Cell): string {
   return JSON.stringify(cell);
 }
 
-/** A thread's groups: keys, rows, first appearances, and moments as columns g·width … of one set. */
+/** A thread's groups: keys, rows, first appearances, and moments in segments (see GroupTable). */
 export interface GroupParts {
   keys: string[];
   rows: number[];
   firstSeen: number[];
-  moments?: ColumnMomentsState;
+  moments?: ColumnMomentsState[];
 }
+
+/**
+ * Group moments are kept in segments of about this many columns: a table of
+ * a million groups grows by adding a segment, never by copying all it holds
+ * into arrays twice the size (which would need three times its memory at once).
+ */
+const SEGMENT_COLUMNS = 1 << 16;
 
 /**
  * Where a row is in the input, as one number that orders rows: its piece
@@ -85,6 +93,10 @@ export interface GroupParts {
  */
 export function rowPosition(piece: number, row: number): number {
   return piece * 2 ** 24 + row;
+}
+
+function pieceOf(position: number): number {
+  return Math.floor(position / 2 ** 24);
 }
 
 /** Memory a group costs besides its moments: its key in the index, the key's text, its rows and first appearance. */
@@ -107,17 +119,53 @@ export interface GroupRows {
  */
 export class GroupTable {
   private readonly index = new Map<string, number>();
+  /** Group g's moments are columns (g mod groupsPerSegment)·width … of segments[⌊g / groupsPerSegment⌋]. */
+  private readonly segments: ColumnMoments[] = [];
+  private readonly groupsPerSegment: number;
   private readonly keys: string[] = [];
   private readonly rows: number[] = [];
   private readonly firstSeen: number[] = [];
-  /** Group g's column j is column g·width + j. */
-  readonly moments: ColumnMoments | undefined;
+  /** The piece of each group's latest row, or −1 once a group has had rows in two pieces (it came back). */
+  private readonly lastPiece: number[] = [];
+  private comeBack = 0;
+  /** New groups whose key the thread had handed over before, counted on a sample of keys (see KeySample). */
+  private returnedSampled = 0;
+  /** The keys' text, in UTF-16 code units (part of what the table holds). */
+  private keyUnits = 0;
+  private readonly guard = new MemoryGuard(() => ({
+    what: `${this.size.toLocaleString('en-US')} groups${this.withMoments ? ` of ${this.width} column${this.width === 1 ? '' : 's'}` : ''}`,
+    instead: 'group by fewer or coarser columns (or, for batch, use --sorted if the rows of each group are together)',
+    // The index and the arrays grow by doubling: a new table for every group held.
+    next: this.size * GROUP_OVERHEAD_BYTES,
+  }));
 
   constructor(
     readonly width: number,
-    withMoments: boolean,
+    readonly withMoments: boolean,
+    /** The keys (a sample) of the tables the thread handed over before this one. */
+    private readonly handedOver?: KeySample,
   ) {
-    this.moments = withMoments ? new ColumnMoments(0) : undefined;
+    this.groupsPerSegment = Math.max(1, Math.floor(SEGMENT_COLUMNS / Math.max(1, width)));
+  }
+
+  /** The moments holding group g's columns (see firstColumnOf). */
+  segmentOf(g: number): ColumnMoments {
+    return this.segments[Math.floor(g / this.groupsPerSegment)];
+  }
+
+  /** Group g's column j is column firstColumnOf(g) + j of segmentOf(g). */
+  firstColumnOf(g: number): number {
+    return (g % this.groupsPerSegment) * this.width;
+  }
+
+  /**
+   * Lets go of the moments of group g's segment, once g is the last group of
+   * it read (a table read once, in order, after its pass: its memory goes as
+   * what is made from it comes). No group can be added after.
+   */
+  release(g: number): void {
+    this.index.clear();
+    if ((g + 1) % this.groupsPerSegment === 0 || g === this.size - 1) this.segments[Math.floor(g / this.groupsPerSegment)] = new ColumnMoments(0);
   }
 
   get size(): number {
@@ -137,9 +185,21 @@ export class GroupTable {
       this.keys.push(key);
       this.rows.push(0);
       this.firstSeen.push(position);
-      this.moments?.grow((g + 1) * this.width);
-    } else if (position < this.firstSeen[g]) {
-      this.firstSeen[g] = position;
+      this.lastPiece.push(pieceOf(position));
+      if (this.withMoments) {
+        if (g % this.groupsPerSegment === 0) this.segments.push(new ColumnMoments(0));
+        this.segmentOf(g).grow(this.firstColumnOf(g) + this.width);
+      }
+      this.keyUnits += key.length;
+      if (this.handedOver?.keepsComingBack(key)) this.returnedSampled++;
+      this.guard.step();
+    } else {
+      if (position < this.firstSeen[g]) this.firstSeen[g] = position;
+      const last = this.lastPiece[g];
+      if (last >= 0 && last !== pieceOf(position)) {
+        this.lastPiece[g] = -1;
+        this.comeBack++;
+      }
     }
     return g;
   }
@@ -148,9 +208,9 @@ export class GroupTable {
   addRow(key: string, values: Float64Array | undefined, base: number, position: number): void {
     const g = this.groupOf(key, position);
     this.rows[g]++;
-    const moments = this.moments;
-    if (moments && values) {
-      const at = g * this.width;
+    if (this.withMoments && values) {
+      const moments = this.segmentOf(g);
+      const at = this.firstColumnOf(g);
       for (let j = 0; j < this.width; j++) moments.add(at + j, values[base + j]);
     }
   }
@@ -159,24 +219,32 @@ export class GroupTable {
   addGroup(key: string, rows: number, moments: ColumnMoments, position: number): void {
     const g = this.groupOf(key, position);
     this.rows[g] += rows;
-    for (let j = 0; j < this.width; j++) this.moments?.mergeColumn(g * this.width + j, moments, j);
+    if (!this.withMoments) return;
+    const segment = this.segmentOf(g);
+    const at = this.firstColumnOf(g);
+    for (let j = 0; j < this.width; j++) segment.mergeColumn(at + j, moments, j);
   }
 
   /** Merges another table's groups (as parts), group by group, exactly. */
   mergeParts(parts: GroupParts): void {
-    const packed = parts.moments ? ColumnMoments.fromState(parts.moments) : undefined;
-    const { width } = this;
+    const segments = parts.moments?.map((state) => ColumnMoments.fromState(state));
+    const { width, groupsPerSegment } = this;
     parts.keys.forEach((key, h) => {
       const g = this.groupOf(key, parts.firstSeen[h]);
       this.rows[g] += parts.rows[h];
-      if (packed && this.moments) for (let j = 0; j < width; j++) this.moments.mergeColumn(g * width + j, packed, h * width + j);
+      if (segments === undefined || !this.withMoments) return;
+      const from = segments[Math.floor(h / groupsPerSegment)];
+      const first = (h % groupsPerSegment) * width;
+      const into = this.segmentOf(g);
+      const at = this.firstColumnOf(g);
+      for (let j = 0; j < width; j++) into.mergeColumn(at + j, from, first + j);
     });
   }
 
   /** Every group's rows, first appearance and moments. */
   parts(): GroupParts {
     const parts: GroupParts = { keys: this.keys, rows: this.rows, firstSeen: this.firstSeen };
-    if (this.moments) parts.moments = this.moments.state();
+    if (this.withMoments) parts.moments = this.segments.map((segment) => segment.state());
     return parts;
   }
 
@@ -193,16 +261,32 @@ export class GroupTable {
     for (let g = 0; g < this.keys.length; g++) yield { key: this.keys[g], rows: this.rows[g], firstSeen: this.firstSeen[g] };
   }
 
+  /**
+   * About how many of the groups are a working set: groups with rows in more
+   * than one piece, and groups the thread had handed over before (they came
+   * back: a panel of tickers is handed over and made again and again).
+   */
+  revisited(): number {
+    return this.comeBack + KeySample.RATE * this.returnedSampled;
+  }
+
+  /** Puts a sample of the keys into `sample` (as the table is handed over). */
+  sampleKeysInto(sample: KeySample): void {
+    for (const key of this.keys) sample.add(key);
+  }
+
   /** About what the table holds, in bytes. */
   bytes(): number {
-    return this.keys.length * (GROUP_OVERHEAD_BYTES + (this.moments ? this.width * ColumnMoments.BYTES_PER_COLUMN : 0));
+    return this.keys.length * (GROUP_OVERHEAD_BYTES + (this.withMoments ? this.width * ColumnMoments.BYTES_PER_COLUMN : 0)) + 2 * this.keyUnits;
   }
 }
 
 /**
  * Rows per group of a transform with given groups (batch --params, the second
- * pass of batch -g): counted by the groups' index, a number a group, and by
- * key only for rows of groups not given (--unseen global).
+ * pass of batch -g), on the main thread: counted by the groups' index, from
+ * each piece's list of its rows' groups (the pieces come in input order, so a
+ * group's first count is its first appearance). Rows of groups not given
+ * (--unseen global) are counted by key, in a GroupTable.
  */
 export class IndexedGroupRows {
   readonly rows: Float64Array;
@@ -216,16 +300,13 @@ export class IndexedGroupRows {
     this.firstSeen = new Float64Array(count).fill(Infinity);
   }
 
-  add(g: number, position: number): void {
-    this.rows[g]++;
-    if (position < this.firstSeen[g]) this.firstSeen[g] = position;
-  }
-
-  /** Adds a thread's counts. */
-  merge(counts: { rows: Float64Array; firstSeen: Float64Array }): void {
-    for (let g = 0; g < this.rows.length; g++) {
-      this.rows[g] += counts.rows[g];
-      if (counts.firstSeen[g] < this.firstSeen[g]) this.firstSeen[g] = counts.firstSeen[g];
+  /** Counts the rows of a piece, given in input order (`groupOfRow`: each row's group, −1 for one not given). */
+  addPiece(piece: number, groupOfRow: Int32Array): void {
+    const { rows, firstSeen } = this;
+    for (let i = 0; i < groupOfRow.length; i++) {
+      const g = groupOfRow[i];
+      if (g < 0) continue;
+      if (rows[g]++ === 0) firstSeen[g] = rowPosition(piece, i);
     }
   }
 
@@ -343,6 +424,51 @@ export class KeyIndex {
   private rehash(size: number): void {
     this.state.slots = sharedInt32(size);
     for (let g = 0; g < this.state.count; g++) this.place(g);
+  }
+}
+
+/**
+ * A sample of the keys a thread handed over (one in RATE, chosen by hash),
+ * as 32-bit hashes with how often each was handed over, in a table of
+ * bounded size: whether keys keep coming back (a panel of tickers, handed
+ * over and made again and again) in a few hundred kilobytes however many
+ * keys there are. A key back once (a key of two rows far apart) is not yet a
+ * working set.
+ */
+export class KeySample {
+  static readonly RATE = 16;
+  private readonly slots = new Int32Array(1 << 16);
+  private readonly times = new Uint8Array(1 << 16);
+  private size = 0;
+
+  /** Counts a hand-over of `key`, if it is in the sample. */
+  add(key: string): void {
+    const hash = hashOf(key);
+    if ((hash & (KeySample.RATE - 1)) !== 0) return;
+    const slot = this.slotOf(hash);
+    if (this.slots[slot] === 0) {
+      if (2 * this.size >= this.slots.length) return;
+      this.slots[slot] = hash | 1;
+      this.size++;
+    }
+    if (this.times[slot] < 255) this.times[slot]++;
+  }
+
+  /** Whether `key` is in the sample and was handed over more than once. */
+  keepsComingBack(key: string): boolean {
+    const hash = hashOf(key);
+    if ((hash & (KeySample.RATE - 1)) !== 0) return false;
+    const slot = this.slotOf(hash);
+    return this.slots[slot] !== 0 && this.times[slot] >= 2;
+  }
+
+  /** The slot holding `hash`, or the empty slot where it would go. */
+  private slotOf(hash: number): number {
+    const mask = this.slots.length - 1;
+    const entry = hash | 1;
+    let slot = (hash >>> 4) & mask;
+    while (this.slots[slot] !== 0 && this.slots[slot] !== entry) slot = (slot + 1) & mask;
+    return slot;
   }
 }
 

@@ -329,9 +329,16 @@ async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<Batc
 
 /** Each group's variance of each column (0 where it has no spread or no value): computed once, packed, read per group. */
 function variancesOf(groups: GroupTable, ddof: 0 | 1): Iterable<Float64Array> {
-  const moments = groups.moments as ColumnMoments;
-  const variances = Float64Array.from({ length: groups.size * groups.width }, (_, c) => (moments.count[c] > ddof ? moments.variance(c, ddof) : 0));
-  return packedRows(variances, groups.width);
+  const { width } = groups;
+  const variances = new Float64Array(groups.size * width);
+  for (let g = 0; g < groups.size; g++) {
+    const moments = groups.segmentOf(g);
+    for (let j = 0; j < width; j++) {
+      const c = groups.firstColumnOf(g) + j;
+      variances[g * width + j] = moments.count[c] > ddof ? moments.variance(c, ddof) : 0;
+    }
+  }
+  return packedRows(variances, width);
 }
 
 /** The rows of a row-major `? × width` array, as views, as often as they are iterated. */
@@ -373,7 +380,7 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const groups = groupFacts(keys, transformed.knownGroups?.entries(transformed.groups) ?? transformed.groups.entries());
   // The file's variances (with --inverse the input is normalized: no warning).
-  const groupVariances = o.inverse ? undefined : packedRows(fileGroups.variances(), names.length);
+  const groupVariances = o.inverse ? undefined : fileGroups.variances();
   return { input, transformed, epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
 }
 
@@ -441,7 +448,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     if (keys) {
       const { index, scalings, variances } = groupScalingsOf(fittedGroups, o.epsilon, o.ddof, global);
       spec = { kind: 'batch-groups', groups: keys, index: index.shared, scalings, fallback: global, paramsFile: 'the first pass', clip };
-      groupVariances = packedRows(variances, names.length);
+      groupVariances = variances;
     }
     fittedGroups = new GroupTable(0, false);
     progress.startPhase(`pass ${passes}/${passes}`);
@@ -484,22 +491,24 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
   }
 }
 
-/** The fitted groups' transform constants, packed, and their keys' index (both shared with the threads). */
-function groupScalingsOf(groups: GroupTable, epsilon: number, ddof: 0 | 1, global: ColumnScaling): { index: KeyIndex; scalings: GroupScalings; variances: Float64Array } {
+/** The fitted groups' transform constants, packed, and their keys' index (both shared with the threads); the table is let go as they are made. */
+function groupScalingsOf(groups: GroupTable, epsilon: number, ddof: 0 | 1, global: ColumnScaling): { index: KeyIndex; scalings: GroupScalings; variances: Iterable<Float64Array> } {
   const { width } = groups;
-  const moments = groups.moments as ColumnMoments;
   const index = KeyIndex.create(groups.size);
-  const builder = new GroupScalingsBuilder(width, groups.size);
+  const builder = new GroupScalingsBuilder(width);
   const mean = new Float64Array(width);
   const meanLo = new Float64Array(width);
   const variance: (number | WideNumber)[] = new Array<number>(width).fill(NaN);
   for (let g = 0; g < groups.size; g++) {
     index.add(groups.keyAt(g));
+    const moments = groups.segmentOf(g);
     for (let j = 0; j < width; j++) {
-      [mean[j], meanLo[j]] = moments.meanParts(g * width + j);
-      variance[j] = moments.varianceWide(g * width + j, ddof) ?? NaN;
+      const c = groups.firstColumnOf(g) + j;
+      [mean[j], meanLo[j]] = moments.meanParts(c);
+      variance[j] = moments.varianceWide(c, ddof) ?? NaN;
     }
     builder.add(mean, meanLo, variance);
+    groups.release(g);
   }
   return { index, scalings: builder.finish(epsilon, global, undefined, false), variances: builder.variances() };
 }

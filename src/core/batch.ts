@@ -137,15 +137,19 @@ function scaleColumn(c: ScaledColumns, at: number, variance: number | WideNumber
 }
 
 /**
- * Every group's constants (--group-by), packed: group g's column j at
- * g·width + j, in shared memory so that every thread reads the one copy
- * (32 bytes a group and column). γ, β and bounds are every group's: the
+ * Every group's constants (--group-by), packed in segments of a fixed number
+ * of groups (group g's column j at (g mod groupsPerSegment)·width + j of
+ * segments[⌊g / groupsPerSegment⌋]), in shared memory so that every thread
+ * reads the one copy: 32 bytes a group and column, and room made a segment
+ * at a time, never by copying it all. γ, β and bounds are every group's: the
  * file's top-level ones. `inverse`: map normalized values back (the inverse
  * of each group's transform, as inverseScaling).
  */
-export interface GroupScalings extends ScaledColumns {
+export interface GroupScalings {
   width: number;
   count: number;
+  groupsPerSegment: number;
+  segments: ScaledColumns[];
   gamma: Float64Array;
   beta: Float64Array;
   lower: Float64Array;
@@ -153,51 +157,66 @@ export interface GroupScalings extends ScaledColumns {
   inverse: boolean;
 }
 
+/** Columns (groups × width) a segment of GroupScalings holds, about. */
+const SEGMENT_COLUMNS = 1 << 16;
+
+/** Whether group g has a fitted mean in column j (a group may have had no value of a column). */
+export function groupHasColumn(groups: GroupScalings, g: number, j: number): boolean {
+  const { groupsPerSegment, width } = groups;
+  const mean = groups.segments[Math.floor(g / groupsPerSegment)].mean[(g % groupsPerSegment) * width + j];
+  return mean === mean;
+}
+
 /** Builds GroupScalings a group at a time (groups in index order), the denominators made at the end (when ε is known). */
 export class GroupScalingsBuilder {
-  private columns: ScaledColumns;
-  /** Each group's variance per column, as a double (Infinity or 0 beyond the range): for the ε warning. */
-  private variance: Float64Array;
-  /** Variances no double holds, by slot (rare). */
+  private readonly groupsPerSegment: number;
+  private readonly segments: ScaledColumns[] = [];
+  /** Each group's variance per column, as a double (Infinity or 0 beyond the range), by segment: for the ε warning. */
+  private readonly variance: Float64Array[] = [];
+  /** Variances no double holds, by group and column (g·width + j; rare). */
   private readonly wideVariances = new Map<number, WideNumber>();
   private count = 0;
 
-  /** `groups`: how many are expected (room is made as they come anyway). */
-  constructor(
-    private readonly width: number,
-    groups = 64,
-  ) {
-    this.columns = sharedColumns(Math.max(1, groups) * width);
-    this.variance = new Float64Array(Math.max(1, groups) * width);
+  constructor(private readonly width: number) {
+    this.groupsPerSegment = Math.max(1, Math.floor(SEGMENT_COLUMNS / Math.max(1, width)));
   }
 
   /** The next group's mean, its low part and variance per column (NaN for a column it had no value of). */
   add(mean: ArrayLike<number>, meanLo: ArrayLike<number>, variance: ArrayLike<number | WideNumber>): void {
-    const at = this.count * this.width;
-    if (at + this.width > this.variance.length) {
-      const bigger = sharedColumns(2 * this.variance.length);
-      for (const key of ['mean', 'meanLo', 'denominator', 'inputScale'] as const) bigger[key].set(this.columns[key]);
-      this.columns = bigger;
-      const variances = new Float64Array(2 * this.variance.length);
-      variances.set(this.variance);
-      this.variance = variances;
+    const { width, groupsPerSegment } = this;
+    const g = this.count;
+    if (g % groupsPerSegment === 0) {
+      this.segments.push(sharedColumns(groupsPerSegment * width));
+      this.variance.push(new Float64Array(groupsPerSegment * width));
     }
-    for (let j = 0; j < this.width; j++) {
-      this.columns.mean[at + j] = mean[j];
-      this.columns.meanLo[at + j] = meanLo[j];
+    const segment = this.segments[this.segments.length - 1];
+    const variances = this.variance[this.variance.length - 1];
+    const at = (g % groupsPerSegment) * width;
+    for (let j = 0; j < width; j++) {
+      segment.mean[at + j] = mean[j];
+      segment.meanLo[at + j] = meanLo[j];
       const v = variance[j];
-      if (typeof v === 'number') this.variance[at + j] = v;
+      if (typeof v === 'number') variances[at + j] = v;
       else {
-        this.variance[at + j] = wideToNumber(v);
-        if (!fitsDouble(v)) this.wideVariances.set(at + j, v);
+        variances[at + j] = wideToNumber(v);
+        if (!fitsDouble(v)) this.wideVariances.set(g * width + j, v);
       }
     }
     this.count++;
   }
 
-  /** Every group's variances (group g's column j at g·width + j), as doubles. */
-  variances(): Float64Array {
-    return this.variance.subarray(0, this.count * this.width);
+  /** Every group's variances, a row of `width` per group, in order, as often as they are iterated. */
+  variances(): Iterable<Float64Array> {
+    const { width, groupsPerSegment, variance } = this;
+    const count = this.count;
+    return {
+      *[Symbol.iterator]() {
+        for (let g = 0; g < count; g++) {
+          const at = (g % groupsPerSegment) * width;
+          yield variance[Math.floor(g / groupsPerSegment)].subarray(at, at + width);
+        }
+      },
+    };
   }
 
   /**
@@ -207,32 +226,35 @@ export class GroupScalingsBuilder {
    * columns in the input's order).
    */
   finish(epsilon: number, affine: ColumnScaling, fallback: ColumnScaling | undefined, inverse: boolean, order?: readonly number[]): GroupScalings {
-    const { width, columns } = this;
+    const { width, groupsPerSegment, segments } = this;
     if (order !== undefined && order.some((k, j) => k !== j)) this.reorder(order);
     for (let g = 0; g < this.count; g++) {
+      const segment = segments[Math.floor(g / groupsPerSegment)];
+      const variances = this.variance[Math.floor(g / groupsPerSegment)];
       for (let j = 0; j < width; j++) {
-        const at = g * width + j;
-        if (Number.isNaN(columns.mean[at]) && fallback !== undefined) {
-          columns.mean[at] = fallback.mean[j];
-          columns.meanLo[at] = fallback.meanLo[j];
-          columns.denominator[at] = fallback.denominator[j];
-          columns.inputScale[at] = fallback.inputScale[j];
+        const at = (g % groupsPerSegment) * width + j;
+        if (Number.isNaN(segment.mean[at]) && fallback !== undefined) {
+          segment.mean[at] = fallback.mean[j];
+          segment.meanLo[at] = fallback.meanLo[j];
+          segment.denominator[at] = fallback.denominator[j];
+          segment.inputScale[at] = fallback.inputScale[j];
         } else {
-          scaleColumn(columns, at, this.wideVariances.get(at) ?? this.variance[at], epsilon);
+          scaleColumn(segment, at, this.wideVariances.get(g * width + j) ?? variances[at], epsilon);
         }
       }
     }
     const { gamma, beta, lower, upper } = affine;
-    return { ...columns, width, count: this.count, gamma, beta, lower, upper, inverse };
+    return { width, count: this.count, groupsPerSegment, segments, gamma, beta, lower, upper, inverse };
   }
 
   /** Each group's columns put in `order`, in place. */
   private reorder(order: readonly number[]): void {
-    const { width, columns } = this;
+    const { width, groupsPerSegment } = this;
     const held = new Float64Array(width);
     for (let g = 0; g < this.count; g++) {
-      const at = g * width;
-      for (const values of [columns.mean, columns.meanLo, this.variance]) {
+      const s = Math.floor(g / groupsPerSegment);
+      const at = (g % groupsPerSegment) * width;
+      for (const values of [this.segments[s].mean, this.segments[s].meanLo, this.variance[s]]) {
         held.set(values.subarray(at, at + width));
         for (let j = 0; j < width; j++) values[at + j] = held[order[j]];
       }
@@ -266,8 +288,9 @@ export function groupNormalizeRow(
   output: Float64Array,
   clipping: Clipping,
 ): number {
-  const { mean, meanLo, denominator, inputScale, gamma, beta, lower, upper } = groups;
-  const at = g * width;
+  const { gamma, beta, lower, upper, groupsPerSegment } = groups;
+  const { mean, meanLo, denominator, inputScale } = groups.segments[Math.floor(g / groupsPerSegment)];
+  const at = (g % groupsPerSegment) * width;
   let firstOverflow = -1;
   for (let j = 0; j < width; j++) {
     let x = input[base + j];

@@ -285,23 +285,20 @@ export class ColumnMoments {
     for (let j = 0; j < this.width; j++) this.mergeColumn(j, other, j);
   }
 
+  /**
+   * The moments as plain data, sharing this object's arrays (which, grown by
+   * doubling, may be longer than `width`): a thread hands them over, arrays
+   * and all, without a copy, and stops using this object.
+   */
   state(): ColumnMomentsState {
-    const { width } = this;
+    const { width, count, missing, min, max, cascade } = this;
     const spilled = [...this.spilled].filter(([a]) => a < 2 * width).map(([accumulator, sum]) => ({ accumulator, sum: sum.state() }));
-    if (this.count.length === width) {
-      const { count, missing, min, max, cascade } = this;
-      return { width, count, missing, min, max, cascade, spilled };
-    }
-    // Grown by doubling: only the columns in use.
-    return {
-      width,
-      count: this.count.slice(0, width),
-      missing: this.missing.slice(0, width),
-      min: this.min.slice(0, width),
-      max: this.max.slice(0, width),
-      cascade: this.cascade.slice(0, TERMS * width),
-      spilled,
-    };
+    return { width, count, missing, min, max, cascade, spilled };
+  }
+
+  /** The buffers of a state, to move to another thread rather than copy. */
+  static buffersOf(state: ColumnMomentsState): ArrayBuffer[] {
+    return [state.count, state.missing, state.min, state.max, state.cascade].map((array) => array.buffer as ArrayBuffer);
   }
 
   /** Moments rebuilt from state(), as received from a worker thread. */

@@ -5,6 +5,7 @@ import { type ColumnScaling, type GroupScalings, GroupScalingsBuilder, columnSca
 import { ColumnMoments } from '../core/moments.js';
 import { DataError } from '../errors.js';
 import { GroupKeys, type GroupTable, KeyIndex } from '../groups.js';
+import { MemoryGuard } from '../memory.js';
 import { type WideNumber, fitsDouble, wideToNumber } from '../core/wide.js';
 import {
   type ColumnParams,
@@ -74,16 +75,17 @@ export function paramsFromMoments(
   if (groups) {
     header.groupBy = groups.groupBy;
     const table = groups.groups;
-    const perGroup = table.moments as ColumnMoments;
     const width = names.length;
-    for (let c = 0; c < table.size * width && !wideText; c++) wideText = needsWideText(perGroup, c, ddof);
+    for (let g = 0; g < table.size && !wideText; g++) {
+      for (let j = 0; j < width && !wideText; j++) wideText = needsWideText(table.segmentOf(g), table.firstColumnOf(g) + j, ddof);
+    }
     // In the order of the groups' first appearance in the input.
     const order = table.inFirstSeenOrder();
     toWrite = {
       count: table.size,
       at: (i) => ({
         key: GroupKeys.labelsOf(table.keyAt(order[i])),
-        columns: names.map((name, j) => ({ name, ...fittedColumn(perGroup, order[i] * width + j, ddof) })),
+        columns: names.map((name, j) => ({ name, ...fittedColumn(table.segmentOf(order[i]), table.firstColumnOf(order[i]) + j, ddof) })),
       }),
     };
   }
@@ -160,7 +162,13 @@ export class FileGroups {
 
   constructor(private readonly file: string) {}
 
+  private readonly guard = new MemoryGuard(() => ({
+    what: `the ${this.index.size.toLocaleString('en-US')} groups of ${this.file}`,
+    instead: 'apply a fit of fewer or coarser groups',
+  }));
+
   readonly receive: GroupReceiver = (group, i, { columns }) => {
+    this.guard.step();
     if (this.builder === undefined) {
       const width = columns.length;
       columns.forEach((c, k) => this.position.set(c.name, k));
@@ -197,9 +205,9 @@ export class FileGroups {
     return this.builder.finish(epsilon, global, fallback, inverse, order);
   }
 
-  /** The file's variances, group g's column j at g·width + j (after finish: in the input's order). */
-  variances(): Float64Array {
-    return this.builder?.variances() ?? new Float64Array(0);
+  /** The file's variances, a row per group (after finish: in the input's order). */
+  variances(): Iterable<Float64Array> {
+    return this.builder?.variances() ?? [];
   }
 }
 

@@ -137,6 +137,8 @@ export interface PieceResult {
    * thread starts a new table.
    */
   groups?: GroupParts;
+  /** batch-groups: each row's group, by its index among the groups given (−1: one not given, counted in `groups`). */
+  groupOfRow?: Int32Array;
   clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState; dominatedBy: number[] };
 }
@@ -150,6 +152,4 @@ export interface ProcessorTotals {
   sketches?: QuantileSketchState[];
   outputSketches?: QuantileSketchState[];
   groups?: GroupParts;
-  /** batch-groups: rows and first appearance per group of the given ones, by index. */
-  knownGroups?: { rows: Float64Array; firstSeen: Float64Array };
 }

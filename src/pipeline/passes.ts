@@ -105,16 +105,14 @@ export async function transformRows(
         outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma), dominatedBy });
       }
       addGroups(outcome.groups, result);
+      if (result.groupOfRow) outcome.knownGroups?.addPiece(result.id, result.groupOfRow);
       outcome.rowsWritten += result.rows;
       const bytes = result.output;
       // Once written, the output's buffer goes round again (to hold a piece or an output).
       await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer));
     });
     outcome.execution = execution;
-    for (const total of totals) {
-      if (total.groups) outcome.groups.mergeParts(total.groups);
-      if (total.knownGroups) outcome.knownGroups?.merge(total.knownGroups);
-    }
+    for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
     if (histogram) summaryDistributions.record(mergedSketches(totals, 'sketches', width), mergedSketches(totals, 'outputSketches', width));
   } catch (error) {
     await output.abort();
@@ -155,8 +153,8 @@ export async function gatherStatistics(
   outcome.execution = execution;
   for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
   // Per group, the moments of all rows are the groups' merged: exactly those of the rows.
-  const perGroup = outcome.groups.moments as ColumnMoments;
-  if (options.groups) for (let g = 0; g < outcome.groups.size; g++) for (let j = 0; j < width; j++) outcome.moments.mergeColumn(j, perGroup, g * width + j);
+  const table = outcome.groups;
+  if (options.groups) for (let g = 0; g < table.size; g++) for (let j = 0; j < width; j++) outcome.moments.mergeColumn(j, table.segmentOf(g), table.firstColumnOf(g) + j);
   if (sketches) outcome.sketches = mergedSketches(totals, 'sketches', width);
   if (histogram) summaryDistributions.record(outcome.sketches);
   return outcome;

@@ -4,18 +4,44 @@
 
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
-import { GroupTable, rowPosition } from '../groups.js';
+import { GroupTable, KeySample, rowPosition } from '../groups.js';
 import type { Block, Work } from './block.js';
 import type { JobSpec, PieceResult, ProcessorTotals, TableLayout } from './job.js';
 
 /**
- * A thread's per-group table beyond this many bytes is handed over with the
- * piece that outgrew it, and a new one started: the driver's table holds
- * the groups, each thread only a budget's worth, however many groups the
- * input has (a panel of 500 tickers never reaches it). FINORM_GROUP_TABLE_BYTES
- * overrides it, for tests.
+ * A thread's per-group table beyond its budget is handed over with the piece
+ * that outgrew it, and a new one started: the driver's table holds the
+ * groups, each thread only a budget's worth, however many keys the input has.
+ * Unless most of the table's groups come back in later pieces (a panel of
+ * tickers, a working set): then handing it over would only send the same
+ * groups again and again, so the budget doubles instead, up to the most a
+ * worker's heap is sized for. FINORM_GROUP_TABLE_BYTES sets the first
+ * budget, for tests.
  */
-export const GROUP_TABLE_BUDGET_BYTES = Number(process.env.FINORM_GROUP_TABLE_BYTES) || 16 << 20;
+export const GROUP_TABLE_BUDGET_BYTES = Number(process.env.FINORM_GROUP_TABLE_BYTES) || 8 << 20;
+export const GROUP_TABLE_MOST_BYTES = Math.max(GROUP_TABLE_BUDGET_BYTES, 64 << 20);
+
+/** When a thread hands its table of groups over (see GROUP_TABLE_BUDGET_BYTES), and what it starts next. */
+export class TableBudget {
+  private budget = GROUP_TABLE_BUDGET_BYTES;
+  /** Keys (a sample) of the tables handed over, to see whether they come back in the next. */
+  private readonly handedOver = new KeySample();
+
+  /** A table for the thread's groups (a next one, after a hand-over). */
+  table(width: number, withMoments: boolean): GroupTable {
+    return new GroupTable(width, withMoments, this.handedOver);
+  }
+
+  handOver(table: GroupTable): boolean {
+    if (table.bytes() <= this.budget) return false;
+    if (2 * table.revisited() >= table.size && this.budget < GROUP_TABLE_MOST_BYTES) {
+      this.budget = Math.min(2 * this.budget, GROUP_TABLE_MOST_BYTES);
+      return false;
+    }
+    table.sampleKeysInto(this.handedOver);
+    return true;
+  }
+}
 
 /** Statistics of a piece: moments of every feature (of clamped values when winsorizing), per group, sketches. */
 export class StatisticsWork implements Work {
@@ -23,6 +49,7 @@ export class StatisticsWork implements Work {
   private readonly width: number;
   private readonly sketches: QuantileSketch[] | undefined;
   private groups: GroupTable | undefined;
+  private readonly budget = new TableBudget();
 
   constructor(
     private readonly job: JobSpec & { kind: 'statistics' },
@@ -31,7 +58,7 @@ export class StatisticsWork implements Work {
     this.width = table.features.length;
     this.moments = new ColumnMoments(this.width);
     this.sketches = job.sketches ? Array.from({ length: this.width }, () => new QuantileSketch()) : undefined;
-    this.groups = job.groups ? new GroupTable(this.width, true) : undefined;
+    this.groups = job.groups ? this.budget.table(this.width, true) : undefined;
   }
 
   take(block: Block): { rows: number } {
@@ -61,9 +88,9 @@ export class StatisticsWork implements Work {
 
   finishPiece(result: PieceResult): void {
     if (this.groups) {
-      if (this.groups.bytes() > GROUP_TABLE_BUDGET_BYTES) {
+      if (this.budget.handOver(this.groups)) {
         result.groups = this.groups.parts();
-        this.groups = new GroupTable(this.width, true);
+        this.groups = this.budget.table(this.width, true);
       }
     } else {
       result.moments = this.moments.state();

@@ -3,7 +3,7 @@
 // rendered as bytes, with what the summary needs: moments, clipping counts,
 // row facts, rows per group.
 
-import { batchNormalizeRow, batchNormalizeRows, Clipping, groupNormalizeRow, scalingOfMoments } from '../core/batch.js';
+import { batchNormalizeRow, batchNormalizeRows, Clipping, groupHasColumn, groupNormalizeRow, scalingOfMoments } from '../core/batch.js';
 import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
@@ -15,9 +15,10 @@ import type { OutputBytes } from '../io/output-bytes.js';
 import { RowWriter } from '../io/render.js';
 import { Block, type Work } from './block.js';
 import type { JobSpec, PieceFailure, PieceResult, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
-import { GroupTable, IndexedGroupRows, KeyIndex, rowPosition } from '../groups.js';
-import { GROUP_TABLE_BUDGET_BYTES } from './statistics.js';
+import { GroupTable, KeyIndex, rowPosition } from '../groups.js';
+import { TableBudget } from './statistics.js';
 import { TimeOrder } from './time-order.js';
+import { MemoryGuard } from '../memory.js';
 
 /** A transform of a piece's rows, rendered; with moments, clipping counts and row facts for the summary. */
 export class TransformWork implements Work {
@@ -32,14 +33,20 @@ export class TransformWork implements Work {
   private readonly outputSketches: QuantileSketch[] | undefined;
   /** Rows per group (grouped and causal transforms), and each group's fit (--sorted): kept over all pieces. */
   private groups: GroupTable | undefined;
+  private readonly budget = new TableBudget();
   private readonly transform: TransformSpec;
-  /** batch-groups: the keys of the groups the scalings are for, and their rows counted by index. */
+  /** batch-groups: the keys of the groups the scalings are for, and the piece's rows' groups by index. */
   private readonly keyIndex: KeyIndex | undefined;
-  private readonly knownGroups: IndexedGroupRows | undefined;
+  private groupOfRow = new Int32Array(0);
+  private rowsGrouped = 0;
   /** Causal with an order column: each group's latest time (it crosses pieces). */
   private readonly timeOrder: TimeOrder | undefined;
   /** Causal: each group's running statistics (they cross pieces). */
   private readonly running = new Map<string, RunningStatistics>();
+  private readonly runningGuard = new MemoryGuard(() => ({
+    what: `the causal statistics of ${this.running.size.toLocaleString('en-US')} groups`,
+    instead: 'group by fewer or coarser columns, or use a shorter --window',
+  }));
   /** --sorted: the group being read, its rows held until it ends. */
   private held: HeldGroup | undefined;
   private readonly seenGroups = new Set<string>();
@@ -59,17 +66,14 @@ export class TransformWork implements Work {
     this.clipping = new Clipping(job.transform.clip, this.width);
     this.heldBlock = new Block(table);
     const kind = this.transform.kind;
-    this.groups = kind === 'layer' || kind === 'batch' ? undefined : new GroupTable(this.width, kind === 'sorted');
+    this.groups = kind === 'layer' || kind === 'batch' ? undefined : this.budget.table(this.width, kind === 'sorted');
     this.startPiece();
     if (job.histogram) {
       this.sketches = Array.from({ length: this.width }, () => new QuantileSketch());
       this.outputSketches = Array.from({ length: this.width }, () => new QuantileSketch());
     }
     if (this.transform.kind === 'sorted') this.finishInput = () => this.flushHeld();
-    if (this.transform.kind === 'batch-groups') {
-      this.keyIndex = KeyIndex.of(this.transform.index);
-      this.knownGroups = new IndexedGroupRows(this.keyIndex, this.transform.scalings.count);
-    }
+    if (this.transform.kind === 'batch-groups') this.keyIndex = KeyIndex.of(this.transform.index);
     if (this.transform.kind === 'causal' && this.transform.orderBy !== undefined) this.timeOrder = new TimeOrder(this.transform.orderBy.name);
   }
 
@@ -151,6 +155,11 @@ export class TransformWork implements Work {
     const { scalings } = spec;
     const index = this.keyIndex as KeyIndex;
     const piece = block.piece.id;
+    if (this.groupOfRow.length < this.rowsGrouped + block.rows.count) {
+      const bigger = new Int32Array(Math.max(this.rowsGrouped + block.rows.count, 2 * this.groupOfRow.length));
+      bigger.set(this.groupOfRow.subarray(0, this.rowsGrouped));
+      this.groupOfRow = bigger;
+    }
     for (let i = 0; i < block.rows.count; i++) {
       const key = block.groupKey(i, columns);
       const base = i * width;
@@ -164,7 +173,7 @@ export class TransformWork implements Work {
         overflow = batchNormalizeRow(values, base, width, spec.fallback, out, this.clipping);
       } else {
         for (let j = 0; j < width; j++) {
-          if (scalings.mean[g * width + j] !== scalings.mean[g * width + j] && values[base + j] === values[base + j]) {
+          if (values[base + j] === values[base + j] && !groupHasColumn(scalings, g, j)) {
             const message = `group ${describeGroup(spec.groups.names, key)} had no values in this column when ${spec.paramsFile} was fitted; use --unseen global to normalize it with the global statistics`;
             return { processed: i, failure: { kind: 'data', message, location: block.locate(i, j) } };
           }
@@ -172,8 +181,8 @@ export class TransformWork implements Work {
         overflow = groupNormalizeRow(values, base, width, scalings, g, out, this.clipping);
       }
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      if (g >= 0) (this.knownGroups as IndexedGroupRows).add(g, rowPosition(piece, i));
-      else this.groups?.addRow(key, undefined, 0, rowPosition(piece, i));
+      this.groupOfRow[this.rowsGrouped++] = g;
+      if (g < 0) this.groups?.addRow(key, undefined, 0, rowPosition(piece, this.rowsGrouped - 1));
     }
     return { processed: block.rows.count };
   }
@@ -195,6 +204,7 @@ export class TransformWork implements Work {
       }
       let statistics = this.running.get(key);
       if (statistics === undefined) {
+        this.runningGuard.step();
         statistics = spec.window !== undefined ? new WindowStatistics(width, spec.window) : new ExpandingStatistics(width);
         this.running.set(key, statistics);
       }
@@ -269,6 +279,10 @@ export class TransformWork implements Work {
 
   finishPiece(result: PieceResult): void {
     result.clipped = this.clipping.counts;
+    if (this.keyIndex !== undefined) {
+      result.groupOfRow = this.groupOfRow.slice(0, this.rowsGrouped);
+      this.rowsGrouped = 0;
+    }
     if (this.rowStats) {
       const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = this.rowStats;
       result.rowStats = { zeroVarianceRows, emptyRows, sigma: sigma.state(), dominatedBy };
@@ -276,9 +290,9 @@ export class TransformWork implements Work {
     if (this.inputMoments) result.moments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
     if (this.groups) {
-      if (this.groups.bytes() > GROUP_TABLE_BUDGET_BYTES) {
+      if (this.budget.handOver(this.groups)) {
         result.groups = this.groups.parts();
-        this.groups = new GroupTable(this.width, this.groups.moments !== undefined);
+        this.groups = this.budget.table(this.width, this.groups.withMoments);
       }
     }
     this.startPiece();
@@ -291,7 +305,6 @@ export class TransformWork implements Work {
       totals.outputSketches = this.outputSketches.map((s) => s.state());
     }
     if (this.groups) totals.groups = this.groups.parts();
-    if (this.knownGroups) totals.knownGroups = { rows: this.knownGroups.rows, firstSeen: this.knownGroups.firstSeen };
     return totals;
   }
 }
