@@ -1,11 +1,13 @@
-// Memory per group: fit -g and batch -g on hundreds of thousands of keys stay
-// within what their numbers need (measured: the child's peak RSS, from
-// getrusage, as the benchmark does), on one thread and on workers; and when
-// the heap cannot hold the groups, finorm says so in one line naming what to
-// change, never a V8 abort. Inputs are generated here and removed afterwards.
+// Memory bounded by the data that must be held, not by the width or the key
+// count: fit -g and batch -g on hundreds of thousands of keys, stats on
+// thousands of columns, a record of millions of "" escapes (measured: the
+// child's peak RSS, from getrusage, as the benchmark does), on one thread and
+// on workers; and when the heap cannot hold the groups, finorm says so in
+// one line naming what to change, never a V8 abort. Inputs are generated
+// here and removed afterwards.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
@@ -100,6 +102,31 @@ describe('memory per group', () => {
       expect(r.code).toBe(1);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^finorm: [\d,]+ groups of 1 column need more memory than this process has: group by fewer or coarser columns .*, or raise the JavaScript heap limit \(\d+ MB, as NODE_OPTIONS or node options set it\) with NODE_OPTIONS=--max-old-space-size=\d+\n$/);
+    }
+  }, 120_000);
+
+  it('stats on 5,000 columns of 200 values over nine decades stays under 400 MB (main: 2.5 GB)', async () => {
+    const wide = join(tmp.dir, 'wide.csv');
+    const fd = openSync(wide, 'w');
+    writeSync(fd, Array.from({ length: 5000 }, (_, j) => `c${j}`).join(',') + '\n');
+    let seed = 3;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let r = 0; r < 200; r++) {
+      writeSync(fd, Array.from({ length: 5000 }, () => ((next() < 0.3 ? -1 : 1) * 10 ** (next() * 9 - 3)).toPrecision(6)).join(',') + '\n');
+    }
+    closeSync(fd);
+    const r = await run(['stats', '--csv', '-o', '/dev/null', wide]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.peakMb).toBeLessThan(400);
+  }, 120_000);
+
+  it('a record of 10,000,000 "" escapes is read in a few times its size (main: 500 MB)', async () => {
+    const escapes = join(tmp.dir, 'escapes.csv');
+    writeFileSync(escapes, `name,x\n"${'""'.repeat(10_000_000)}",1\n`);
+    for (const command of ['layer', 'fit']) {
+      const r = await run([command, '-o', '/dev/null', escapes]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.peakMb, command).toBeLessThan(260);
     }
   }, 120_000);
 });
