@@ -4,12 +4,13 @@
 // (--window, --expanding; see batch-causal.ts).
 
 import { z } from 'zod';
-import { type ColumnScaling, inverseScaling, scalingOfMoments } from '../core/batch.js';
+import { type ColumnScaling, type GroupScalings, GroupScalingsBuilder, inverseScaling, scalingOfMoments } from '../core/batch.js';
+import type { WideNumber } from '../core/wide.js';
 import type { ColumnMoments } from '../core/moments.js';
 import { type QuantileSketch, RELATIVE_ACCURACY } from '../core/quantiles.js';
 import { DataError, ExitCode, UsageError } from '../errors.js';
-import { GroupKeys, type GroupFit, groupFacts } from '../groups.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { GroupKeys, GroupTable, KeyIndex, groupFacts } from '../groups.js';
+import { type OutputSink, openOutput } from '../io/output.js';
 import { Spool } from '../io/spool.js';
 import { TIME_COLUMN_NAMES } from '../pipeline/time-order.js';
 import { resolveColumns } from '../selection.js';
@@ -28,12 +29,13 @@ import {
 } from '../options.js';
 import {
   type FittedBounds,
-  groupScalingsFromParams,
+  type FittedParams,
+  FileGroups,
   paramsFromMoments,
   requirePresentValues,
   scalingFromParams,
 } from '../params/fitted.js';
-import { type ParamsFile, formatParams, readParamsSource } from '../params/params-file.js';
+import { type ParamsHeader, paramsLayoutOf, readParams, writeParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import type { TransformSpec } from '../pipeline/job.js';
 import { type TransformOutcome, commitLast, gatherStatistics, outputLayoutOf, transformRows } from '../pipeline/passes.js';
@@ -178,7 +180,7 @@ interface BatchOutcome {
   /** Causal: the column whose time order was checked. */
   orderChecked?: string;
   /** Grouped: each group's variances, per column (for the ε warning). */
-  groupVariances?: Float64Array[];
+  groupVariances?: Iterable<ArrayLike<number>>;
 }
 
 export const batchCommand: CommandSpec = {
@@ -274,7 +276,7 @@ async function runCausal(sources: Source[], o: BatchOptions): Promise<BatchOutco
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
   const outcome: BatchOutcome = { input, transformed, epsilon: o.epsilon, earlierPasses: [] };
   if (orderBy !== undefined) outcome.orderChecked = orderBy.name;
-  if (keys) outcome.groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
+  if (keys) outcome.groups = groupFacts(keys, transformed.knownGroups?.entries(transformed.groups) ?? transformed.groups.entries());
   return outcome;
 }
 
@@ -303,27 +305,46 @@ async function runSortedGroups(sources: Source[], o: BatchOptions): Promise<Batc
     if (o.saveParams !== undefined) {
       const all = transformed.inputMoments;
       const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
-      const params = paramsFromMoments(input.selection.names, all, settings, undefined, { groups: { groupBy: keys.names, groups: transformed.groups } });
-      await writeFileAtomic(o.saveParams, formatParams(params));
+      await saveParams(o.saveParams, paramsFromMoments(input.selection.names, all, settings, undefined, { groups: { groupBy: keys.names, groups: transformed.groups } }));
     }
   } catch (error) {
     await transformed.output.abort();
     throw error;
   }
-  const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
-  const groupVariances = variancesOf(transformed.groups.values(), o.ddof);
+  const groups = groupFacts(keys, transformed.knownGroups?.entries(transformed.groups) ?? transformed.groups.entries());
+  const groupVariances = variancesOf(transformed.groups, o.ddof);
   return { input, transformed, epsilon: o.epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
 }
 
-/** Each group's variance of each column (0 where it has no spread or no value). */
-function variancesOf(groups: Iterable<GroupFit>, ddof: 0 | 1): Float64Array[] {
-  return Array.from(groups, (g) => Float64Array.from({ length: g.moments.width }, (_, j) => (g.moments.count[j] > ddof ? g.moments.variance(j, ddof) : 0)));
+/** Each group's variance of each column (0 where it has no spread or no value): computed once, packed, read per group. */
+function variancesOf(groups: GroupTable, ddof: 0 | 1): Iterable<Float64Array> {
+  const { width } = groups;
+  const variances = new Float64Array(groups.size * width);
+  for (let g = 0; g < groups.size; g++) {
+    const moments = groups.segmentOf(g);
+    for (let j = 0; j < width; j++) {
+      const c = groups.firstColumnOf(g) + j;
+      variances[g * width + j] = moments.count[c] > ddof ? moments.variance(c, ddof) : 0;
+    }
+  }
+  return packedRows(variances, width);
+}
+
+/** The rows of a row-major `? × width` array, as views, as often as they are iterated. */
+function packedRows(values: Float64Array, width: number): Iterable<Float64Array> {
+  return {
+    *[Symbol.iterator]() {
+      for (let at = 0; at < values.length; at += width) yield values.subarray(at, at + width);
+    },
+  };
 }
 
 /** One pass with the statistics of a parameter file (per group if it has groups). */
 async function runWithParams(sources: Source[], o: BatchOptions, given: ReadonlySet<string>): Promise<BatchOutcome> {
   const file = o.params as string;
-  const params = await readParamsSource(file);
+  // The groups (there may be millions) go into packed constants as they are read.
+  const fileGroups = new FileGroups(file === '-' ? '<stdin>' : file);
+  const { header: params } = await readParams(file, fileGroups.receive);
   const groupBy = groupColumnsOf(params, o, file);
   const input = await Input.open(sources, { ...o, groupBy }, { names: params.columns.map((c) => c.name), file });
   const { names } = input.selection;
@@ -343,18 +364,17 @@ async function runWithParams(sources: Source[], o: BatchOptions, given: Readonly
     return { input, transformed, epsilon, earlierPasses: [] };
   }
   const keys = GroupKeys.resolve(groupBy, input.columns);
-  const fitted = groupScalingsFromParams(params, names, epsilon, file, o.unseen === 'global' ? forward : undefined);
-  const scalings = new Map([...fitted].map(([key, scaling]) => [key, direction(scaling)]));
-  const spec: TransformSpec = { kind: 'batch-groups', groups: keys, scalings, fallback: o.unseen === 'global' ? global : undefined, paramsFile: file, clip };
+  const scalings = fileGroups.finish(names, epsilon, forward, o.unseen === 'global' ? forward : undefined, o.inverse);
+  const spec: TransformSpec = { kind: 'batch-groups', groups: keys, index: fileGroups.index.shared, scalings, fallback: o.unseen === 'global' ? global : undefined, paramsFile: file, clip };
   const transformed = await transformRows(input, spec, o, summaryWanted(o));
-  const groups = groupFacts(keys, [...transformed.groups].map(([key, g]) => [key, g.rows]));
-  // The file's variances, from the forward transforms' √(var + ε) (with --inverse the input is normalized: no warning).
-  const groupVariances = o.inverse ? undefined : [...fitted.values()].map((s) => Float64Array.from(s.denominator, (d) => Math.max(0, d * d - epsilon)));
+  const groups = groupFacts(keys, transformed.knownGroups?.entries(transformed.groups) ?? transformed.groups.entries());
+  // The file's variances (with --inverse the input is normalized: no warning).
+  const groupVariances = o.inverse ? undefined : fileGroups.variances();
   return { input, transformed, epsilon, earlierPasses: [], groupVariances, ...(groups ? { groups } : {}) };
 }
 
 /** The group-by columns of a run with --params: the file's, which --group-by (if given) must repeat. */
-function groupColumnsOf(params: ParamsFile, o: BatchOptions, file: string): string[] | undefined {
+function groupColumnsOf(params: ParamsHeader, o: BatchOptions, file: string): string[] | undefined {
   if (o.groupBy === undefined) return params.groupBy;
   if (params.groupBy === undefined) {
     throw new UsageError(`--group-by: ${file} has no per-group statistics; fit them with finorm fit --group-by ${o.groupBy.join(',')}`);
@@ -370,6 +390,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
   // stdin, a FIFO or <(producer) cannot be read twice: pass 1 copies each to a spool that later passes read.
   const unchanged = await UnchangedFiles.record(sources);
   const spools = new Map<Source, Spool>();
+  let saved: OutputSink | undefined;
   try {
     for (const source of sources) if (!(await readableTwice(source))) spools.set(source, await Spool.create(source.name));
     const passes = o.winsorize !== undefined ? 3 : 2;
@@ -378,10 +399,9 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     const fitting = await Input.open(sources, o, undefined, new Map([...spools].map(([source, spool]) => [source, spool.tap])));
     outputLayoutOf(fitting, o); // a bad --suffix, --select or --strings fails before the first pass
     const keys = o.groupBy ? GroupKeys.resolve(o.groupBy, fitting.columns) : undefined;
-    const fit = await gatherStatistics(fitting, { threads: o.threads, sketches: o.winsorize !== undefined, ...(keys ? { groups: keys } : {}) });
-    const earlierPasses = [fit.execution];
-    let moments: ColumnMoments = fit.moments;
-    const groups: Map<string, GroupFit> = fit.groups;
+    // Only what later steps need is kept of the fit: a million groups' table is let go before the last pass.
+    let { moments, groups: fittedGroups, sketches, execution } = await gatherStatistics(fitting, { threads: o.threads, sketches: o.winsorize !== undefined, ...(keys ? { groups: keys } : {}) });
+    const earlierPasses = [execution];
     for (const spool of spools.values()) await spool.finish();
     const { names } = fitting.selection;
     if (fitting.rowsKept > 0) requirePresentValues(names, moments);
@@ -394,7 +414,7 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     let bounds: FittedBounds | undefined;
     if (o.winsorize !== undefined && fitting.rowsKept > 0) {
       // The statistics of the winsorized values need one more pass.
-      bounds = winsorizingBounds(names, fit.sketches, o.winsorize);
+      bounds = winsorizingBounds(names, sketches, o.winsorize);
       progress.startPhase(`pass 2/${passes}`);
       const clampedInput = await reopen();
       clampedInput.expectRows(fitting.rowsRead);
@@ -404,38 +424,37 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
     }
 
     const settings = { epsilon: o.epsilon, ddof: o.ddof, generator: generatorName(packageVersion()) };
-    const saved =
-      o.saveParams === undefined
-        ? undefined
-        : formatParams(
-            paramsFromMoments(names, moments, settings, undefined, {
-              bounds,
-              groups: keys ? { groupBy: keys.names, groups } : undefined,
-            }),
-          );
     const global = scalingOfMoments(moments, o.epsilon, o.ddof, bounds);
+    // --save-params is written now, from the fit, and committed after the last pass (or discarded).
+    if (o.saveParams !== undefined) {
+      saved = await openOutput(o.saveParams);
+      const fitted = paramsFromMoments(names, moments, settings, undefined, { bounds, groups: keys ? { groupBy: keys.names, groups: fittedGroups } : undefined });
+      await writeParams(saved, fitted.header, fitted.groups, paramsLayoutOf(o.saveParams));
+    }
+    const clip = o.clip ?? Infinity;
+    let spec: TransformSpec = { kind: 'batch', scaling: global, clip };
+    let groupVariances: Iterable<Float64Array> | undefined;
+    if (keys) {
+      const { index, scalings, variances } = groupScalingsOf(fittedGroups, o.epsilon, o.ddof, global);
+      spec = { kind: 'batch-groups', groups: keys, index: index.shared, scalings, fallback: global, paramsFile: 'the first pass', clip };
+      groupVariances = variances;
+    }
+    fittedGroups = new GroupTable(0, false);
     progress.startPhase(`pass ${passes}/${passes}`);
     const input = await reopen();
     input.expectRows(fitting.rowsRead);
-    const clip = o.clip ?? Infinity;
-    let spec: TransformSpec;
-    if (keys) {
-      const scalings = new Map<string, ColumnScaling>([...groups].map(([key, g]) => [key, scalingOfMoments(g.moments, o.epsilon, o.ddof)]));
-      spec = { kind: 'batch-groups', groups: keys, scalings, fallback: global, paramsFile: 'the first pass', clip };
-    } else {
-      spec = { kind: 'batch', scaling: global, clip };
-    }
     const transformed = await transformRows(input, spec, o, summaryWanted(o));
     // A file cut or rewritten during the last pass: its output must not be committed.
     await unchanged.check().catch(async (error: unknown) => {
       await transformed.output.abort();
       throw error;
     });
-    if (saved !== undefined && o.saveParams !== undefined) {
-      await writeFileAtomic(o.saveParams, saved).catch(async (error: unknown) => {
+    if (saved !== undefined) {
+      await saved.commit().catch(async (error: unknown) => {
         await transformed.output.abort();
         throw error;
       });
+      saved = undefined;
     }
     const outcome: BatchOutcome = {
       input,
@@ -444,16 +463,54 @@ async function runTwoPass(sources: Source[], o: BatchOptions): Promise<BatchOutc
       firstPass: fitting,
       earlierPasses,
     };
-    const facts = keys ? groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) : undefined;
-    if (facts) outcome.groups = facts;
-    if (keys) outcome.groupVariances = variancesOf(groups.values(), o.ddof);
+    if (keys) {
+      // The rows of each group, as the last pass counted them (the same rows as the fit's).
+      const facts = groupFacts(keys, transformed.knownGroups?.entries(transformed.groups) ?? transformed.groups.entries());
+      if (facts) outcome.groups = facts;
+      outcome.groupVariances = groupVariances;
+    }
     return outcome;
   } catch (error) {
+    await saved?.abort();
     // A pass that failed on a file being changed under it (a record cut short): the change is the news.
     await unchanged.check();
     throw error;
   } finally {
     for (const spool of spools.values()) await spool.remove();
+  }
+}
+
+/** The fitted groups' transform constants, packed, and their keys' index (both shared with the threads); the table is let go as they are made. */
+function groupScalingsOf(groups: GroupTable, epsilon: number, ddof: 0 | 1, global: ColumnScaling): { index: KeyIndex; scalings: GroupScalings; variances: Iterable<Float64Array> } {
+  const { width } = groups;
+  const index = KeyIndex.create(groups.size);
+  const builder = new GroupScalingsBuilder(width);
+  const mean = new Float64Array(width);
+  const meanLo = new Float64Array(width);
+  const variance: (number | WideNumber)[] = new Array<number>(width).fill(NaN);
+  for (let g = 0; g < groups.size; g++) {
+    index.add(groups.keyAt(g));
+    const moments = groups.segmentOf(g);
+    for (let j = 0; j < width; j++) {
+      const c = groups.firstColumnOf(g) + j;
+      [mean[j], meanLo[j]] = moments.meanParts(c);
+      variance[j] = moments.varianceWide(c, ddof) ?? NaN;
+    }
+    builder.add(mean, meanLo, variance);
+    groups.release(g);
+  }
+  return { index, scalings: builder.finish(epsilon, global, undefined, false), variances: builder.variances() };
+}
+
+/** --save-params: the fit written to its file (atomically), group by group. */
+async function saveParams(path: string, fitted: FittedParams): Promise<void> {
+  const sink = await openOutput(path);
+  try {
+    await writeParams(sink, fitted.header, fitted.groups, paramsLayoutOf(path));
+    await sink.commit();
+  } catch (error) {
+    await sink.abort();
+    throw error;
   }
 }
 

@@ -12,7 +12,7 @@ import { sourcesFrom } from '../io/sources.js';
 import { type OptionSpec, decimalOption, listOption, outputOptions, schemaOf } from '../options.js';
 import { paramsOfGroup, scalingFromParams } from '../params/fitted.js';
 import { batchModel, layerModel } from '../params/onnx-model.js';
-import { readParamsSource } from '../params/params-file.js';
+import { readParamsFile } from '../params/params-file.js';
 import { TORCH_DEFAULT_EPSILON, stateDictOf } from '../params/state-dict.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -110,7 +110,7 @@ export const exportCommand: CommandSpec = {
     }
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom([file]));
 
-    const params = await readParamsSource(file);
+    const params = await readParamsFile(file);
     const name = file === '-' ? '<stdin>' : file;
     let one = params;
     let groupText: string | undefined;

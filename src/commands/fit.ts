@@ -6,7 +6,7 @@ import { GroupKeys, groupFacts } from '../groups.js';
 import { openOutput } from '../io/output.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
 import { paramsFromMoments, requirePresentValues } from '../params/fitted.js';
-import { formatParams } from '../params/params-file.js';
+import { paramsLayoutOf, writeParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { gatherStatistics } from '../pipeline/passes.js';
 import { deliverSummary } from '../report/report.js';
@@ -71,7 +71,7 @@ export const fitCommand: CommandSpec = {
         ddof: o.ddof,
         generator: generatorName(packageVersion()),
       }, undefined, { groups: keys ? { groupBy: keys.names, groups } : undefined, partial: o.partial });
-      await sink.write(formatParams(params));
+      await writeParams(sink, params.header, params.groups, paramsLayoutOf(o.output));
       await deliverSummary(
         {
           command: 'fit',
@@ -81,7 +81,7 @@ export const fitCommand: CommandSpec = {
           ...inputFacts(input),
           epsilon: o.epsilon,
           columns: columnSummaries(names, moments),
-          ...(keys ? { groups: groupFacts(keys, [...groups].map(([key, g]) => [key, g.rows])) } : {}),
+          ...(keys ? { groups: groupFacts(keys, groups.entries()) } : {}),
           execution: executionOf(fit.execution),
         },
         o,

@@ -10,7 +10,7 @@ import { parsePythonJson } from '../io/python-json.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { sourcesFrom } from '../io/sources.js';
 import { type OptionSpec, decimalOption, listOption, outputOptions, schemaOf } from '../options.js';
-import { PARAMS_FORMAT, type ParamsFile, formatParams } from '../params/params-file.js';
+import { PARAMS_FORMAT, type ParamsHeaderJson, writeParams } from '../params/params-file.js';
 import { isScalerJson, paramsFromScaler } from '../params/sklearn.js';
 import { TORCH_DEFAULT_EPSILON, paramsFromStateDict } from '../params/state-dict.js';
 import { packageVersion } from '../version.js';
@@ -79,7 +79,7 @@ export const importCommand: CommandSpec = {
     const bytes = await readAll(file);
     const generator = generatorName(packageVersion());
 
-    let params: ParamsFile;
+    let params: ParamsHeaderJson;
     const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
     if (first === 0x7b /* { */) {
       for (const key of ['epsilon', 'prefix'] as const) {
@@ -97,7 +97,7 @@ export const importCommand: CommandSpec = {
     }
     const sink = await openOutput(o.output);
     try {
-      await sink.write(formatParams(params));
+      await writeParams(sink, params, undefined, 'json');
       await sink.commit();
     } catch (error) {
       await sink.abort();
@@ -107,7 +107,7 @@ export const importCommand: CommandSpec = {
   },
 };
 
-function paramsFromJson(bytes: Uint8Array, name: string, columns: string[] | undefined, generator: string): ParamsFile {
+function paramsFromJson(bytes: Uint8Array, name: string, columns: string[] | undefined, generator: string): ParamsHeaderJson {
   let json: unknown;
   try {
     json = parsePythonJson(new TextDecoder().decode(bytes));

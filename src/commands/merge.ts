@@ -8,10 +8,10 @@ import { DataError, ExitCode, UsageError } from '../errors.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
 import { sourcesFrom } from '../io/sources.js';
 import { outputOptions, schemaOf } from '../options.js';
-import type { ColumnMoments } from '../core/moments.js';
-import { GroupKeys } from '../groups.js';
+import { GroupKeys, GroupTable } from '../groups.js';
 import { momentsFromParams, paramsFromMoments, requirePresentValues } from '../params/fitted.js';
-import { type ParamsFile, formatParams, readParamsDocuments } from '../params/params-file.js';
+import type { ColumnMoments } from '../core/moments.js';
+import { type ParamsHeader, duplicateGroup, paramsLayoutOf, readParamsFits, writeParams } from '../params/params-file.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
 import { generatorName, partialOption } from './shared.js';
@@ -60,38 +60,68 @@ export const mergeCommand: CommandSpec = {
     if (files.length === 0) throw new UsageError('give the parameter files to merge (- reads them from stdin)');
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom(files));
     await refuseSameFileTwice(files);
-    const fits = new SeenFits();
-    let first: { file: string; params: ParamsFile; names: string[] } | undefined;
+    // One fit at a time, a group at a time, as they are read: memory holds the merged statistics, not the files.
+    let first: { file: string; params: ParamsHeader } | undefined;
+    let names: string[] = [];
+    let groups: GroupTable | undefined;
     let merged: ColumnMoments | undefined;
-    const groups = new Map<string, { moments: ColumnMoments }>();
-    // One fit at a time, as they are read: memory holds the merged statistics, not every file.
+    /** Per merged group, the last fit that had it (a fit giving a group twice is refused). */
+    const lastFit: number[] = [];
+    const fits = new SeenFits();
+    let fitIndex = -1;
+    /** The merged groups are in the order the fits name them first. */
+    let position = 0;
+    let fingerprint = createHash('sha256');
     for (const source of files) {
-      for await (const { where, params } of readParamsDocuments(source)) {
-        fits.refuseSecond(where, params);
-        const fit = { file: where, params };
-        if (first === undefined) first = { ...fit, names: params.columns.map((c) => c.name) };
-        else checkCompatible(first, fit);
-        const moments = momentsFromParams(params, first.names, where);
-        if (merged === undefined) merged = moments;
-        else merged.merge(moments);
-        addGroups(groups, fit, first.names);
-      }
+      await readParamsFits(source, {
+        groups: (where) => {
+          fitIndex++;
+          fingerprint = createHash('sha256');
+          let columnsChecked = false;
+          return (group, i, { columns, groupBy }) => {
+            if (!columnsChecked) {
+              columnsChecked = true;
+              if (first === undefined) names = columns.map((c) => c.name);
+              else checkSameColumns(first, { file: where, params: { ...first.params, columns, groupBy } });
+              groups ??= new GroupTable(names.length, true);
+            }
+            fingerprint.update(JSON.stringify(group));
+            const table = groups as GroupTable;
+            const key = GroupKeys.keyOfLabels(group.key);
+            const g = table.groupOf(key, position++);
+            if (lastFit[g] === fitIndex) throw duplicateGroup(where, i, group);
+            lastFit[g] = fitIndex;
+            table.addGroup(key, 0, momentsFromParams(first?.params ?? { columns }, names, where, group.columns, `groups[${i}].columns`), position);
+          };
+        },
+        fit: ({ header }, where) => {
+          fits.refuseSecond(where, header, fingerprint);
+          if (first === undefined) {
+            first = { file: where, params: header };
+            names = header.columns.map((c) => c.name);
+            merged = momentsFromParams(header, names, where);
+            if (header.groupBy !== undefined) groups ??= new GroupTable(names.length, true);
+          } else {
+            checkCompatible(first, { file: where, params: header });
+            (merged as ColumnMoments).merge(momentsFromParams(header, names, where));
+          }
+        },
+      });
     }
     if (first === undefined || merged === undefined) throw new UsageError('give the parameter files to merge');
-    const { names } = first;
+    const base: { file: string; params: ParamsHeader } = first;
     if (!o.partial) requirePresentValues(names, merged);
-    const affine = new Map(first.params.columns.map((c) => [c.name, { gamma: c.gamma, beta: c.beta }]));
-    const groupBy = first.params.groupBy;
+    const affine = new Map(base.params.columns.map((c) => [c.name, { gamma: c.gamma, beta: c.beta }]));
     const result = paramsFromMoments(
       names,
-      merged,
-      { epsilon: first.params.epsilon ?? 1e-5, ddof: first.params.ddof ?? 0, generator: generatorName(packageVersion()) },
+      merged as ColumnMoments,
+      { epsilon: base.params.epsilon ?? 1e-5, ddof: base.params.ddof ?? 0, generator: generatorName(packageVersion()) },
       affine,
-      { groups: groupBy === undefined ? undefined : { groupBy, groups }, partial: o.partial },
+      { groups: base.params.groupBy === undefined ? undefined : { groupBy: base.params.groupBy, groups: groups as GroupTable }, partial: o.partial },
     );
     const sink = await openOutput(o.output);
     try {
-      await sink.write(formatParams(result));
+      await writeParams(sink, result.header, result.groups, paramsLayoutOf(o.output));
       await sink.commit();
     } catch (error) {
       await sink.abort();
@@ -101,22 +131,11 @@ export const mergeCommand: CommandSpec = {
   },
 };
 
-/**
- * A file fitted per group: each group's statistics merged into the groups
- * so far (a group may be in some files only, e.g. a ticker listed late).
- */
-function addGroups(groups: Map<string, { moments: ColumnMoments }>, { file, params }: { file: string; params: ParamsFile }, names: string[]): void {
-  for (const [i, group] of (params.groups ?? []).entries()) {
-    const moments = momentsFromParams(params, names, file, group.columns, `groups[${i}].columns`);
-    const key = GroupKeys.keyOfLabels(group.key);
-    const seen = groups.get(key);
-    if (seen === undefined) groups.set(key, { moments });
-    else seen.moments.merge(moments);
-  }
-}
 
-/** The files must describe the same columns with the same ε, ddof, γ and β. */
-function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: string; params: ParamsFile }): void {
+type FileHeader = { file: string; params: Pick<ParamsHeader, 'columns' | 'groupBy'> };
+
+/** The files must describe the same columns, fitted per the same groups (known before a file's groups are read). */
+function checkSameColumns(a: FileHeader, b: FileHeader): void {
   const fail = (what: string): never => {
     throw new DataError(`cannot merge ${b.file} with ${a.file}: ${what}`);
   };
@@ -135,6 +154,14 @@ function checkCompatible(a: { file: string; params: ParamsFile }, b: { file: str
   if (groupsA !== groupsB) {
     fail(`one is fitted per group and the other is not, or per other columns (${groupsA ?? 'no groups'} and ${groupsB ?? 'no groups'})`);
   }
+}
+
+/** The files must describe the same columns with the same ε, ddof, γ and β. */
+function checkCompatible(a: { file: string; params: ParamsHeader }, b: { file: string; params: ParamsHeader }): void {
+  checkSameColumns(a, b);
+  const fail = (what: string): never => {
+    throw new DataError(`cannot merge ${b.file} with ${a.file}: ${what}`);
+  };
   if (a.params.winsorize !== undefined || b.params.winsorize !== undefined) {
     fail('winsorizing bounds are quantiles of one fit and cannot be merged');
   }
@@ -177,13 +204,14 @@ async function refuseSameFileTwice(files: readonly string[]): Promise<void> {
 class SeenFits {
   private readonly seen = new Map<string, string>();
 
-  refuseSecond(where: string, params: ParamsFile): void {
-    const { generator: _generator, ...fit } = params;
-    const digest = createHash('sha256').update(JSON.stringify(fit)).digest('hex');
-    const earlier = this.seen.get(digest);
+  /** `digest` has had the fit's groups; the header is added here. */
+  refuseSecond(where: string, header: ParamsHeader, digest: ReturnType<typeof createHash>): void {
+    const { generator: _generator, version: _version, ...fit } = header;
+    const hex = digest.update(JSON.stringify(fit)).digest('hex');
+    const earlier = this.seen.get(hex);
     if (earlier !== undefined) {
       throw new DataError(`${earlier} and ${where} hold the same fit (the same counts, means and variances): merging both would count the same rows twice`);
     }
-    this.seen.set(digest, where);
+    this.seen.set(hex, where);
   }
 }

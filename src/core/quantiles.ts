@@ -22,35 +22,158 @@ const SMALLEST = 2 ** -1000;
  */
 const MAX_BUCKETS = 1 << 17;
 
-/** Bucket counts over a contiguous range of indexes, grown as values arrive. */
+/**
+ * Buckets a store keeps as a sorted list of (index, count) while they are
+ * few and spread: a column of 200 values over nine decades touches 200
+ * buckets of a range of 20,000. Beyond this many, or once a dense range would
+ * be smaller, the store turns dense.
+ */
+const SPARSE_MOST = 2048;
+
+/**
+ * Bucket counts, grown as values arrive: a sorted list of the buckets that
+ * hold values while they are few (sparse), then counts over a contiguous
+ * range of indexes (dense). Once the indexes seen span more than MAX_BUCKETS,
+ * the buckets below highest − MAX_BUCKETS + 1 are folded into that one (the
+ * collapsed bucket). The counts are a function of the values alone, whatever
+ * the order they came in, the parts they were merged from and the
+ * representation, so a store answers the same however it was built.
+ */
 class BucketStore {
   counts = new Float64Array(0);
   /** Index of counts[0]. */
   offset = 0;
   total = 0;
-  /** counts[0] also holds values of smaller magnitude than its own bucket. */
-  collapsed = false;
+  /** The lowest and highest index ever added (folded ones too). */
+  lowest = Infinity;
+  highest = -Infinity;
+  /** Sparse: the buckets holding values, ascending, and their counts (undefined once dense). */
+  sparseIndexes: Int32Array | undefined = new Int32Array(8);
+  sparseCounts = new Float64Array(8);
+  sparseSize = 0;
+
+  /** Whether the indexes seen span more than MAX_BUCKETS: the lowest kept bucket then holds all below it. */
+  get collapsed(): boolean {
+    return this.highest - this.lowest + 1 > MAX_BUCKETS;
+  }
+
+  /** The collapsed bucket's index (while collapsed). */
+  private get floor(): number {
+    return this.highest - MAX_BUCKETS + 1;
+  }
 
   add(index: number, count = 1): void {
-    if (this.counts.length === 0) {
-      this.counts = new Float64Array(64);
-      this.offset = index - 32;
+    this.total += count;
+    if (index < this.lowest || index > this.highest) this.see(index, index);
+    // Below the collapsed bucket (the span seen is wider than MAX_BUCKETS): into it.
+    const floor = this.highest - MAX_BUCKETS + 1;
+    const at = index < floor && this.lowest < floor ? floor : index;
+    if (this.sparseIndexes !== undefined) {
+      this.addSparse(at, count);
+      return;
     }
+    const k = at - this.offset;
+    if (k >= 0 && k < this.counts.length) this.counts[k] += count;
+    else this.addDense(at, count);
+  }
+
+  /** Takes indexes `low` … `high` as seen; folds when the span first exceeds MAX_BUCKETS or the collapsed bucket moves up. */
+  private see(low: number, high: number): void {
+    const wasCollapsed = this.collapsed;
+    const oldFloor = this.floor;
+    if (low < this.lowest) this.lowest = low;
+    if (high > this.highest) this.highest = high;
+    if (this.collapsed && (!wasCollapsed || this.floor > oldFloor)) this.fold();
+  }
+
+  /** Folds every bucket below the collapsed bucket into it. */
+  private fold(): void {
+    const floor = this.floor;
+    if (this.sparseIndexes !== undefined) {
+      const indexes = this.sparseIndexes;
+      const counts = this.sparseCounts;
+      const size = this.sparseSize;
+      const below = lowerBound(indexes, size, floor);
+      if (below === 0) return;
+      let moved = 0;
+      for (let k = 0; k < below; k++) moved += counts[k];
+      const hasFloor = below < size && indexes[below] === floor;
+      const rest = hasFloor ? below + 1 : below;
+      const floorCount = moved + (hasFloor ? counts[below] : 0);
+      indexes.copyWithin(1, rest, size);
+      counts.copyWithin(1, rest, size);
+      indexes[0] = floor;
+      counts[0] = floorCount;
+      this.sparseSize = 1 + size - rest;
+      return;
+    }
+    const end = Math.min(floor - this.offset, this.counts.length);
+    if (end <= 0) return;
+    let moved = 0;
+    for (let k = 0; k < end; k++) {
+      moved += this.counts[k];
+      this.counts[k] = 0;
+    }
+    // The floor's own bucket, where the moved values go; growing the range to hold it if needed.
+    if (moved !== 0) this.addDense(floor, moved);
+  }
+
+  private addSparse(index: number, count: number): void {
+    const indexes = this.sparseIndexes as Int32Array;
+    const size = this.sparseSize;
+    const at = lowerBound(indexes, size, index);
+    if (at < size && indexes[at] === index) {
+      this.sparseCounts[at] += count;
+      return;
+    }
+    if (size === indexes.length) {
+      const bigger = new Int32Array(2 * size);
+      bigger.set(indexes);
+      this.sparseIndexes = bigger;
+      const counts = new Float64Array(2 * size);
+      counts.set(this.sparseCounts);
+      this.sparseCounts = counts;
+    }
+    const target = this.sparseIndexes as Int32Array;
+    target.copyWithin(at + 1, at, size);
+    this.sparseCounts.copyWithin(at + 1, at, size);
+    target[at] = index;
+    this.sparseCounts[at] = count;
+    this.sparseSize = size + 1;
+    const range = target[size] - target[0] + 1;
+    // Dense once its buckets are many, or fill most of their range (a dense range is then smaller).
+    if (this.sparseSize > SPARSE_MOST || (this.sparseSize >= 64 && 3 * this.sparseSize >= 2 * range)) this.makeDense();
+  }
+
+  /** Turns the store dense, with the same counts. */
+  private makeDense(): void {
+    const indexes = this.sparseIndexes as Int32Array;
+    const counts = this.sparseCounts;
+    const size = this.sparseSize;
+    this.sparseIndexes = undefined;
+    this.sparseCounts = new Float64Array(0);
+    this.sparseSize = 0;
+    const low = indexes[0];
+    const needed = indexes[size - 1] - low + 1;
+    const length = Math.min(MAX_BUCKETS, needed + 64);
+    this.counts = new Float64Array(length);
+    this.offset = low - Math.floor((length - needed) / 2);
+    for (let k = 0; k < size; k++) this.counts[indexes[k] - this.offset] = counts[k];
+  }
+
+  private addDense(index: number, count: number): void {
     let k = index - this.offset;
     if (k < 0 || k >= this.counts.length) {
       this.extendTo(index);
-      k = Math.max(0, index - this.offset); // below the kept range: the collapsed bucket
+      k = index - this.offset;
     }
     this.counts[k] += count;
-    this.total += count;
   }
 
   /**
-   * Grows the range to include `index`, collapsing the smallest magnitudes
-   * past MAX_BUCKETS. The range is measured over buckets that hold values,
-   * not the empty slack around them: otherwise slack could collapse real
-   * values, and in a different place for a sketch built in one go than for
-   * merged parts.
+   * Grows the range to include `index`. The range is measured over buckets
+   * that hold values, not the empty slack around them (nothing below the
+   * collapsed bucket is ever held, so it fits in MAX_BUCKETS).
    */
   private extendTo(index: number): void {
     let first = -1;
@@ -60,29 +183,30 @@ class BucketStore {
       if (first < 0) first = k;
       last = k;
     }
-    const oldLow = first < 0 ? index : this.offset + first;
-    const low = Math.min(index, oldLow);
+    const low = Math.min(index, first < 0 ? index : this.offset + first);
     const high = Math.max(index, first < 0 ? index : this.offset + last);
     const needed = high - low + 1;
     // Grow only when the values' range does not fit with room to spare; then
     // centre it, so that values on either side come in without another copy.
     let size = this.counts.length;
     if (needed + 64 > size) size = Math.min(MAX_BUCKETS, Math.max(needed + 64, 2 * size));
-    let start = low - Math.floor((size - needed) / 2);
-    // Beyond MAX_BUCKETS, the smallest magnitudes collapse into the lowest bucket.
-    if (needed > size) start = high - size + 1;
-    if (start > low) this.collapsed = true;
+    const start = low - Math.floor((size - needed) / 2);
     const counts = new Float64Array(size);
     for (let k = 0; k < this.counts.length; k++) {
       const c = this.counts[k];
-      if (c !== 0) counts[Math.max(this.offset + k, start) - start] += c;
+      if (c !== 0) counts[this.offset + k - start] += c;
     }
     this.counts = counts;
     this.offset = start;
   }
 
   merge(other: BucketStore): void {
-    if (other.collapsed) this.collapsed = true;
+    // The other's span counts as seen (it may have folded its lowest values away), before its buckets come in.
+    if (other.total > 0) this.see(other.lowest, other.highest);
+    if (other.sparseIndexes !== undefined) {
+      for (let k = 0; k < other.sparseSize; k++) this.add(other.sparseIndexes[k], other.sparseCounts[k]);
+      return;
+    }
     for (let k = 0; k < other.counts.length; k++) {
       if (other.counts[k] !== 0) this.add(other.offset + k, other.counts[k]);
     }
@@ -91,13 +215,33 @@ class BucketStore {
   /** The bucket index holding 0-based rank `rank` (ascending index), or NaN if it is the collapsed bucket. */
   indexAt(rank: number): number {
     let seen = 0;
+    const collapsedAt = this.collapsed ? this.floor : NaN;
+    if (this.sparseIndexes !== undefined) {
+      for (let k = 0; k < this.sparseSize; k++) {
+        seen += this.sparseCounts[k];
+        if (seen > rank) return this.sparseIndexes[k] === collapsedAt ? NaN : this.sparseIndexes[k];
+      }
+      return this.sparseIndexes[this.sparseSize - 1];
+    }
     const counts = this.counts;
     for (let k = 0; k < counts.length; k++) {
       seen += counts[k];
-      if (seen > rank) return k === 0 && this.collapsed ? NaN : this.offset + k;
+      if (seen > rank) return this.offset + k === collapsedAt ? NaN : this.offset + k;
     }
     return this.offset + counts.length - 1;
   }
+}
+
+/** The first position in indexes[0 … size) holding a value ≥ index. */
+function lowerBound(indexes: Int32Array, size: number, index: number): number {
+  let low = 0;
+  let high = size;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (indexes[middle] < index) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** A sketch as plain data (what a worker thread sends back). */
@@ -110,7 +254,7 @@ export interface QuantileSketchState {
   max: number;
 }
 
-type BucketStoreState = Pick<BucketStore, 'counts' | 'offset' | 'total' | 'collapsed'>;
+type BucketStoreState = Pick<BucketStore, 'counts' | 'offset' | 'total' | 'lowest' | 'highest' | 'sparseIndexes' | 'sparseCounts' | 'sparseSize'>;
 
 export class QuantileSketch {
   private readonly positive = new BucketStore();
@@ -141,7 +285,16 @@ export class QuantileSketch {
   }
 
   state(): QuantileSketchState {
-    const store = ({ counts, offset, total, collapsed }: BucketStore): BucketStoreState => ({ counts, offset, total, collapsed });
+    const store = ({ counts, offset, total, lowest, highest, sparseIndexes, sparseCounts, sparseSize }: BucketStore): BucketStoreState => ({
+      counts,
+      offset,
+      total,
+      lowest,
+      highest,
+      sparseIndexes,
+      sparseCounts,
+      sparseSize,
+    });
     const { zeros, count, min, max } = this;
     return { positive: store(this.positive), negative: store(this.negative), zeros, count, min, max };
   }
@@ -202,5 +355,7 @@ export class QuantileSketch {
 }
 
 function representative(index: number): number {
-  return (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
+  const power = Math.pow(GAMMA, index);
+  // 2·γ^i overflows for the buckets of values near 1.8e308, which are finite.
+  return power < 2 ** 1023 ? (2 * power) / (GAMMA + 1) : power * (2 / (GAMMA + 1));
 }

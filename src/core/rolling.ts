@@ -12,6 +12,20 @@
 
 import type { Clipping } from './batch.js';
 
+/**
+ * A column whose values pass this magnitude is kept in units of a power of
+ * two (its statistics scaled exactly), so that squares of values near 1e308
+ * cannot overflow: every column of finite values gets finite statistics.
+ */
+const HUGE = 2 ** 500;
+
+/** The power of two that brings |x| below HUGE. */
+function unitFor(x: number): number {
+  let unit = 1;
+  while (Math.abs(x) / unit > HUGE) unit *= 2 ** 64;
+  return unit;
+}
+
 /** What normalization needs from running statistics, per column. */
 export interface RunningStatistics {
   /** Adds the row that starts at `base` in `values` (NaN = missing). */
@@ -22,6 +36,8 @@ export interface RunningStatistics {
   /** The small part of the mean: mean(j) + meanLo(j) is the mean, split so x − mean(j) − meanLo(j) keeps its digits. */
   meanLo(j: number): number;
   variance(j: number, ddof: number): number;
+  /** The power of two column j's mean and variance are in units of (1 but for values beyond HUGE). */
+  unit(j: number): number;
 }
 
 /**
@@ -36,6 +52,7 @@ export class ExpandingStatistics implements RunningStatistics {
   private readonly meanLow: Float64Array;
   private readonly m2Hi: Float64Array;
   private readonly m2Lo: Float64Array;
+  private readonly units: Float64Array;
 
   constructor(width: number) {
     this.counts = new Float64Array(width);
@@ -43,13 +60,25 @@ export class ExpandingStatistics implements RunningStatistics {
     this.meanLow = new Float64Array(width);
     this.m2Hi = new Float64Array(width);
     this.m2Lo = new Float64Array(width);
+    this.units = new Float64Array(width).fill(1);
   }
 
   push(values: Float64Array, base: number): void {
-    const { counts, meanHi, meanLow, m2Hi, m2Lo } = this;
+    const { counts, meanHi, meanLow, m2Hi, m2Lo, units } = this;
     for (let j = 0; j < counts.length; j++) {
-      const x = values[base + j];
+      let x = values[base + j];
       if (x !== x) continue;
+      if (Math.abs(x) > HUGE * units[j]) {
+        // Into larger units: the statistics scaled by a power of two, exactly.
+        const unit = unitFor(x);
+        const f = units[j] / unit;
+        meanHi[j] *= f;
+        meanLow[j] *= f;
+        m2Hi[j] *= f * f;
+        m2Lo[j] *= f * f;
+        units[j] = unit;
+      }
+      x /= units[j];
       const n = ++counts[j];
       // delta = x − mean, from the double-double mean, rounded once.
       let hi = meanHi[j];
@@ -100,6 +129,10 @@ export class ExpandingStatistics implements RunningStatistics {
     if (n <= ddof) return 0;
     return (this.m2Hi[j] + this.m2Lo[j]) / (n - ddof);
   }
+
+  unit(j: number): number {
+    return this.units[j];
+  }
 }
 
 /** The `size` most recent rows, kept in a ring buffer. */
@@ -121,6 +154,8 @@ export class WindowStatistics implements RunningStatistics {
   /** Mean of x − shift. */
   private readonly means: Float64Array;
   private readonly m2s: Float64Array;
+  /** The ring holds values as they are; shift, mean and M2 are in these units (see HUGE). */
+  private readonly units: Float64Array;
 
   constructor(width: number, size: number) {
     this.width = width;
@@ -130,16 +165,27 @@ export class WindowStatistics implements RunningStatistics {
     this.shifts = new Float64Array(width);
     this.means = new Float64Array(width);
     this.m2s = new Float64Array(width);
+    this.units = new Float64Array(width).fill(1);
   }
 
   push(values: Float64Array, base: number): void {
-    const { width, ring, counts, shifts, means, m2s } = this;
+    const { width, ring, counts, shifts, means, m2s, units } = this;
     const slot = this.next * width;
     const full = this.rowsHeld === this.size;
     for (let j = 0; j < width; j++) {
+      const incoming = values[base + j];
+      if (Math.abs(incoming) > HUGE * units[j]) {
+        // Into larger units: the statistics scaled by a power of two, exactly.
+        const unit = unitFor(incoming);
+        const f = units[j] / unit;
+        shifts[j] *= f;
+        means[j] *= f;
+        m2s[j] *= f * f;
+        units[j] = unit;
+      }
       if (full) {
         // Remove the oldest value: Welford's update in reverse.
-        const old = ring[slot + j];
+        const old = ring[slot + j] / units[j];
         if (old === old) {
           const n = --counts[j];
           if (n === 0) {
@@ -153,8 +199,8 @@ export class WindowStatistics implements RunningStatistics {
           }
         }
       }
-      const x = values[base + j];
-      ring[slot + j] = x;
+      ring[slot + j] = incoming;
+      const x = incoming / units[j];
       if (x !== x) continue;
       const n = ++counts[j];
       if (n === 1) {
@@ -179,14 +225,15 @@ export class WindowStatistics implements RunningStatistics {
 
   /** Rebuilds every column's count, shift, mean and M2 from the window (corrected two-pass). */
   private recompute(): void {
-    const { width, ring, counts, shifts, means, m2s } = this;
+    const { width, ring, counts, shifts, means, m2s, units } = this;
     const rows = this.rowsHeld;
     for (let j = 0; j < width; j++) {
       let n = 0;
       let sum = 0;
       let compensation = 0;
+      const unit = units[j];
       for (let r = 0; r < rows; r++) {
-        const x = ring[r * width + j];
+        const x = ring[r * width + j] / unit;
         if (x !== x) continue;
         n++;
         const t = sum + x;
@@ -203,7 +250,7 @@ export class WindowStatistics implements RunningStatistics {
       let squares = 0;
       let deviations = 0;
       for (let r = 0; r < rows; r++) {
-        const x = ring[r * width + j];
+        const x = ring[r * width + j] / unit;
         if (x !== x) continue;
         const d = x - mean;
         squares += d * d;
@@ -233,6 +280,10 @@ export class WindowStatistics implements RunningStatistics {
     if (n === 0) return NaN;
     if (n <= ddof) return 0;
     return this.m2s[j] / (n - ddof);
+  }
+
+  unit(j: number): number {
+    return this.units[j];
   }
 }
 
@@ -269,9 +320,11 @@ export function runningNormalizeRow(
       output[base + j] = NaN;
       continue;
     }
-    const v = stats.variance(j, how.ddof) + how.epsilon;
+    // In the column's units (1 unless its values pass HUGE): ε scaled along, x too.
+    const unit = stats.unit(j);
+    const v = stats.variance(j, how.ddof) + how.epsilon / unit / unit;
     const denominator = v === 0 ? 1 : Math.sqrt(v);
-    const z = clipping.clamp((x - stats.mean(j) - stats.meanLo(j)) / denominator, j);
+    const z = clipping.clamp((x / unit - stats.mean(j) - stats.meanLo(j)) / denominator, j);
     output[base + j] = z;
     if (firstOverflow < 0 && (z === Infinity || z === -Infinity)) firstOverflow = base + j;
   }

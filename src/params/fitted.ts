@@ -1,11 +1,25 @@
 // Between parameter files and the math: fitted moments become a parameter
 // file, and a parameter file becomes what the transform or a merge needs.
 
-import { type ColumnScaling, columnScaling } from '../core/batch.js';
+import { type ColumnScaling, type GroupScalings, GroupScalingsBuilder, columnScaling } from '../core/batch.js';
 import { ColumnMoments, type ExactSum } from '../core/moments.js';
 import { DataError } from '../errors.js';
-import { GroupKeys } from '../groups.js';
-import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, type ParamsFile } from './params-file.js';
+import { GroupKeys, type GroupTable, KeyIndex } from '../groups.js';
+import { MemoryGuard } from '../memory.js';
+import { type WideNumber, fitsDouble, wideToNumber } from '../core/wide.js';
+import {
+  type ColumnParams,
+  type GroupReceiver,
+  type GroupsToWrite,
+  PARAMS_FORMAT,
+  PARAMS_VERSION,
+  PARAMS_VERSION_PLAIN,
+  type ParamsHeader,
+  type ParamsFile,
+  type ParamsHeaderJson,
+  duplicateGroup,
+} from './params-file.js';
+import { formatWideDecimal } from './wide-decimal.js';
 
 export interface FitSettings {
   epsilon: number;
@@ -20,10 +34,16 @@ export interface FittedBounds {
   upper: ArrayLike<number>;
 }
 
-/** Per-group statistics for the file, by group key (see GroupKeys). */
+/** Per-group statistics for the file, keyed by GroupKeys' keys. */
 export interface FittedGroups {
   groupBy: string[];
-  groups: Map<string, { moments: ColumnMoments }>;
+  groups: GroupTable;
+}
+
+/** A fitted parameter file, ready to be written (writeParams): its header, and its groups made as they are written. */
+export interface FittedParams {
+  header: ParamsHeaderJson;
+  groups: GroupsToWrite | undefined;
 }
 
 /** The parameter file for fitted moments (γ = 1 and β = 0 unless given). */
@@ -33,44 +53,79 @@ export function paramsFromMoments(
   settings: FitSettings,
   affine?: ReadonlyMap<string, { gamma?: number | undefined; beta?: number | undefined }>,
   extras: { bounds?: FittedBounds | undefined; groups?: FittedGroups | undefined; partial?: boolean } = {},
-): ParamsFile {
+): FittedParams {
   const { bounds, groups, partial = false } = extras;
-  const params: ParamsFile = {
+  const { ddof } = settings;
+  const header: ParamsHeaderJson = {
     format: PARAMS_FORMAT,
-    version: PARAMS_VERSION,
+    version: PARAMS_VERSION_PLAIN,
     generator: settings.generator,
     epsilon: settings.epsilon,
-    ddof: settings.ddof,
+    ddof,
     columns: names.map((name, j) => ({
       name,
       gamma: affine?.get(name)?.gamma ?? 1,
       beta: affine?.get(name)?.beta ?? 0,
-      ...fittedColumn(moments, j, settings.ddof, partial),
+      ...fittedColumn(moments, j, ddof, partial),
       ...(bounds ? { lower: bounds.lower[j], upper: bounds.upper[j] } : {}),
     })),
   };
-  if (bounds) params.winsorize = bounds.p;
+  if (bounds) header.winsorize = bounds.p;
+  let wideText = names.some((_, j) => needsWideText(moments, j, ddof));
+  let toWrite: GroupsToWrite | undefined;
   if (groups) {
-    params.groupBy = groups.groupBy;
-    params.groups = [...groups.groups].map(([key, group]) => ({
-      key: GroupKeys.labelsOf(key),
-      columns: names.map((name, j) => ({ name, ...fittedColumn(group.moments, j, settings.ddof, partial) })),
-    }));
+    header.groupBy = groups.groupBy;
+    const table = groups.groups;
+    const width = names.length;
+    for (let g = 0; g < table.size && !wideText; g++) {
+      for (let j = 0; j < width && !wideText; j++) wideText = needsWideText(table.segmentOf(g), table.firstColumnOf(g) + j, ddof);
+    }
+    // In the order of the groups' first appearance in the input.
+    const order = table.inFirstSeenOrder();
+    toWrite = {
+      count: table.size,
+      at: (i) => ({
+        key: GroupKeys.labelsOf(table.keyAt(order[i])),
+        columns: names.map((name, j) => ({ name, ...fittedColumn(table.segmentOf(order[i]), table.firstColumnOf(order[i]) + j, ddof, partial) })),
+      }),
+    };
   }
-  return params;
+  // The version is written first: decided before the groups are made.
+  if (wideText) header.version = PARAMS_VERSION;
+  return { header, groups: toWrite };
+}
+
+/** A variance or M2 as JSON: a number when a double holds it, else its decimal text. */
+function wideJson(w: WideNumber): number | string {
+  return fitsDouble(w) ? wideToNumber(w) : formatWideDecimal(w);
+}
+
+/**
+ * Whether column c's M2 or variance is beyond the doubles' normal range (and
+ * so written as decimal text). M2 lies between range²/2 and n·range², so
+ * most columns are decided by their min and max, without computing M2.
+ */
+function needsWideText(moments: ColumnMoments, c: number, ddof: 0 | 1): boolean {
+  const n = moments.count[c];
+  if (n < 2) return false;
+  const range = moments.max[c] - moments.min[c];
+  if (range === 0) return false;
+  const squared = range * range;
+  if (squared / (2 * n) >= 2 ** -1020 && n * squared <= 2 ** 1020) return false;
+  const variance = moments.varianceWide(c, ddof);
+  return !fitsDouble(moments.m2Wide(c)) || (variance !== undefined && !fitsDouble(variance));
 }
 
 function fittedColumn(moments: ColumnMoments, j: number, ddof: 0 | 1, partial: boolean) {
   const snapshot = moments.snapshot(j);
-  const empty = snapshot.count === 0;
   // A group (or a part) may have no value in a column: it then has a count and nothing else.
-  if (empty) return { count: 0 };
+  if (snapshot.count === 0) return { count: 0 };
   const fitted = {
     count: snapshot.count,
     mean: snapshot.mean,
     meanLo: snapshot.meanLo,
-    variance: moments.variance(j, ddof),
-    m2: snapshot.m2,
+    variance: wideJson(moments.varianceWide(j, ddof) as WideNumber),
+    m2: wideJson(snapshot.m2),
     min: snapshot.min,
     max: snapshot.max,
   };
@@ -102,41 +157,79 @@ export function requirePresentValues(names: readonly string[], moments: ColumnMo
 }
 
 /** The transform's per-column constants for `names`, taken from a parameter file. */
-export function scalingFromParams(params: ParamsFile, names: readonly string[], epsilon: number, file: string): ColumnScaling {
+export function scalingFromParams(params: ParamsHeader, names: readonly string[], epsilon: number, file: string): ColumnScaling {
   return scalingFromColumns(params.columns, params, names, epsilon, file);
 }
 
 /**
- * The constants of each group of a file written under --group-by, by group
- * key. γ, β and winsorizing bounds are the file's top-level ones.
+ * The groups of a file written under --group-by, taken as they are read
+ * (GroupReceiver): their keys into a shared KeyIndex, their means and
+ * variances into packed constants, in the file's column order; finish()
+ * gives the transform its GroupScalings for the input's features. γ, β and
+ * bounds are the file's top-level ones.
  */
-export function groupScalingsFromParams(
-  params: ParamsFile,
-  names: readonly string[],
-  epsilon: number,
-  file: string,
-  fallback?: ColumnScaling,
-): Map<string, ColumnScaling> {
-  const result = new Map<string, ColumnScaling>();
-  for (const [i, group] of (params.groups ?? []).entries()) {
-    const where = `${file}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
-    const scaling = scalingFromColumns(group.columns, params, names, epsilon, where, true);
-    // A column the group had no value of when fitted: the global statistics
-    // with a fallback, else NaN (the transform refuses a value that meets it).
-    for (let j = 0; j < names.length; j++) {
-      if (!Number.isNaN(scaling.mean[j]) || fallback === undefined) continue;
-      scaling.mean[j] = fallback.mean[j];
-      scaling.meanLo[j] = fallback.meanLo[j];
-      scaling.denominator[j] = fallback.denominator[j];
+export class FileGroups {
+  readonly index = KeyIndex.create();
+  private builder: GroupScalingsBuilder | undefined;
+  private position = new Map<string, number>();
+  private mean: Float64Array = new Float64Array(0);
+  private meanLo: Float64Array = new Float64Array(0);
+  private variance: (number | WideNumber)[] = [];
+
+  constructor(private readonly file: string) {}
+
+  private readonly guard = new MemoryGuard(() => ({
+    what: `the ${this.index.size.toLocaleString('en-US')} groups of ${this.file}`,
+    instead: 'apply a fit of fewer or coarser groups',
+  }));
+
+  readonly receive: GroupReceiver = (group, i, { columns }) => {
+    this.guard.step();
+    if (this.builder === undefined) {
+      const width = columns.length;
+      columns.forEach((c, k) => this.position.set(c.name, k));
+      this.builder = new GroupScalingsBuilder(width);
+      this.mean = new Float64Array(width);
+      this.meanLo = new Float64Array(width);
+      this.variance = new Array<number>(width).fill(NaN);
     }
-    result.set(GroupKeys.keyOfLabels(group.key), scaling);
+    if (this.index.add(GroupKeys.keyOfLabels(group.key)) < 0) throw duplicateGroup(this.file, i, group);
+    for (const c of group.columns) {
+      const k = this.position.get(c.name) as number;
+      // A column the group had no value of when fitted: NaN, which takes the fallback or is refused where a value meets it.
+      const empty = c.count === 0 && c.mean === undefined;
+      if (!empty && (c.mean === undefined || c.variance === undefined)) {
+        throw new DataError(
+          `${this.file}: groups[${i}] (${group.key.map((key) => JSON.stringify(key)).join(', ')}): column ${JSON.stringify(c.name)} has no fitted "mean" and "variance"; fit them with finorm fit`,
+        );
+      }
+      this.mean[k] = empty ? NaN : (c.mean as number);
+      this.meanLo[k] = c.meanLo ?? 0;
+      this.variance[k] = empty ? NaN : (c.variance as WideNumber);
+    }
+    this.builder.add(this.mean, this.meanLo, this.variance);
+  };
+
+  /**
+   * The constants for the features `names` (all the file's columns, in the
+   * input's order) with ε and the file's top-level γ, β and bounds
+   * (`global`); a group's column without values takes `fallback`'s.
+   */
+  finish(names: readonly string[], epsilon: number, global: ColumnScaling, fallback: ColumnScaling | undefined, inverse: boolean): GroupScalings {
+    this.builder ??= new GroupScalingsBuilder(names.length);
+    const order = this.position.size === 0 ? undefined : names.map((name) => this.position.get(name) as number);
+    return this.builder.finish(epsilon, global, fallback, inverse, order);
   }
-  return result;
+
+  /** The file's variances, a row per group (after finish: in the input's order). */
+  variances(): Iterable<Float64Array> {
+    return this.builder?.variances() ?? [];
+  }
 }
 
 function scalingFromColumns(
   statistics: ColumnParams[],
-  params: ParamsFile,
+  params: ParamsHeader,
   names: readonly string[],
   epsilon: number,
   where: string,
@@ -155,7 +248,7 @@ function scalingFromColumns(
   return columnScaling(
     columns.map((c) => (isEmpty(c) ? NaN : (c.mean as number))),
     columns.map((c) => c.meanLo ?? 0),
-    columns.map((c) => (isEmpty(c) ? NaN : (c.variance as number))),
+    columns.map((c) => (isEmpty(c) ? NaN : (c.variance as WideNumber))),
     affine.map((c) => c.gamma ?? 1),
     affine.map((c) => c.beta ?? 0),
     epsilon,
@@ -167,7 +260,7 @@ function scalingFromColumns(
 
 /** Moments restored from a parameter file, for merging; every statistic merge needs must be there. */
 export function momentsFromParams(
-  params: ParamsFile,
+  params: Pick<ParamsHeader, 'columns'>,
   names: readonly string[],
   file: string,
   statistics: ColumnParams[] = params.columns,
@@ -183,7 +276,8 @@ export function momentsFromParams(
       moments.restoreSums(j, { count: c.count, min: c.min, max: c.max, sum: exactSumOf(c.sum), sumOfSquares: exactSumOf(c.sumOfSquares) });
       // finorm writes both from the same sums: a disagreement is an edited or damaged file.
       const [mean, meanLo] = moments.meanParts(j);
-      if (mean !== c.mean || meanLo !== (c.meanLo ?? 0) || (c.m2 !== undefined && moments.m2(j) !== c.m2)) {
+      const m2 = moments.m2Wide(j);
+      if (mean !== c.mean || meanLo !== (c.meanLo ?? 0) || (c.m2 !== undefined && (m2.significand !== c.m2.significand || m2.exponent !== c.m2.exponent))) {
         throw new DataError(`${file}: ${where}[${index}] (${JSON.stringify(name)}): "sum" and "sumOfSquares" disagree with "mean" and "m2" (was the file edited?)`);
       }
       return;
@@ -197,7 +291,7 @@ export function momentsFromParams(
       count: c.count as number,
       mean: c.mean as number,
       meanLo: c.meanLo ?? 0,
-      m2: c.m2 as number,
+      m2: c.m2 as WideNumber,
       min: c.min as number,
       max: c.max as number,
     });

@@ -16,18 +16,48 @@
 //
 // Objects are strict: an unknown key (a typo such as "gama") is an error
 // rather than a silently ignored setting.
+//
+// Layouts: the JSON object above, or NDJSON (a file named .ndjson or .jsonl):
+// the same object without "groups" on the first line, then one group a line,
+// for fits of millions of groups. Either is written and read a group at a
+// time, so no file is too large for finorm.
+//
+// Versions: 1 is the JSON layout above. 2 adds variances and M2 beyond the
+// double range written as decimal text ("variance": "4.5e+616"; values near
+// 1e308), and the NDJSON layout. finorm writes version 1 whenever the file
+// needs nothing of version 2, so that ordinary files stay readable by every
+// finorm; an older finorm refuses a version 2 file with a message to upgrade.
 
-import { createReadStream, promises as fs } from 'node:fs';
+import { type ReadStream, createReadStream } from 'node:fs';
 import { z } from 'zod';
+import { type WideNumber, fitsDouble, wide } from '../core/wide.js';
 import { DataError, ioErrorFrom } from '../errors.js';
+import { JsonSyntaxError, JsonValues, jsonSyntaxProblem } from '../io/json-values.js';
+import type { OutputSink } from '../io/output.js';
+import { MAX_DECIMAL_EXPONENT, parseWideDecimal } from './wide-decimal.js';
 
 export const PARAMS_FORMAT = 'finorm-params';
-export const PARAMS_VERSION = 1;
+/** The newest version this finorm reads. */
+export const PARAMS_VERSION = 2;
+/** The version of a file with every number a JSON number. */
+export const PARAMS_VERSION_PLAIN = 1;
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 const nonNegative = finite.refine((v) => v >= 0, 'expected a number ≥ 0');
 /** An exact binary number n·2^e, n in hexadecimal: `-0x1b3p-40`. */
 const exactSum = z.string().regex(/^-?0x[0-9a-f]+p-?\d+$/, 'expected an exact sum written as 0x…p… (hexadecimal integer, power of two)');
+/** A variance or M2: a number ≥ 0, or (beyond the double range) its decimal text. */
+const wideNonNegative = z.union([nonNegative, z.string()]).transform((value, ctx): WideNumber => {
+  if (typeof value === 'number') return wide(value);
+  const parsed = parseWideDecimal(value);
+  // Text only where a JSON number cannot carry the value: "2" is a mistyped number.
+  if (parsed !== undefined && !fitsDouble(parsed)) return parsed;
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected a number ≥ 0, or beyond the double range its decimal text such as "4.5e+616" (exponent within ±${MAX_DECIMAL_EXPONENT}), got ${JSON.stringify(value)}`,
+  });
+  return z.NEVER;
+});
 
 export const ColumnParamsSchema = z
   .strictObject({
@@ -37,8 +67,8 @@ export const ColumnParamsSchema = z
     count: z.number().int().nonnegative().optional(),
     mean: finite.optional(),
     meanLo: finite.optional(),
-    variance: nonNegative.optional(),
-    m2: nonNegative.optional(),
+    variance: wideNonNegative.optional(),
+    m2: wideNonNegative.optional(),
     min: finite.optional(),
     max: finite.optional(),
     /** Winsorizing bounds: raw values are clamped to [lower, upper] before normalizing. */
@@ -65,10 +95,11 @@ export const GroupParamsSchema = z.strictObject({
   columns: z.array(ColumnParamsSchema).min(1, 'expected at least one column'),
 });
 
-export const ParamsFileSchema = z
+/** Everything of a file but its groups: what the first line of the NDJSON layout holds. */
+export const ParamsHeaderSchema = z
   .strictObject({
     format: z.literal(PARAMS_FORMAT),
-    version: z.literal(PARAMS_VERSION),
+    version: z.number().refine((v) => v === PARAMS_VERSION_PLAIN || v === PARAMS_VERSION, `expected ${PARAMS_VERSION_PLAIN} or ${PARAMS_VERSION}`),
     /** Which finorm wrote the file (informational). */
     generator: z.string().optional(),
     epsilon: nonNegative.optional(),
@@ -78,64 +109,267 @@ export const ParamsFileSchema = z
     winsorize: z.number().gt(0).lt(0.5).optional(),
     /** --group-by: the columns whose values name a group. */
     groupBy: z.array(z.string()).min(1, 'expected at least one column').optional(),
-    /** --group-by: statistics per group (γ and β are the top-level columns'). */
-    groups: z.array(GroupParamsSchema).optional(),
-  })
-  .refine((p) => (p.groupBy === undefined) === (p.groups === undefined), {
-    message: 'give both "groupBy" and "groups", or neither',
-  })
-  .refine((p) => p.groups === undefined || p.groups.every((g) => g.key.length === p.groupBy?.length), {
-    message: 'every group\'s "key" must have one value per "groupBy" column',
   });
 
 export type GroupParams = z.infer<typeof GroupParamsSchema>;
 export type ColumnParams = z.infer<typeof ColumnParamsSchema>;
-export type ParamsFile = z.infer<typeof ParamsFileSchema>;
+/** A parameter file's header as read: variances and M2 as WideNumbers. */
+export type ParamsHeader = z.infer<typeof ParamsHeaderSchema>;
+/** A whole parameter file as read (its groups in an array: small files only). */
+export type ParamsFile = ParamsHeader & { groups?: GroupParams[] };
+/** What is written: JSON values only. */
+export type ParamsHeaderJson = z.input<typeof ParamsHeaderSchema>;
+export type GroupParamsJson = z.input<typeof GroupParamsSchema>;
+export type ColumnParamsJson = z.input<typeof ColumnParamsSchema>;
 
-/** Reads and validates a parameter file; every problem names the file and the key. */
-export async function readParamsFile(path: string): Promise<ParamsFile> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (error) {
-    throw ioErrorFrom(error, 'read', path);
-  }
-  return parseParams(text, path);
+/** The layouts of a parameter file: one JSON object, or NDJSON (the header on the first line, then one group a line). */
+export type ParamsLayout = 'json' | 'ndjson';
+
+/** The layout a file name asks for: `.ndjson` or `.jsonl` is NDJSON, anything else (and stdout) JSON. */
+export function paramsLayoutOf(path: string | undefined): ParamsLayout {
+  return path !== undefined && /\.(ndjson|jsonl)$/i.test(path) ? 'ndjson' : 'json';
 }
 
-export function parseParams(text: string, path: string): ParamsFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    // JSON.parse quotes the text around the error, line breaks and all: keep the message on one line.
-    throw new DataError(`${path}: not a JSON parameter file (${(error as Error).message.replace(/\s+/g, ' ')})`);
-  }
-  const version = (json as { version?: unknown } | null)?.version;
-  if (typeof version === 'number' && version > PARAMS_VERSION) {
-    throw new DataError(
-      `${path}: parameter file version ${version} is newer than this finorm reads (version ${PARAMS_VERSION}); upgrade finorm`,
-    );
-  }
-  const result = ParamsFileSchema.safeParse(json);
-  if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], json)}`);
-  const names = new Set<string>();
-  for (const column of result.data.columns) {
-    if (names.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
-    names.add(column.name);
-  }
-  const keys = new Set<string>();
-  for (const [i, group] of (result.data.groups ?? []).entries()) {
-    const where = `${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
-    const key = JSON.stringify(group.key);
-    if (keys.has(key)) throw new DataError(`${where} appears twice`);
-    keys.add(key);
-    const own = group.columns.map((c) => c.name);
-    if (own.length !== names.size || own.some((n) => !names.has(n))) {
-      throw new DataError(`${where}.columns must name the same columns as the top-level "columns" (${[...names].join(', ')})`);
+/** Receives a file's groups one at a time, each validated, as they are read (there may be millions), with the file's columns and groupBy. */
+export type GroupReceiver = (group: GroupParams, index: number, file: { columns: ColumnParams[]; groupBy: string[] }) => void;
+
+export interface ParamsRead {
+  header: ParamsHeader;
+  groups: number;
+  layout: ParamsLayout;
+}
+
+/**
+ * Reads and validates a parameter file (`-` for stdin), in either layout,
+ * without holding it: each group goes to `onGroup` as soon as it is read
+ * and the columns and groupBy it is checked against are known (finorm writes
+ * them first; a hand-written file that does not has its groups held until
+ * they are). Every problem names the file, and the key or the line. A file
+ * holding several fits one after another is refused: finorm merge reads those.
+ */
+export async function readParams(path: string, onGroup: GroupReceiver = () => undefined): Promise<ParamsRead> {
+  return fromPath(path, (chunks, name) => singleFit(chunks, name, onGroup));
+}
+
+/** Receives each fit of a file that holds several one after another: a receiver for its groups before they are read, then its header. */
+export interface FitsReceiver {
+  groups(where: string): GroupReceiver;
+  fit(read: ParamsRead, where: string): void;
+}
+
+/**
+ * Reads every fit in a file, or in stdin for `-`: one, or several written
+ * one after another (as `cat`, GNU parallel or a reducer collect them), in
+ * either layout, a group at a time. A fit begins with an object that has
+ * "format"; in the NDJSON layout the objects after it without one are its
+ * groups. The second and later fits are named with their line:
+ * `<stdin> (fit 3, line 41)`. Returns the number of fits; none is an error.
+ */
+export async function readParamsFits(path: string, receiver: FitsReceiver): Promise<number> {
+  return fromPath(path, async (chunks, name) => {
+    const json = new JsonValues(chunks);
+    try {
+      if ((await json.peek()) === -1) throw new DataError(`${name}: no parameter file in it (it is empty)`);
+    } catch (error) {
+      throw jsonSyntaxProblem(name, 'a JSON parameter file', error);
     }
+    let start: FitStart | undefined;
+    let count = 0;
+    do {
+      count++;
+      const where = start === undefined ? name : `${name} (fit ${count}, line ${start.line})`;
+      const read = await readFit(json, where, receiver.groups(where), start);
+      receiver.fit(read, where);
+      start = read.next;
+    } while (start !== undefined);
+    return count;
+  });
+}
+
+/** Runs `read` on the chunks of a file or stdin, an I/O error named with the file. */
+async function fromPath<T>(path: string, read: (chunks: AsyncIterator<Buffer | Uint8Array | string>, name: string) => Promise<T>): Promise<T> {
+  const stream = path === '-' ? process.stdin : createReadStream(path);
+  const failed = new Promise<never>((_, reject) => stream.once('error', (error: Error) => reject(ioErrorFrom(error, 'read', path))));
+  failed.catch(() => undefined);
+  try {
+    return await Promise.race([read(stream[Symbol.asyncIterator](), path === '-' ? '<stdin>' : path), failed]);
+  } finally {
+    if (path !== '-') (stream as ReadStream).destroy();
   }
-  return result.data;
+}
+
+/** readParams on text already in memory (a test, a file of a few lines). */
+export function readParamsText(text: string, path: string, onGroup?: GroupReceiver): Promise<ParamsRead> {
+  return singleFit([text][Symbol.iterator]() as unknown as AsyncIterator<string>, path, onGroup ?? (() => undefined));
+}
+
+/** Reads a whole file, its groups in an array (for small files, and tests); a group key given twice is refused. */
+export async function readParamsFile(path: string): Promise<ParamsFile> {
+  return collected(path === '-' ? '<stdin>' : path, (onGroup) => readParams(path, onGroup));
+}
+
+export async function parseParams(text: string, path: string): Promise<ParamsFile> {
+  return collected(path, (onGroup) => readParamsText(text, path, onGroup));
+}
+
+async function collected(path: string, read: (onGroup: GroupReceiver) => Promise<ParamsRead>): Promise<ParamsFile> {
+  const groups: GroupParams[] = [];
+  const keys = new Set<string>();
+  const { header } = await read((group, i) => {
+    const key = JSON.stringify(group.key);
+    if (keys.has(key)) throw duplicateGroup(path, i, group);
+    keys.add(key);
+    groups.push(group);
+  });
+  return header.groupBy === undefined ? header : { ...header, groups };
+}
+
+/** A group key a file gives twice. */
+export function duplicateGroup(path: string, i: number, group: GroupParams): DataError {
+  return new DataError(`${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')}) appears twice`);
+}
+
+/** The one fit a file must hold. */
+async function singleFit(chunks: AsyncIterator<Buffer | Uint8Array | string>, path: string, onGroup: GroupReceiver): Promise<ParamsRead> {
+  const read = await readFit(new JsonValues(chunks), path, onGroup);
+  if (read.next !== undefined) {
+    throw new DataError(`${path}:${read.next.line}: a second parameter file after the first (a file of several fits is for finorm merge)`);
+  }
+  return read;
+}
+
+/** The first object of the next fit, already read, and its line. */
+interface FitStart {
+  object: Record<string, unknown>;
+  line: number;
+}
+
+/** Whether a value read after a fit begins the next fit (rather than being a group of the NDJSON layout). */
+function isFitStart(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, 'format');
+}
+
+/**
+ * Reads one fit from `json`: its first object (streamed member by member,
+ * or `start` when already read), then the NDJSON layout's groups, up to the
+ * end or the next fit's first object, returned as `next`.
+ */
+async function readFit(json: JsonValues, path: string, onGroup: GroupReceiver, start?: FitStart): Promise<ParamsRead & { next?: FitStart }> {
+  const members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  let columns: Set<string> | undefined;
+  let parsedColumns: ColumnParams[] = [];
+  let groupBy: number | undefined;
+  let groups = 0;
+  let groupsMember = false;
+  const held: { raw: unknown; index: number }[] = [];
+  const checkVersion = (): void => {
+    const version = members.version;
+    if (typeof version === 'number' && version > PARAMS_VERSION) {
+      throw new DataError(`${path}: parameter file version ${version} is newer than this finorm reads (version ${PARAMS_VERSION}); upgrade finorm`);
+    }
+  };
+  // The columns and groupBy a group is checked against, validated as soon as they are read.
+  const known = (): boolean => {
+    if (columns === undefined && members.columns !== undefined) {
+      const parsed = ParamsHeaderSchema.shape.columns.safeParse(members.columns);
+      if (!parsed.success) throw new DataError(`${path}: ${describeIssue({ ...parsed.error.issues[0], path: ['columns', ...parsed.error.issues[0].path] }, members)}`);
+      columns = new Set();
+      parsedColumns = parsed.data;
+      for (const column of parsed.data) {
+        if (columns.has(column.name)) throw new DataError(`${path}: column ${JSON.stringify(column.name)} appears twice`);
+        columns.add(column.name);
+      }
+    }
+    if (groupBy === undefined && Array.isArray(members.groupBy)) groupBy = members.groupBy.length;
+    return columns !== undefined && groupBy !== undefined;
+  };
+  const hand = (raw: unknown, index: number): void => {
+    const file = { columns: parsedColumns, groupBy: members.groupBy as string[] };
+    onGroup(checkedGroup(raw, index, path, columns as Set<string>, groupBy as number), index, file);
+  };
+  const group = (raw: unknown, index: number): void => {
+    groups++;
+    if (!known()) {
+      held.push({ raw, index });
+      return;
+    }
+    for (const early of held.splice(0)) hand(early.raw, early.index);
+    hand(raw, index);
+  };
+  let layout: ParamsLayout = 'json';
+  let next: FitStart | undefined;
+  try {
+    if (start !== undefined) {
+      for (const [key, value] of Object.entries(start.object)) {
+        if (key === 'groups' && Array.isArray(value)) {
+          groupsMember = true;
+          for (const raw of value) group(raw, groups);
+        } else members[key] = value;
+      }
+      checkVersion();
+    } else {
+      await json.expect('{', 'a JSON object');
+      if ((await json.peek()) !== 0x7d) {
+        do {
+          const key = await json.value();
+          if (typeof key !== 'string') throw new JsonSyntaxError('expected a key (a string)', json.line);
+          await json.expect(':', '":"');
+          if (key === 'groups' && (await json.peek()) === 0x5b) {
+            groupsMember = true;
+            await json.expect('[', '"["');
+            if ((await json.peek()) !== 0x5d) {
+              do group(await json.value(), groups);
+              while (await json.separator(']'));
+            } else await json.expect(']', '"]"');
+            continue;
+          }
+          members[key] = await json.value();
+          if (key === 'version') checkVersion();
+        } while (await json.separator('}'));
+      } else await json.expect('}', '"}"');
+    }
+    // More objects after the first: the next fit, or the NDJSON layout's groups, one each.
+    while ((await json.peek()) !== -1) {
+      const line = json.line;
+      const value = await json.value();
+      if (isFitStart(value)) {
+        next = { object: value, line };
+        break;
+      }
+      if (groupsMember) throw new DataError(`${path}:${line}: text after the parameter file's object`);
+      layout = 'ndjson';
+      group(value, groups);
+    }
+  } catch (error) {
+    throw jsonSyntaxProblem(path, 'a JSON parameter file', error);
+  }
+  checkVersion();
+  const result = ParamsHeaderSchema.safeParse(members);
+  if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], members)}`);
+  const header = result.data;
+  known();
+  if ((header.groupBy === undefined) !== (groups === 0 && !groupsMember)) {
+    throw new DataError(`${path}: give both "groupBy" and "groups", or neither`);
+  }
+  for (const early of held.splice(0)) hand(early.raw, early.index);
+  return { header, groups, layout, ...(next !== undefined ? { next } : {}) };
+}
+
+/** One group, validated: its shape, a key value per groupBy column, the top-level columns' names. */
+function checkedGroup(raw: unknown, i: number, path: string, names: Set<string>, keyLength: number): GroupParams {
+  const result = GroupParamsSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new DataError(`${path}: ${describeIssue({ ...issue, path: ['groups', i, ...issue.path] }, { groups: { [i]: raw } })}`);
+  }
+  const group = result.data;
+  const where = `${path}: groups[${i}] (${group.key.map((k) => JSON.stringify(k)).join(', ')})`;
+  if (group.key.length !== keyLength) throw new DataError(`${path}: every group's "key" must have one value per "groupBy" column (groups[${i}] has ${group.key.length})`);
+  const own = group.columns.map((c) => c.name);
+  if (own.length !== names.size || own.some((n) => !names.has(n)) || new Set(own).size !== own.length) {
+    throw new DataError(`${where}.columns must name the same columns as the top-level "columns" (${[...names].join(', ')})`);
+  }
+  return group;
 }
 
 /** One zod issue as `columns[2] ("Price").variance: expected a number ≥ 0`. */
@@ -155,141 +389,44 @@ export function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
   return where === '' ? message : `${where}: ${message}`;
 }
 
-/**
- * The parameter file as text: two-space indented JSON, numbers in shortest
- * exact form. A file beyond the longest string Node can hold (about 512 MB:
- * hundreds of thousands of groups) is refused with a readable message.
- */
-export function formatParams(params: ParamsFile): string {
-  try {
-    return JSON.stringify(params, null, 2) + '\n';
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    const groups = params.groups === undefined ? '' : `${params.groups.length.toLocaleString('en-US')} groups of `;
-    throw new DataError(
-      `the parameters (${groups}${params.columns.length} columns) are too large for one JSON file (over about 512 MB); group by fewer or coarser columns`,
-    );
-  }
+/** A file's groups, made one at a time as they are written (there may be millions). */
+export interface GroupsToWrite {
+  count: number;
+  at(g: number): GroupParamsJson;
 }
 
-/** Reads a parameter file, or `-` for stdin. */
-export async function readParamsSource(path: string): Promise<ParamsFile> {
-  if (path !== '-') return readParamsFile(path);
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return parseParams(Buffer.concat(chunks).toString('utf8'), '<stdin>');
-}
-
-/** A parameter file read from a stream of them, and where it was found. */
-export interface ParamsDocument {
-  /** The file, and for the second and later fits in it, which fit and its line: `<stdin> (fit 3, line 41)`. */
-  where: string;
-  params: ParamsFile;
-}
+/** Text is handed to the sink in pieces of about this size. */
+const WRITE_BYTES = 1 << 16;
 
 /**
- * Every parameter file in a file, or in stdin for `-`: one, or several
- * written one after another (as `cat`, GNU parallel or a reducer collect
- * them), each read as soon as it is complete, so memory holds one at a time.
- * A file or stdin without any is an error.
+ * Writes a parameter file: the JSON layout is two-space indented JSON (the
+ * same text as JSON.stringify of the whole), NDJSON the header on one line,
+ * then one group a line. Groups are made and written one at a time, so no
+ * file is too large to write.
  */
-export async function* readParamsDocuments(path: string): AsyncGenerator<ParamsDocument> {
-  const name = path === '-' ? '<stdin>' : path;
-  const splitter = new JsonObjects(name);
-  const decoder = new TextDecoder('utf-8');
-  let count = 0;
-  const document = (text: string, line: number): ParamsDocument => {
-    count++;
-    const where = count === 1 ? name : `${name} (fit ${count}, line ${line})`;
-    return { where, params: parseParams(text, where) };
+export async function writeParams(sink: OutputSink, header: ParamsHeaderJson, groups: GroupsToWrite | undefined, layout: ParamsLayout): Promise<void> {
+  let pending = '';
+  const write = async (text: string): Promise<void> => {
+    pending += text;
+    if (pending.length >= WRITE_BYTES) {
+      await sink.write(pending);
+      pending = '';
+    }
   };
-  const stream = path === '-' ? process.stdin : createReadStream(path);
-  try {
-    for await (const chunk of stream) {
-      for (const { text, line } of splitter.push(decoder.decode(chunk as Buffer, { stream: true }))) yield document(text, line);
+  if (layout === 'ndjson') {
+    // An NDJSON file is version 2, whatever its numbers: older finorm reads one JSON object.
+    await write(JSON.stringify({ ...header, version: PARAMS_VERSION }) + '\n');
+    for (let g = 0; g < (groups?.count ?? 0); g++) await write(JSON.stringify((groups as GroupsToWrite).at(g)) + '\n');
+  } else if (groups === undefined) {
+    await write(JSON.stringify(header, null, 2) + '\n');
+  } else {
+    // The header without its closing brace, then "groups" as JSON.stringify would indent it (two levels in).
+    const text = JSON.stringify(header, null, 2);
+    await write(text.slice(0, text.length - 2) + ',\n  "groups": [');
+    for (let g = 0; g < groups.count; g++) {
+      await write((g === 0 ? '\n    ' : ',\n    ') + JSON.stringify(groups.at(g), null, 2).replaceAll('\n', '\n    '));
     }
-  } catch (error) {
-    if (error instanceof DataError) throw error;
-    throw ioErrorFrom(error, 'read', name);
-  } finally {
-    if (stream !== process.stdin) stream.destroy();
+    await write(groups.count === 0 ? ']\n}\n' : '\n  ]\n}\n');
   }
-  for (const { text, line } of splitter.end(decoder.decode())) yield document(text, line);
-  if (count === 0) throw new DataError(`${name}: no parameter file in it (it is empty)`);
-}
-
-/**
- * Cuts text into top-level JSON objects written one after another, with only
- * white space between them: tracks strings, escapes and brace depth, so a
- * brace inside a string (a column named "{") is no boundary.
- */
-class JsonObjects {
-  private pending = '';
-  /** Where `pending` is in the scan: offset, depth, in a string, after a backslash. */
-  private at = 0;
-  private depth = 0;
-  private inString = false;
-  private escaped = false;
-  /** The line `pending` starts on, and the line of the object begun in it. */
-  private line = 1;
-  private startLine = 1;
-
-  constructor(private readonly name: string) {}
-
-  push(text: string): { text: string; line: number }[] {
-    this.pending += text;
-    const found: { text: string; line: number }[] = [];
-    let start = this.depth > 0 ? 0 : -1;
-    let cut = 0;
-    const s = this.pending;
-    for (let i = this.at; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 10) this.line++;
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === 92) this.escaped = true;
-        else if (c === 34) this.inString = false;
-        continue;
-      }
-      if (this.depth === 0) {
-        if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xfeff) {
-          cut = i + 1;
-          continue;
-        }
-        if (c !== 123) {
-          const shown = JSON.stringify(String.fromCodePoint(s.codePointAt(i) as number));
-          throw new DataError(`${this.name}:${this.line}: expected a parameter file (a JSON object, { … }), found ${shown}`);
-        }
-        start = i;
-        this.startLine = this.line;
-      }
-      if (c === 34) this.inString = true;
-      else if (c === 123 || c === 91) this.depth++;
-      else if (c === 125 || c === 93) {
-        this.depth--;
-        if (this.depth === 0) {
-          found.push({ text: s.slice(start, i + 1), line: this.startLine });
-          start = -1;
-          cut = i + 1;
-        }
-      }
-    }
-    // Keep only the object begun and not yet ended.
-    const keep = start >= 0 ? start : cut;
-    this.pending = s.slice(keep);
-    this.at = this.pending.length;
-    return found;
-  }
-
-  end(text: string): { text: string; line: number }[] {
-    const found = this.push(text);
-    if (this.depth > 0 || this.inString) {
-      // Unfinished: let JSON.parse say what is wrong with it.
-      found.push({ text: this.pending, line: this.startLine });
-      this.pending = '';
-      this.depth = 0;
-      this.inString = false;
-    }
-    return found;
-  }
+  if (pending !== '') await sink.write(pending);
 }

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { DataError } from '../errors.js';
 import { importedNames } from './imported.js';
-import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, type ParamsFile, describeIssue } from './params-file.js';
+import { type ColumnParamsJson, PARAMS_FORMAT, PARAMS_VERSION_PLAIN, type ParamsHeaderJson, describeIssue } from './params-file.js';
 
 /** A number as Python wrote it: NaN and infinities too (named by the checks below). */
 const Numbers = z.array(z.custom<number>((v) => typeof v === 'number', 'expected a number'));
@@ -36,7 +36,7 @@ export function isScalerJson(json: unknown): boolean {
   return typeof json === 'object' && json !== null && ATTRIBUTES.some((key) => Object.hasOwn(json, key));
 }
 
-export function paramsFromScaler(json: unknown, path: string, given: string[] | undefined, generator: string): ParamsFile {
+export function paramsFromScaler(json: unknown, path: string, given: string[] | undefined, generator: string): ParamsHeaderJson {
   const result = ScalerSchema.safeParse(json);
   if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], json)}`);
   const scaler = result.data;
@@ -72,7 +72,7 @@ export function paramsFromScaler(json: unknown, path: string, given: string[] | 
     if (v < 0) fail(`${named('var_', j)} is ${v}; a variance is ≥ 0`);
   });
 
-  const columns: ColumnParams[] = names.map((name, j) => {
+  const columns: ColumnParamsJson[] = names.map((name, j) => {
     const mean = scaler.with_mean ? (arrays.mean_ as number[])[j] : 0;
     let variance = 1;
     if (scaler.with_std) {
@@ -89,5 +89,5 @@ export function paramsFromScaler(json: unknown, path: string, given: string[] | 
     const count = Array.isArray(seen) ? seen[j] : seen;
     return { name, gamma: 1, beta: 0, ...(count !== undefined ? { count } : {}), mean, variance };
   });
-  return { format: PARAMS_FORMAT, version: PARAMS_VERSION, generator, epsilon: 0, columns };
+  return { format: PARAMS_FORMAT, version: PARAMS_VERSION_PLAIN, generator, epsilon: 0, columns };
 }

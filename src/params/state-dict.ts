@@ -9,7 +9,8 @@ import { DataError, UsageError } from '../errors.js';
 import type { Safetensors, TensorIn, TensorOut } from '../io/safetensors.js';
 import { readableDtype } from '../io/safetensors.js';
 import { importedNames } from './imported.js';
-import { type ColumnParams, PARAMS_FORMAT, PARAMS_VERSION, type ParamsFile } from './params-file.js';
+import { fitsDouble, wideToNumber } from '../core/wide.js';
+import { type ColumnParamsJson, PARAMS_FORMAT, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsHeaderJson } from './params-file.js';
 
 export type TensorDtype = 'float64' | 'float32';
 export type NormModule = 'BatchNorm1d' | 'LayerNorm';
@@ -44,10 +45,15 @@ export function stateDictOf(
     if (unfitted !== undefined) {
       throw new DataError(`${file}: column ${JSON.stringify(unfitted.name)} has no fitted "mean" and "variance" for a BatchNorm1d; fit them with finorm fit, or export γ and β with --layer`);
     }
+    const beyond = columns.find((c) => c.variance !== undefined && !fitsDouble(c.variance));
+    if (beyond !== undefined) {
+      throw new DataError(`${file}: column ${JSON.stringify(beyond.name)} has a variance beyond the double range, which a tensor cannot hold`);
+    }
+    const variance = columns.map((c) => wideToNumber(c.variance ?? { significand: 0, exponent: 0 }));
     tensors.push(
       tensor('running_mean', columns.map((c) => c.mean as number)),
       // A constant column with ε = 0: finorm (and scikit-learn) divide by 1, and so does √(1 + 0).
-      tensor('running_var', columns.map((c) => ((c.variance as number) + epsilon === 0 ? 1 : (c.variance as number)))),
+      tensor('running_var', variance.map((v) => (v + epsilon === 0 ? 1 : v))),
       { name: 'num_batches_tracked', dtype: 'I64', shape: [], values: [0] },
     );
   }
@@ -70,7 +76,7 @@ export function paramsFromStateDict(
   file: Safetensors,
   path: string,
   options: StateDictImport,
-): { params: ParamsFile; module: NormModule; epsilonFrom: 'option' | 'metadata' | 'default' } {
+): { params: ParamsHeaderJson; module: NormModule; epsilonFrom: 'option' | 'metadata' | 'default' } {
   const { tensors } = file;
   const { module, prefix } = findLayer(tensors, path, options.prefix);
   const at = (name: string) => tensors.get(prefix + name);
@@ -90,13 +96,13 @@ export function paramsFromStateDict(
   const names = namesOf(file, path, width, options.names);
   const epsilonFrom = options.epsilon !== undefined ? 'option' : file.metadata[META_EPSILON] !== undefined ? 'metadata' : 'default';
   const epsilon = options.epsilon ?? metadataEpsilon(file, path) ?? TORCH_DEFAULT_EPSILON;
-  const columns: ColumnParams[] = names.map((name, j) => ({
+  const columns: ColumnParamsJson[] = names.map((name, j) => ({
     name,
     gamma: gamma[j],
     beta: beta[j],
     ...(module === 'BatchNorm1d' ? { mean: mean[j], variance: variance[j] } : {}),
   }));
-  const params: ParamsFile = { format: PARAMS_FORMAT, version: PARAMS_VERSION, generator: options.generator, epsilon, columns };
+  const params: ParamsHeaderJson = { format: PARAMS_FORMAT, version: PARAMS_VERSION_PLAIN, generator: options.generator, epsilon, columns };
   return { params, module, epsilonFrom };
 }
 

@@ -1,8 +1,9 @@
 // What the pipeline is asked to do, as plain data: a worker thread receives
 // it once (functions cannot cross threads) and rebuilds the job from it.
 
-import type { ColumnScaling } from '../core/batch.js';
+import type { ColumnScaling, GroupScalings } from '../core/batch.js';
 import type { ColumnMomentsState } from '../core/moments.js';
+import type { GroupParts, KeyIndexState } from '../groups.js';
 import type { QuantileSketchState } from '../core/quantiles.js';
 import type { InputLocation } from '../errors.js';
 import type { OnError } from '../io/bad-rows.js';
@@ -36,7 +37,9 @@ export type TransformSpec =
       /** Each row with its group's scaling; a group without one takes `fallback`, or is an error naming `paramsFile`. */
       kind: 'batch-groups';
       groups: GroupColumns;
-      scalings: Map<string, ColumnScaling>;
+      /** Group keys → their index in `scalings` (shared memory: one copy for every thread). */
+      index: KeyIndexState;
+      scalings: GroupScalings;
       fallback: ColumnScaling | undefined;
       paramsFile: string;
       clip: number;
@@ -115,13 +118,6 @@ export type PieceFailure =
   | { kind: 'data'; message: string; location?: InputLocation }
   | { kind: 'crash'; message: string };
 
-/** Per group, in order of first appearance (to a thread): its key and rows, and its moments as columns g·width … of one set. */
-export interface GroupParts {
-  keys: string[];
-  rows: number[];
-  moments?: ColumnMomentsState;
-}
-
 export interface PieceResult {
   id: number;
   /** The piece's buffer, handed back to be filled again (and an unused spare). */
@@ -146,11 +142,13 @@ export interface PieceResult {
   moments?: ColumnMomentsState;
   outputMoments?: ColumnMomentsState;
   /**
-   * Groups this thread met for the first time in this piece, in order: from
-   * them the main thread knows each group's first appearance in the input.
-   * Their rows and moments stay in the thread until the totals.
+   * Per-group rows and moments stay in the thread until the totals, or until
+   * its table outgrows its budget: then they come with the piece, and the
+   * thread starts a new table.
    */
-  newGroups?: string[];
+  groups?: GroupParts;
+  /** batch-groups: each row's group, by its index among the groups given (−1: one not given, counted in `groups`). */
+  groupOfRow?: Int32Array;
   clipped?: Float64Array;
   rowStats?: { zeroVarianceRows: number; emptyRows: number; sigma: ColumnMomentsState; dominatedBy: number[] };
 }

@@ -6,7 +6,7 @@ import { LayerRowStats } from '../core/layer.js';
 import { UsageError } from '../errors.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
-import type { GroupFit } from '../groups.js';
+import { GroupTable, IndexedGroupRows, KeyIndex } from '../groups.js';
 import { TableOutput } from '../io/output.js';
 import { type OutputLayout, RowWriter } from '../io/render.js';
 import { type Format, formatFromName } from '../io/sources.js';
@@ -16,7 +16,7 @@ import { packageVersion } from '../version.js';
 import { summaryDistributions } from '../report/distributions.js';
 import { outputColumnsOf } from '../selection.js';
 import type { Input } from './input.js';
-import type { GroupColumns, GroupParts, JobSpec, PieceResult, ProcessorTotals, TransformSpec } from './job.js';
+import type { GroupColumns, JobSpec, PieceResult, ProcessorTotals, TransformSpec } from './job.js';
 import { type Execution, runPipeline } from './run.js';
 
 export interface OutputSettings {
@@ -45,8 +45,10 @@ export interface TransformOutcome {
   clipped: Float64Array;
   /** layer: facts about the rows. */
   rowStats: LayerRowStats;
-  /** Rows per group (grouped and causal transforms), and for --sorted each group's fit. */
-  groups: Map<string, GroupFit>;
+  /** Rows per group (grouped and causal transforms; batch-groups: of groups it was not given), and for --sorted each group's fit. */
+  groups: GroupTable;
+  /** batch-groups: rows per group it was given, by index (then `groups`). */
+  knownGroups: IndexedGroupRows | undefined;
   execution: Execution;
 }
 
@@ -117,9 +119,11 @@ export async function transformRows(
     outputMoments: new ColumnMoments(width),
     clipped: new Float64Array(width),
     rowStats: new LayerRowStats(),
-    groups: new Map(),
+    groups: new GroupTable(width, transform.kind === 'sorted'),
+    knownGroups: undefined,
     execution: emptyExecution(),
   };
+  if (transform.kind === 'batch-groups') outcome.knownGroups = new IndexedGroupRows(KeyIndex.of(transform.index), transform.scalings.count);
   const sequential = transform.kind === 'causal' || transform.kind === 'sorted';
   try {
     const { execution, totals } = await runPipeline(input, { job, threads: settings.threads, sequential }, async (result, recycle) => {
@@ -130,14 +134,15 @@ export async function transformRows(
         const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = result.rowStats;
         outcome.rowStats.merge({ zeroVarianceRows, emptyRows, sigma: ColumnMoments.fromState(sigma), dominatedBy });
       }
-      if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
+      addGroups(outcome.groups, result);
+      if (result.groupOfRow) outcome.knownGroups?.addPiece(result.id, result.groupOfRow);
       outcome.rowsWritten += result.rows;
       const bytes = result.output;
       // Once written, the output's buffer goes round again (to hold a piece or an output).
       await output.write(bytes, () => recycle(bytes.buffer as ArrayBuffer), result.pages);
     });
     outcome.execution = execution;
-    for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);
+    for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
     if (histogram) summaryDistributions.record(mergedSketches(totals, 'sketches', width), mergedSketches(totals, 'outputSketches', width));
   } catch (error) {
     await output.abort();
@@ -149,7 +154,7 @@ export async function transformRows(
 export interface StatisticsOutcome {
   moments: ColumnMoments;
   /** Per group, in order of first appearance (with `groups`). */
-  groups: Map<string, GroupFit>;
+  groups: GroupTable;
   /** Quantile sketches per feature (with `sketches`). */
   sketches: QuantileSketch[];
   execution: Execution;
@@ -170,36 +175,24 @@ export async function gatherStatistics(
   const job: JobSpec = { kind: 'statistics', sketches };
   if (options.groups) job.groups = options.groups;
   if (options.clamp) job.clamp = options.clamp;
-  const outcome: StatisticsOutcome = { moments: new ColumnMoments(width), groups: new Map(), sketches: [], execution: emptyExecution() };
+  const outcome: StatisticsOutcome = { moments: new ColumnMoments(width), groups: new GroupTable(width, true), sketches: [], execution: emptyExecution() };
   const { execution, totals } = await runPipeline(input, { job, threads: options.threads, sequential: false }, async (result: PieceResult) => {
     if (result.moments) outcome.moments.merge(ColumnMoments.fromState(result.moments));
-    if (result.newGroups) addNewGroups(outcome.groups, result.newGroups, width);
+    addGroups(outcome.groups, result);
   });
   outcome.execution = execution;
-  for (const total of totals) if (total.groups) mergeGroups(outcome.groups, total.groups, width);
+  for (const total of totals) if (total.groups) outcome.groups.mergeParts(total.groups);
   // Per group, the moments of all rows are the groups' merged: exactly those of the rows.
-  if (options.groups) for (const group of outcome.groups.values()) outcome.moments.merge(group.moments);
+  const table = outcome.groups;
+  if (options.groups) for (let g = 0; g < table.size; g++) for (let j = 0; j < width; j++) outcome.moments.mergeColumn(j, table.segmentOf(g), table.firstColumnOf(g) + j);
   if (sketches) outcome.sketches = mergedSketches(totals, 'sketches', width);
   if (histogram) summaryDistributions.record(outcome.sketches);
   return outcome;
 }
 
-/**
- * Groups a thread met for the first time in a piece: those new to the run
- * take their place, so that the run's groups are in order of first appearance.
- */
-function addNewGroups(groups: Map<string, GroupFit>, keys: string[], width: number): void {
-  for (const key of keys) if (!groups.has(key)) groups.set(key, { moments: new ColumnMoments(width), rows: 0 });
-}
-
-/** A thread's groups merged into the run's (all already in place), each group's moments column by column. */
-function mergeGroups(groups: Map<string, GroupFit>, parts: GroupParts, width: number): void {
-  const packed = parts.moments ? ColumnMoments.fromState(parts.moments) : undefined;
-  parts.keys.forEach((key, g) => {
-    const group = groups.get(key) as GroupFit;
-    group.rows += parts.rows[g];
-    if (packed) for (let j = 0; j < width; j++) group.moments.mergeColumn(j, packed, g * width + j);
-  });
+/** A thread's table of groups, if it handed it over with the piece. */
+function addGroups(groups: GroupTable, result: PieceResult): void {
+  if (result.groups) groups.mergeParts(result.groups);
 }
 
 function mergedSketches(totals: ProcessorTotals[], which: 'sketches' | 'outputSketches', width: number): QuantileSketch[] {

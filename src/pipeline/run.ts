@@ -14,7 +14,7 @@ import { progress } from '../report/progress.js';
 import type { Input, InputPiece } from './input.js';
 import type { JobSpec, Piece, PieceResult, PieceSetup, ProcessorTotals } from './job.js';
 import { type PieceProcessor, pieceProcessor } from './processor.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, workerLoad } from './worker-pool.js';
 
 /** Below this much input, starting worker threads costs more than it saves. */
 const MIN_PARALLEL_BYTES = 4_000_000;
@@ -142,7 +142,7 @@ export async function runPipeline(
     input.checkExpectedRows();
     return { execution, totals };
   } catch (error) {
-    throw workerFailure(error);
+    throw workerFailure(error, setup);
   } finally {
     await pool?.close();
     await input.close();
@@ -171,11 +171,16 @@ async function workerCount(input: Input, plan: RunPlan): Promise<number> {
   return 0;
 }
 
-/** A worker that ran out of memory or crashed, as one readable error. */
-function workerFailure(error: unknown): unknown {
+/**
+ * A worker that ran out of memory or crashed, as one readable error. Records
+ * of megabytes are processed on the main thread, and a worker's table of
+ * groups goes there beyond its budget: what remains is what the worker holds
+ * for the job, which the message names.
+ */
+function workerFailure(error: unknown, setup: PieceSetup): unknown {
   if (error instanceof FinormError) return error;
   if ((error as NodeJS.ErrnoException)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    return new DataError('a worker thread ran out of memory (is one record many megabytes long?); run with --threads 1');
+    return new DataError(`a worker thread ran out of memory holding ${workerLoad(setup).holds}; run with --threads 1, which works on the main thread's larger heap`);
   }
   return error;
 }

@@ -4,15 +4,52 @@
 
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
+import { GroupTable, KeySample, rowPosition } from '../groups.js';
 import type { Block, Work } from './block.js';
-import type { GroupParts, JobSpec, PieceResult, ProcessorTotals, TableLayout } from './job.js';
+import type { JobSpec, PieceResult, ProcessorTotals, TableLayout } from './job.js';
+
+/**
+ * A thread's per-group table beyond its budget is handed over with the piece
+ * that outgrew it, and a new one started: the driver's table holds the
+ * groups, each thread only a budget's worth, however many keys the input has.
+ * Unless most of the table's groups come back in later pieces (a panel of
+ * tickers, a working set): then handing it over would only send the same
+ * groups again and again, so the budget doubles instead, up to the most a
+ * worker's heap is sized for. FINORM_GROUP_TABLE_BYTES sets the first
+ * budget, for tests.
+ */
+export const GROUP_TABLE_BUDGET_BYTES = Number(process.env.FINORM_GROUP_TABLE_BYTES) || 8 << 20;
+export const GROUP_TABLE_MOST_BYTES = Math.max(GROUP_TABLE_BUDGET_BYTES, 64 << 20);
+
+/** When a thread hands its table of groups over (see GROUP_TABLE_BUDGET_BYTES), and what it starts next. */
+export class TableBudget {
+  private budget = GROUP_TABLE_BUDGET_BYTES;
+  /** Keys (a sample) of the tables handed over, to see whether they come back in the next. */
+  private readonly handedOver = new KeySample();
+
+  /** A table for the thread's groups (a next one, after a hand-over). */
+  table(width: number, withMoments: boolean): GroupTable {
+    return new GroupTable(width, withMoments, this.handedOver);
+  }
+
+  handOver(table: GroupTable): boolean {
+    if (table.bytes() <= this.budget) return false;
+    if (2 * table.revisited() >= table.size && this.budget < GROUP_TABLE_MOST_BYTES) {
+      this.budget = Math.min(2 * this.budget, GROUP_TABLE_MOST_BYTES);
+      return false;
+    }
+    table.sampleKeysInto(this.handedOver);
+    return true;
+  }
+}
 
 /** Statistics of a piece: moments of every feature (of clamped values when winsorizing), per group, sketches. */
 export class StatisticsWork implements Work {
   private moments: ColumnMoments;
   private readonly width: number;
   private readonly sketches: QuantileSketch[] | undefined;
-  private readonly groups: GroupTable | undefined;
+  private groups: GroupTable | undefined;
+  private readonly budget = new TableBudget();
 
   constructor(
     private readonly job: JobSpec & { kind: 'statistics' },
@@ -21,7 +58,7 @@ export class StatisticsWork implements Work {
     this.width = table.features.length;
     this.moments = new ColumnMoments(this.width);
     this.sketches = job.sketches ? Array.from({ length: this.width }, () => new QuantileSketch()) : undefined;
-    this.groups = job.groups ? new GroupTable(this.width, true) : undefined;
+    this.groups = job.groups ? this.budget.table(this.width, true) : undefined;
   }
 
   take(block: Block): { rows: number } {
@@ -43,14 +80,19 @@ export class StatisticsWork implements Work {
     }
     if (groups && this.job.groups) {
       const columns = this.job.groups.indexes;
-      for (let i = 0, base = 0; i < rows.count; i++, base += width) groups.addRow(block.groupKey(i, columns), values, base);
+      const piece = block.piece.id;
+      for (let i = 0, base = 0; i < rows.count; i++, base += width) groups.addRow(block.groupKey(i, columns), values, base, rowPosition(piece, i));
     }
     return { rows: rows.count };
   }
 
   finishPiece(result: PieceResult): void {
-    if (this.groups) result.newGroups = this.groups.takeNew();
-    else {
+    if (this.groups) {
+      if (this.budget.handOver(this.groups)) {
+        result.groups = this.groups.parts();
+        this.groups = this.budget.table(this.width, true);
+      }
+    } else {
       result.moments = this.moments.state();
       this.moments = new ColumnMoments(this.width);
     }
@@ -61,71 +103,5 @@ export class StatisticsWork implements Work {
     if (this.sketches) totals.sketches = this.sketches.map((s) => s.state());
     if (this.groups) totals.groups = this.groups.parts();
     return totals;
-  }
-}
-
-/**
- * Rows and (optionally) moments per group, in order of first appearance,
- * kept by a thread over all its pieces; the groups new in each piece are
- * reported with it.
- */
-export class GroupTable {
-  private readonly index = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly rows: number[] = [];
-  private readonly moments: ColumnMoments | undefined;
-  /** Index of the first group not yet reported as new. */
-  private reported = 0;
-
-  constructor(
-    private readonly width: number,
-    withMoments: boolean,
-  ) {
-    this.moments = withMoments ? new ColumnMoments(0) : undefined;
-  }
-
-  /** Group `key`'s index, the group added if new. */
-  private groupOf(key: string): number {
-    let g = this.index.get(key);
-    if (g === undefined) {
-      g = this.keys.length;
-      this.index.set(key, g);
-      this.keys.push(key);
-      this.rows.push(0);
-      this.moments?.grow((g + 1) * this.width);
-    }
-    return g;
-  }
-
-  /** Counts a row of group `key`, and adds its values (values[base …]) if moments are kept. */
-  addRow(key: string, values: Float64Array | undefined, base: number): void {
-    const g = this.groupOf(key);
-    this.rows[g]++;
-    const moments = this.moments;
-    if (moments && values) {
-      const at = g * this.width;
-      for (let j = 0; j < this.width; j++) moments.add(at + j, values[base + j]);
-    }
-  }
-
-  /** Adds a whole group's rows and moments. */
-  addGroup(key: string, rows: number, moments: ColumnMoments): void {
-    const g = this.groupOf(key);
-    this.rows[g] += rows;
-    for (let j = 0; j < this.width; j++) this.moments?.mergeColumn(g * this.width + j, moments, j);
-  }
-
-  /** The groups added since the last call, in order. */
-  takeNew(): string[] {
-    const added = this.keys.slice(this.reported);
-    this.reported = this.keys.length;
-    return added;
-  }
-
-  /** Every group's rows and moments. */
-  parts(): GroupParts {
-    const parts: GroupParts = { keys: this.keys, rows: this.rows };
-    if (this.moments) parts.moments = this.moments.state();
-    return parts;
   }
 }

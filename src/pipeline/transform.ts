@@ -3,7 +3,7 @@
 // rendered as bytes, with what the summary needs: moments, clipping counts,
 // row facts, rows per group.
 
-import { batchNormalizeRow, batchNormalizeRows, Clipping, scalingOfMoments } from '../core/batch.js';
+import { batchNormalizeRow, batchNormalizeRows, Clipping, groupHasColumn, groupNormalizeRow, scalingOfMoments } from '../core/batch.js';
 import { LayerRowStats, layerNormalizeRows } from '../core/layer.js';
 import { ColumnMoments } from '../core/moments.js';
 import { QuantileSketch } from '../core/quantiles.js';
@@ -18,8 +18,10 @@ import type { ColumnBlock } from '../io/parquet/decode.js';
 import type { InputLocation } from '../errors.js';
 import { Block, type Work } from './block.js';
 import type { JobSpec, PieceFailure, PieceResult, ProcessorTotals, TableLayout, TransformSpec } from './job.js';
-import { GroupTable } from './statistics.js';
+import { GroupTable, KeyIndex, rowPosition } from '../groups.js';
+import { TableBudget } from './statistics.js';
 import { TimeOrder } from './time-order.js';
+import { MemoryGuard } from '../memory.js';
 
 /** A transform of a piece's rows, rendered; with moments, clipping counts and row facts for the summary. */
 export class TransformWork implements Work {
@@ -35,12 +37,21 @@ export class TransformWork implements Work {
   private readonly sketches: QuantileSketch[] | undefined;
   private readonly outputSketches: QuantileSketch[] | undefined;
   /** Rows per group (grouped and causal transforms), and each group's fit (--sorted): kept over all pieces. */
-  private readonly groups: GroupTable | undefined;
+  private groups: GroupTable | undefined;
+  private readonly budget = new TableBudget();
   private readonly transform: TransformSpec;
+  /** batch-groups: the keys of the groups the scalings are for, and the piece's rows' groups by index. */
+  private readonly keyIndex: KeyIndex | undefined;
+  private groupOfRow = new Int32Array(0);
+  private rowsGrouped = 0;
   /** Causal with an order column: each group's latest time (it crosses pieces). */
   private readonly timeOrder: TimeOrder | undefined;
   /** Causal: each group's running statistics (they cross pieces). */
   private readonly running = new Map<string, RunningStatistics>();
+  private readonly runningGuard = new MemoryGuard(() => ({
+    what: `the causal statistics of ${this.running.size.toLocaleString('en-US')} groups`,
+    instead: 'group by fewer or coarser columns, or use a shorter --window',
+  }));
   /** --sorted: the group being read, its rows held until it ends. */
   private held: HeldGroup | undefined;
   private readonly seenGroups = new Set<string>();
@@ -61,13 +72,14 @@ export class TransformWork implements Work {
     this.clipping = new Clipping(job.transform.clip, this.width);
     this.heldBlock = new Block(table);
     const kind = this.transform.kind;
-    this.groups = kind === 'layer' || kind === 'batch' ? undefined : new GroupTable(this.width, kind === 'sorted');
+    this.groups = kind === 'layer' || kind === 'batch' ? undefined : this.budget.table(this.width, kind === 'sorted');
     this.startPiece();
     if (job.histogram) {
       this.sketches = Array.from({ length: this.width }, () => new QuantileSketch());
       this.outputSketches = Array.from({ length: this.width }, () => new QuantileSketch());
     }
     if (this.transform.kind === 'sorted') this.finishInput = () => this.flushHeld();
+    if (this.transform.kind === 'batch-groups') this.keyIndex = KeyIndex.of(this.transform.index);
     if (this.transform.kind === 'causal' && this.transform.orderBy !== undefined) this.timeOrder = new TimeOrder(this.transform.orderBy.name);
   }
 
@@ -154,26 +166,37 @@ export class TransformWork implements Work {
     const width = this.width;
     const values = block.rows.values;
     const columns = spec.groups.indexes;
+    const { scalings } = spec;
+    const index = this.keyIndex as KeyIndex;
+    const piece = block.piece.id;
+    if (this.groupOfRow.length < this.rowsGrouped + block.rows.count) {
+      const bigger = new Int32Array(Math.max(this.rowsGrouped + block.rows.count, 2 * this.groupOfRow.length));
+      bigger.set(this.groupOfRow.subarray(0, this.rowsGrouped));
+      this.groupOfRow = bigger;
+    }
     for (let i = 0; i < block.rows.count; i++) {
       const key = block.groupKey(i, columns);
       const base = i * width;
-      let scaling = spec.scalings.get(key);
-      if (scaling === undefined) {
+      const g = index.indexOf(key);
+      let overflow: number;
+      if (g < 0) {
         if (spec.fallback === undefined) {
-          const message = `group ${describeGroup(spec.groups.names, key)} is not in ${spec.paramsFile}, which has ${spec.scalings.size} groups; use --unseen global to normalize unseen groups with its global statistics`;
+          const message = `group ${describeGroup(spec.groups.names, key)} is not in ${spec.paramsFile}, which has ${scalings.count} groups; use --unseen global to normalize unseen groups with its global statistics`;
           return { processed: i, failure: { kind: 'data', message, location: block.locate(i) } };
         }
-        scaling = spec.fallback;
-      }
-      for (let j = 0; j < width; j++) {
-        if (scaling.mean[j] !== scaling.mean[j] && values[base + j] === values[base + j]) {
-          const message = `group ${describeGroup(spec.groups.names, key)} had no values in this column when ${spec.paramsFile} was fitted; use --unseen global to normalize it with the global statistics`;
-          return { processed: i, failure: { kind: 'data', message, location: block.locate(i, j) } };
+        overflow = batchNormalizeRow(values, base, width, spec.fallback, out, this.clipping);
+      } else {
+        for (let j = 0; j < width; j++) {
+          if (values[base + j] === values[base + j] && !groupHasColumn(scalings, g, j)) {
+            const message = `group ${describeGroup(spec.groups.names, key)} had no values in this column when ${spec.paramsFile} was fitted; use --unseen global to normalize it with the global statistics`;
+            return { processed: i, failure: { kind: 'data', message, location: block.locate(i, j) } };
+          }
         }
+        overflow = groupNormalizeRow(values, base, width, scalings, g, out, this.clipping);
       }
-      const overflow = batchNormalizeRow(values, base, width, scaling, out, this.clipping);
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      this.groups?.addRow(key, undefined, 0);
+      this.groupOfRow[this.rowsGrouped++] = g;
+      if (g < 0) this.groups?.addRow(key, undefined, 0, rowPosition(piece, this.rowsGrouped - 1));
     }
     return { processed: block.rows.count };
   }
@@ -195,13 +218,14 @@ export class TransformWork implements Work {
       }
       let statistics = this.running.get(key);
       if (statistics === undefined) {
+        this.runningGuard.step();
         statistics = spec.window !== undefined ? new WindowStatistics(width, spec.window) : new ExpandingStatistics(width);
         this.running.set(key, statistics);
       }
       const base = i * width;
       const overflow = runningNormalizeRow(statistics, values, base, width, how, out);
       if (overflow >= 0) return { processed: i, failure: { kind: 'overflow', location: block.locate(i, overflow - base) } };
-      this.groups?.addRow(key, undefined, 0);
+      this.groups?.addRow(key, undefined, 0, rowPosition(block.piece.id, i));
     }
     return { processed: block.rows.count };
   }
@@ -269,7 +293,7 @@ export class TransformWork implements Work {
         this.writeRows(heldBlock, j - i, out.subarray(i * width));
         i = j;
       }
-      this.groups?.addGroup(held.key, count, held.moments);
+      this.groups?.addGroup(held.key, count, held.moments, held.firstPosition);
       return undefined;
     }
     // The held records are whole records again: read them as a piece of their own, and write them.
@@ -286,7 +310,7 @@ export class TransformWork implements Work {
     else readNdjson(bytes, 0, bytes.length, 1, heldBlock.ndjsonRecords);
     this.summarize(values, out, count);
     this.writeRows(heldBlock, count, out);
-    this.groups?.addGroup(held.key, count, held.moments);
+    this.groups?.addGroup(held.key, count, held.moments, held.firstPosition);
     return undefined;
   }
 
@@ -294,13 +318,22 @@ export class TransformWork implements Work {
     const pages = this.parquetRows?.takeTable();
     if (pages !== undefined) result.pages = pages;
     result.clipped = this.clipping.counts;
+    if (this.keyIndex !== undefined) {
+      result.groupOfRow = this.groupOfRow.slice(0, this.rowsGrouped);
+      this.rowsGrouped = 0;
+    }
     if (this.rowStats) {
       const { zeroVarianceRows, emptyRows, sigma, dominatedBy } = this.rowStats;
       result.rowStats = { zeroVarianceRows, emptyRows, sigma: sigma.state(), dominatedBy };
     }
     if (this.inputMoments) result.moments = this.inputMoments.state();
     if (this.outputMoments) result.outputMoments = this.outputMoments.state();
-    if (this.groups) result.newGroups = this.groups.takeNew();
+    if (this.groups) {
+      if (this.budget.handOver(this.groups)) {
+        result.groups = this.groups.parts();
+        this.groups = this.budget.table(this.width, this.groups.withMoments);
+      }
+    }
     this.startPiece();
   }
 
@@ -321,6 +354,8 @@ class HeldGroup {
   bytes = new Uint8Array(1 << 12);
   length = 0;
   lines: number[] = [];
+  /** Where the group's first row is in the input (rowPosition). */
+  firstPosition = 0;
   values: Float64Array;
   readonly moments: ColumnMoments;
   source = '';
@@ -352,6 +387,7 @@ class HeldGroup {
       this.values[this.count * width + j] = x;
       this.moments.add(j, x);
     }
+    if (this.count === 0) this.firstPosition = rowPosition(block.piece.id, i);
     this.lines.push(block.line(i));
     this.source = block.piece.source;
     this.count++;

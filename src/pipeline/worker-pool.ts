@@ -3,35 +3,47 @@
 
 import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { resetHeapFlagsForWorkers } from '../memory.js';
 import type { Piece, PieceResult, PieceSetup, ProcessorTotals } from './job.js';
+import { GROUP_TABLE_MOST_BYTES } from './statistics.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 // A worker holds a piece (half a megabyte of text) and what it renders at a
 // time. Small heap limits keep the process's peak memory down at no cost in
 // speed: a small young generation, and an old generation of a few times what
-// a worker keeps: its code and a piece's state, the setup (a per-group
-// transform holds every group's statistics), a quantile sketch per column, a
-// piece's rows. V8 collects in proportion to the limit, so the limit keeps
-// a worker small rather than being a ceiling it nears; without one, a worker
-// grows to hundreds of megabytes before its first full collection.
-// A per-group job has no such limit: its groups are the input's.
+// a worker keeps: its code and a piece's state, the setup, a quantile sketch
+// per column, a piece's rows, and a per-group job's table of groups (up to
+// its budget: beyond it the table goes to the main thread). V8 collects in
+// proportion to the limit, so the limit keeps a worker small rather than
+// being a ceiling it nears; without one, a worker grows to hundreds of
+// megabytes before its first full collection. A per-group transform's
+// constants for every group are in shared memory, outside the heaps.
 const WORKER_YOUNG_GENERATION_MB = 4;
 const WORKER_OLD_GENERATION_MB = 24;
 /** Room for a column's quantile sketch and its state (a few hundred buckets), generously. */
 const SKETCH_BYTES = 1 << 13;
-/**
- * The old generation a worker is given, or undefined for no limit: a job
- * per group keeps every group it meets, as many as the input has.
- */
-function workerOldGenerationMb(setup: PieceSetup): number | undefined {
+
+/** What a worker keeps besides a piece, for its heap limit and for the message if it runs out of memory anyway. */
+export function workerLoad(setup: PieceSetup): { bytes: number; holds: string } {
   const { job, table } = setup;
-  const grouped = job.kind === 'statistics' ? job.groups !== undefined : job.transform.kind !== 'layer' && job.transform.kind !== 'batch';
-  if (grouped) return undefined;
-  let bytes = 4 * serialize(setup).length;
+  // Shared memory (a per-group transform's constants) is in no heap: sizing the rest.
+  const transform = job.kind === 'transform' ? job.transform : undefined;
+  const own = transform?.kind === 'batch-groups' ? { ...setup, job: { ...job, transform: { ...transform, index: undefined, scalings: undefined } } } : setup;
+  let bytes = 4 * serialize(own).length;
+  const holds: string[] = [];
+  const grouped = job.kind === 'statistics' ? job.groups !== undefined : transform?.kind !== 'layer' && transform?.kind !== 'batch';
+  if (grouped) {
+    // The table of groups (its typed arrays are outside the heap) and the copy it is sent as.
+    bytes += 2 * GROUP_TABLE_MOST_BYTES;
+    holds.push('a table of the groups it met');
+  }
   const sketches = job.kind === 'statistics' ? job.sketches : job.histogram;
-  if (sketches) bytes += 2 * table.features.length * SKETCH_BYTES;
-  return WORKER_OLD_GENERATION_MB + Math.ceil(bytes / (1 << 20));
+  if (sketches) {
+    bytes += 2 * table.features.length * SKETCH_BYTES;
+    holds.push(`quantile sketches of ${table.features.length.toLocaleString('en-US')} columns`);
+  }
+  return { bytes, holds: holds.length === 0 ? 'a piece of the input' : holds.join(' and ') };
 }
 
 interface Waiting {
@@ -46,11 +58,13 @@ export class WorkerPool {
 
   /** `size` workers for `setup` (pieces beyond a worker's heap are the caller's to process elsewhere). */
   constructor(setup: PieceSetup, size: number) {
-    const maxOldGenerationSizeMb = workerOldGenerationMb(setup);
+    const maxOldGenerationSizeMb = WORKER_OLD_GENERATION_MB + Math.ceil(workerLoad(setup).bytes / (1 << 20));
+    // A user's NODE_OPTIONS=--max-old-space-size is for the main thread: the workers get these limits.
+    resetHeapFlagsForWorkers();
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER_URL, {
         workerData: setup,
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...(maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb } : {}) },
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb },
         stdout: false,
         stderr: false,
       });

@@ -167,16 +167,18 @@ export const EPSILON_SHARE_WARNED = 0.01;
 export function withEpsilonLarge<T extends object>(
   columns: T[],
   epsilon: number,
-  groupVariances: readonly ArrayLike<number>[] | undefined,
+  groupVariances: Iterable<ArrayLike<number>> | undefined,
 ): (T & { epsilonLarge?: { groups: number; of: number } })[] {
   if (groupVariances === undefined || epsilon <= 0) return columns;
   return columns.map((column, j) => {
     let groups = 0;
+    let of = 0;
     for (const variances of groupVariances) {
+      of++;
       const v = variances[j];
       if (v > 0 && epsilon >= EPSILON_SHARE_WARNED * v) groups++;
     }
-    return groups === 0 ? column : { ...column, epsilonLarge: { groups, of: groupVariances.length } };
+    return groups === 0 ? column : { ...column, epsilonLarge: { groups, of } };
   });
 }
 

@@ -133,13 +133,13 @@ const cases: Record<string, Failure> = {
     args: ['batch', '--params', 'notjson.json', 'data.csv'],
     files: { 'notjson.json': 'mean: 3', 'data.csv': 'a\n1\n' },
     exit: 1,
-    message: /notjson\.json: not a JSON parameter file/,
+    message: /notjson\.json:1: not a JSON parameter file/,
   },
   'a parameter file from a newer finorm': {
     args: ['batch', '--params', 'v9.json', 'data2.csv'],
     files: { 'v9.json': '{"format":"finorm-params","version":9,"columns":[]}', 'data2.csv': 'a\n1\n' },
     exit: 1,
-    message: /v9\.json: parameter file version 9 is newer than this finorm reads \(version 1\); upgrade finorm/,
+    message: /v9\.json: parameter file version 9 is newer than this finorm reads \(version 2\); upgrade finorm/,
   },
   'a mistyped key in a parameter file': {
     args: ['batch', '--params', 'mistyped.json', 'data3.csv'],

@@ -102,10 +102,31 @@ function expectDelimited(actual: string, expected: string, delimiter: string): v
   });
 }
 
+/** A number beyond the double range, as parameter files write a variance or M2 ("4.5e+616"). */
+const WIDE_DECIMAL = /^(\d(?:\.\d+)?)e([+-]\d+)$/;
+
+/** Both texts of numbers beyond the double range, within the tolerance (relative) of each other. */
+function expectWideDecimal(actual: unknown, expected: string, where: string, tolerance: number): void {
+  const e = WIDE_DECIMAL.exec(expected) as RegExpExecArray;
+  const a = typeof actual === 'string' ? WIDE_DECIMAL.exec(actual) : null;
+  expect(a, `${where}: got ${String(actual)}, expected the text ${expected}`).not.toBeNull();
+  const ratio = (Number((a as RegExpExecArray)[1]) / Number(e[1])) * 10 ** (Number((a as RegExpExecArray)[2]) - Number(e[2]));
+  expect(Math.abs(ratio - 1), `${where}: got ${String(actual)}, expected ${expected}`).toBeLessThanOrEqual(tolerance);
+}
+
+/** √ of a variance written as a number or as the text of one beyond the double range. */
+function sqrtOfVariance(variance: number | string): number {
+  const wide = typeof variance === 'string' ? WIDE_DECIMAL.exec(variance) : null;
+  if (wide === null) return Math.sqrt(Number(variance));
+  return 10 ** ((Math.log10(Number(wide[1])) + Number(wide[2])) / 2);
+}
+
 function expectJsonValue(actual: unknown, expected: unknown, where: string, tolerance = TOLERANCE): void {
   if (typeof expected === 'number') {
     expect(typeof actual, `${where} is a number`).toBe('number');
     expectNumber(actual as number, expected, where, tolerance);
+  } else if (typeof expected === 'string' && WIDE_DECIMAL.test(expected)) {
+    expectWideDecimal(actual, expected, where, tolerance);
   } else if (Array.isArray(expected)) {
     expect(Array.isArray(actual), `${where} is an array`).toBe(true);
     expect((actual as unknown[]).length, `${where} length`).toBe(expected.length);
@@ -116,7 +137,7 @@ function expectJsonValue(actual: unknown, expected: unknown, where: string, tole
     const keys = Object.keys(got).filter((key) => !IGNORED_KEYS.has(key));
     expect(keys, `${where} keys`).toEqual(Object.keys(expected));
     for (const [key, value] of Object.entries(expected)) {
-      if (key === 'meanLo') expectMeanLo(got[key], value as number, (expected as { variance: number }).variance, where);
+      if (key === 'meanLo') expectMeanLo(got[key], value as number, (expected as { variance: number | string }).variance, where);
       else expectJsonValue(got[key], value, `${where}.${key}`, key === 'quantiles' ? QUANTILE_TOLERANCE : tolerance);
     }
   } else {
@@ -124,10 +145,10 @@ function expectJsonValue(actual: unknown, expected: unknown, where: string, tole
   }
 }
 
-function expectMeanLo(actual: unknown, expected: number, variance: number, where: string): void {
+function expectMeanLo(actual: unknown, expected: number, variance: number | string, where: string): void {
   expect(typeof actual, `${where}.meanLo is a number`).toBe('number');
   const difference = Math.abs((actual as number) - expected);
-  expect(difference, `${where}.meanLo: got ${String(actual)}, expected ${expected}`).toBeLessThanOrEqual(MEAN_LO_SPREADS * Math.sqrt(variance));
+  expect(difference, `${where}.meanLo: got ${String(actual)}, expected ${expected}`).toBeLessThanOrEqual(MEAN_LO_SPREADS * sqrtOfVariance(variance));
 }
 
 function expectNdjson(actual: string, expected: string): void {
@@ -269,6 +290,13 @@ describe('the comparison itself', () => {
     expect(() => expectJsonValue({ name: 'Price', count: 3, mean: 2.5, min: null, extra: 1 }, expected, 'd')).toThrow();
     expect(() => expectJsonValue({ name: 'Price', count: 3, mean: 2.5, min: 0 }, expected, 'd')).toThrow();
     expect(() => expectJsonValue({ count: 3, name: 'Price', mean: 2.5, min: null }, expected, 'd')).toThrow();
+  });
+
+  it('compares numbers beyond the double range as numbers, not as text', () => {
+    expect(() => expectJsonValue({ m2: '2.0000000000000003e+616' }, { m2: '2e+616' }, 'd')).not.toThrow();
+    expect(() => expectJsonValue({ m2: '2.00001e+616' }, { m2: '2e+616' }, 'd')).toThrow();
+    expect(() => expectJsonValue({ m2: '2e+615' }, { m2: '2e+616' }, 'd')).toThrow();
+    expect(() => expectJsonValue({ m2: null }, { m2: '2e+616' }, 'd')).toThrow();
   });
 
   it('gives quantiles their 0.1%, and nothing else', () => {

@@ -170,24 +170,25 @@ describe('options', () => {
 describe('parameter files', () => {
   const data = tmp.file('pa.csv', 'a,b\n1,2\n3,5\n');
   const cases: [string, string, string][] = [
-    ['version 0', params('[{"name":"a","mean":1,"variance":1}]').replace('"version":1', '"version":0'), 'version: expected 1'],
-    ['a version written as text', params('[{"name":"a","mean":1,"variance":1}]').replace('"version":1', '"version":"1"'), 'version: expected 1'],
+    ['version 0', params('[{"name":"a","mean":1,"variance":1}]').replace('"version":1', '"version":0'), 'version: expected 1 or 2'],
+    ['a version written as text', params('[{"name":"a","mean":1,"variance":1}]').replace('"version":1', '"version":"1"'), 'version: expected number, received string'],
     ['no format key', '{"version":1,"columns":[{"name":"a","mean":1,"variance":1}]}', 'format: expected "finorm-params"'],
-    ['a top-level array', '[]', 'expected object, received array'],
-    ['an empty file', '', 'not a JSON parameter file (Unexpected end of JSON input)'],
+    ['a top-level array', '[]', ':1: not a JSON parameter file (expected a JSON object, found "[")'],
+    ['an empty file', '', ':1: not a JSON parameter file (expected a JSON object, found the end of the text)'],
     ['mean without variance', params('[{"name":"a","mean":1}]'), 'columns[0] ("a"): give both "mean" and "variance", or neither'],
     ['no fitted statistics', params('[{"name":"a","gamma":2}]'), 'column "a" has no fitted "mean" and "variance"; fit them with finorm fit'],
     ['a column twice', params('[{"name":"a","mean":1,"variance":1},{"name":"a","mean":1,"variance":1}]'), 'column "a" appears twice'],
     ['no columns', params('[]'), 'columns: expected at least one column'],
     ['a negative epsilon', params('[{"name":"a","mean":1,"variance":1}]', ',"epsilon":-1'), 'epsilon: expected a number ≥ 0'],
     ['a mean beyond float64', params('[{"name":"a","mean":1e999,"variance":1}]'), 'columns[0] ("a").mean: expected number, received Infinity'],
-    ['a mistyped nested key (variance as text)', params('[{"name":"b","mean":1,"variance":"2"}]'), 'columns[0] ("b").variance: expected number, received string'],
+    ['a mistyped nested key (variance as text)', params('[{"name":"b","mean":1,"variance":"2"}]'), 'columns[0] ("b").variance: expected a number ≥ 0, or beyond the double range its decimal text such as "4.5e+616" (exponent within ±1000), got "2"'],
   ];
   for (const [name, content, message] of cases) {
     it(`${name}: exit 1 naming the key`, async () => {
       const file = tmp.file(`params-${name.replace(/\W+/g, '-')}.json`, content);
       const r = await runFinorm(['batch', '--params', file, data]);
-      expectFailure(r, 1, `${file}: ${message}`);
+      // A syntax error names the line (`:1: …`), a bad value the key.
+      expectFailure(r, 1, `${file}${message.startsWith(':') ? '' : ': '}${message}`);
       expect(r.stdout).toBe('');
     });
   }

@@ -197,6 +197,39 @@ describe('fit --group-by, batch --params, merge', () => {
     }
   });
 
+  it('writes a fit named .ndjson one group a line; batch --params and merge read either layout alike', async () => {
+    const input = tmp.file('layouts.csv', PRICES);
+    const json = `${tmp.dir}/layouts.json`;
+    const ndjson = `${tmp.dir}/layouts.ndjson`;
+    for (const out of [json, ndjson]) expect((await runFinorm(['fit', '-g', 'ticker', '-e', '0', '-o', out, input])).code).toBe(0);
+    const lines = readFileSync(ndjson, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const whole = JSON.parse(readFileSync(json, 'utf8')) as { groups: unknown[] } & Record<string, unknown>;
+    // The header line is the JSON object without its groups (version 2: the layout); then the groups, in order.
+    const { groups, ...header } = whole;
+    expect(lines[0]).toEqual({ ...header, version: 2 });
+    expect(lines.slice(1)).toEqual(groups);
+    const fromJson = await runFinorm(['batch', '--params', json, input]);
+    const fromNdjson = await runFinorm(['batch', '--params', ndjson, input]);
+    expect(fromNdjson).toEqual(fromJson);
+    expectColumn(fromNdjson.stdout, 'px', PX_BY_TICKER);
+    const piped = await runFinorm(['batch', '--params', '-', input], { input: readFileSync(ndjson) });
+    expect(piped.stdout).toBe(fromJson.stdout);
+    // merge: the two layouts of one fit are the same fit (refused as such), of two shards the same merge.
+    const rows = PRICES.trim().split('\n');
+    const part1 = tmp.file('layouts1.csv', [rows[0], ...rows.slice(1, 4)].join('\n') + '\n');
+    const part2 = tmp.file('layouts2.csv', [rows[0], ...rows.slice(4)].join('\n') + '\n');
+    await runFinorm(['fit', '-g', 'ticker', '-o', `${tmp.dir}/l1.json`, part1]);
+    await runFinorm(['fit', '-g', 'ticker', '-o', `${tmp.dir}/l2.ndjson`, part2]);
+    await runFinorm(['fit', '-g', 'ticker', '-o', `${tmp.dir}/l2.json`, part2]);
+    const mixed = await runFinorm(['merge', `${tmp.dir}/l1.json`, `${tmp.dir}/l2.ndjson`]);
+    const plain = await runFinorm(['merge', `${tmp.dir}/l1.json`, `${tmp.dir}/l2.json`]);
+    expect(mixed.code, mixed.stderr).toBe(0);
+    expect(mixed.stdout).toBe(plain.stdout);
+    const same = await runFinorm(['merge', `${tmp.dir}/l2.json`, `${tmp.dir}/l2.ndjson`]);
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/hold the same fit/);
+  });
+
   it('refuses to merge a per-group fit with a global one', async () => {
     const input = tmp.file('mix.csv', PRICES);
     const grouped = tmp.file('g.json', (await runFinorm(['fit', '-g', 'ticker', input])).stdout);

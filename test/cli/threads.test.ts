@@ -153,6 +153,32 @@ describe('--threads', () => {
     expect(JSON.parse(fits[0].stdout).groups.length).toBe(7);
   });
 
+  it('--group-by with thousands of groups (fit, two passes, a fit applied with unseen groups, --inverse), the threads handing their tables over at every piece: the same bytes', async () => {
+    const random = seededRandom(77);
+    const lines = ['key,a,b,c'];
+    for (let r = 0; r < 8000; r++) lines.push(`K${Math.floor(random() * 3000)},${(100 * random()).toFixed(3)},${random() < 0.1 ? '' : (random() - 0.5).toFixed(6)},${Math.floor(random() * 1e9)}`);
+    const keys = file('keys.csv', lines.join('\n') + '\n');
+    const fit = `${dir}/keys-fit.ndjson`;
+    expect((await runFinorm(['fit', '-g', 'key', '-o', fit, keys])).code).toBe(0);
+    // A second input with keys the fit lacks (K3000…) and columns in another order.
+    const more = ['b,key,c,a', ...lines.slice(1, 2000).map((line) => line.split(',')).map(([k, a, b, c]) => `${b},${k},${c},${a}`)];
+    for (let r = 0; r < 500; r++) more.push(`0.5,K${3000 + (r % 40)},${r},${r / 7}`);
+    const other = file('keys-more.csv', more.join('\n') + '\n');
+    for (const command of [
+      ['fit', '-g', 'key'],
+      ['batch', '-q', '-g', 'key'],
+      ['batch', '-q', '--params', fit, '--unseen', 'global', '--clip', '2'],
+      ['batch', '-q', '--params', fit, '--unseen', 'global', '--inverse'],
+    ]) {
+      const input = command.includes('--params') ? other : keys;
+      const one = await runFinorm([command[0], '--threads', '1', ...command.slice(1), input]);
+      expect(one.code, one.stderr).toBe(0);
+      const two = await runFinorm([command[0], '--threads', '2', ...command.slice(1), input], { env: { FINORM_PIECE_BYTES: '2000', FINORM_GROUP_TABLE_BYTES: '1' } });
+      expect(two.code, two.stderr).toBe(0);
+      expect(two.stdout === one.stdout, command.join(' ')).toBe(true);
+    }
+  });
+
   it('batch -g date (a cross-section per day) on a table of a few megabytes: the same bytes for any threads and pieces', async () => {
     // The shape of the benchmark table: 20 tickers a day, prices, returns, volumes, caps.
     const random = seededRandom(2024);

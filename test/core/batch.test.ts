@@ -3,9 +3,10 @@
 // arithmetic where the mean is far from zero.
 
 import { describe, expect, it } from 'vitest';
-import { Clipping, batchNormalizeRows, columnScaling, float32Scaling } from '../../src/core/batch.js';
+import { Clipping, batchNormalizeRows, columnScaling, float32Scaling, inverseScaling, scalingOfMoments } from '../../src/core/batch.js';
 import { ColumnMoments } from '../../src/core/moments.js';
 import { exactMean, exactNormalized, exactVariance } from '../support/exact.js';
+import { seededRandom } from '../support/random.js';
 
 function transform(values: number[], width: number, scaling: ReturnType<typeof columnScaling>, clipping?: Clipping): number[] {
   const out = new Float64Array(values.length);
@@ -64,6 +65,46 @@ describe('batchNormalizeRows', () => {
     const out = transform([-5, 1, 5], 1, scaling, clipping);
     expect(out).toEqual([-1.5, 1, 1.5]);
     expect(clipping.counts[0]).toBe(2);
+  });
+
+  it('normalizes every finite column: values near ±1.8e308, a 1e-170 spread with ε = 0 (within 2 ulps of exact)', () => {
+    const next = seededRandom(308);
+    const columns = [
+      Array.from({ length: 300 }, () => 1.75e308 * (2 * next() - 1)),
+      Array.from({ length: 300 }, () => 1e300 * (1 + next())),
+      Array.from({ length: 300 }, () => 1.3e154 * (2 + next())),
+      Array.from({ length: 300 }, () => 1e-170 * (next() - 0.3)),
+    ];
+    for (const epsilon of [0, 1e-5]) {
+      for (const values of columns) {
+        const m = new ColumnMoments(1);
+        for (const x of values) m.add(0, x);
+        const out = transform(values, 1, scalingOfMoments(m, epsilon, 0));
+        const mean = exactMean(values);
+        const variance = exactVariance(values, 0);
+        values.forEach((x, i) => {
+          const want = exactNormalized(x, mean, variance, epsilon);
+          expect(Number.isFinite(out[i])).toBe(true);
+          expect(Math.abs(out[i] - want), `${x}: ${out[i]} vs ${want}`).toBeLessThanOrEqual(2 * Number.EPSILON * Math.max(Math.abs(want), 1 / 64));
+        });
+      }
+    }
+  });
+
+  it('maps extreme columns back with --inverse (the scale undone)', () => {
+    const values = [1e308, -1.5e308, 1.7976931348623157e308, 5e307, -1e300];
+    const m = new ColumnMoments(1);
+    for (const x of values) m.add(0, x);
+    const forward = scalingOfMoments(m, 1e-5, 0);
+    const back = transform(transform(values, 1, forward), 1, inverseScaling(forward));
+    back.forEach((x, i) => expect(Math.abs(x - values[i])).toBeLessThanOrEqual(8 * Number.EPSILON * 1.8e308));
+  });
+
+  it('keeps the same bits as without a scale for ordinary columns (the scale is exactly 1)', () => {
+    const scaling = columnScaling([3, 1e9], [0, 1e-8], [3.5, 2.25e4], [2, 1], [0.5, 0], 1e-5);
+    expect([...scaling.inputScale]).toEqual([1, 1]);
+    expect([...scaling.outputScale]).toEqual([1, 1]);
+    expect([...scaling.denominator]).toEqual([Math.sqrt(3.5 + 1e-5), Math.sqrt(2.25e4 + 1e-5)]);
   });
 });
 

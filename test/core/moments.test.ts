@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ColumnMoments } from '../../src/core/moments.js';
-import { add, exact, exactM2, exactMean, exactVariance, mul, toDouble, ulpDistance } from '../support/exact.js';
+import { add, exact, exactM2, exactMean, exactVariance, mul, sqrtToDouble, toDouble, toWide, ulpDistance } from '../support/exact.js';
 import { seededRandom } from '../support/random.js';
 
 const random = seededRandom;
@@ -164,6 +164,63 @@ describe('ColumnMoments against exact arithmetic', () => {
     );
   });
 
+  it('gives the same bits for any order and split when the cascade spills: magnitudes from 1e-300 to 1e300, squares beyond the doubles (property)', () => {
+    const magnitude = fc.integer({ min: -300, max: 300 }).chain((e) => fc.double({ min: 1, max: 10, noNaN: true }).map((m) => m * 10 ** e));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(magnitude, fc.boolean()).map(([x, negative]) => (negative ? -x : x)), { minLength: 2, maxLength: 120 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        fc.nat(),
+        (values, cuts, seed) => {
+          const whole = fit(values);
+          const shuffled = [...values];
+          const next = random(seed);
+          for (let i = shuffled.length - 1; i > 0; i--) {
+            const k = Math.floor(next() * (i + 1));
+            [shuffled[i], shuffled[k]] = [shuffled[k], shuffled[i]];
+          }
+          const bounds = [...new Set(cuts.map((c) => c % shuffled.length))].sort((a, b) => a - b);
+          // The parts as columns of one packed set (as per-group moments are), merged column by column.
+          const packed = new ColumnMoments(bounds.length + 1);
+          let start = 0;
+          [...bounds, shuffled.length].forEach((b, part) => {
+            for (const x of shuffled.slice(start, b)) packed.add(part, x);
+            start = b;
+          });
+          const merged = new ColumnMoments(1);
+          for (let part = bounds.length; part >= 0; part--) merged.mergeColumn(0, ColumnMoments.fromState(packed.state()), part);
+          expect(merged.meanParts(0)).toEqual(whole.meanParts(0));
+          expect(merged.m2Wide(0)).toEqual(whole.m2Wide(0));
+          expect(ulpDistance(whole.mean(0), toDouble(exactMean(values)))).toBeLessThanOrEqual(1);
+          const m2 = toWide(exactM2(values));
+          expect(whole.m2Wide(0).exponent).toBe(m2.exponent);
+          expect(Math.abs(whole.m2Wide(0).significand - m2.significand) * 2 ** 52).toBeLessThanOrEqual(1);
+        },
+      ),
+      { seed: 19, numRuns: 200 },
+    );
+  });
+
+  it('holds ordinary columns in a few doubles each: 400,000 group-columns of prices, returns and caps spill nothing into chunks', () => {
+    const next = random(14);
+    const groups = 100_000;
+    const m = new ColumnMoments(0);
+    m.grow(groups * 4);
+    for (let row = 0; row < 2 * groups; row++) {
+      const g = row % groups;
+      m.add(4 * g, Math.round(100 * (10 + 500 * next())) / 100);
+      m.add(4 * g + 1, Math.round(1e6 * (next() - 0.5) * 0.1) / 1e6);
+      m.add(4 * g + 2, Math.round(5e9 * next()));
+      m.add(4 * g + 3, next() < 0.1 ? NaN : Math.round(1e4 * next()) / 1e4);
+    }
+    const state = m.state();
+    expect(state.spilled).toHaveLength(0);
+    // count, missing, min, max and five cascade doubles: 72 bytes a column.
+    const bytes = [state.count, state.missing, state.min, state.max, state.cascade].reduce((total, a) => total + a.byteLength, 0);
+    expect(bytes / (groups * 4)).toBe(ColumnMoments.BYTES_PER_COLUMN);
+    expect(ColumnMoments.BYTES_PER_COLUMN).toBe(72);
+  });
+
   it('is (all but) correctly rounded: mean and M2 within 1 ulp of the exact values, across magnitudes', () => {
     const next = random(11);
     for (const scale of [1e-300, 1e-150, 1e-20, 1e-4, 1, 1e9, 1e20, 1e150, 1e200, 1e300]) {
@@ -174,6 +231,28 @@ describe('ColumnMoments against exact arithmetic', () => {
         expect(ulpDistance(m.mean(0), toDouble(exactMean(values))), where).toBeLessThanOrEqual(1);
         expect(ulpDistance(m.m2(0), toDouble(exactM2(values))), where).toBeLessThanOrEqual(1);
       }
+    }
+  });
+
+  it('keeps M2 and the variance beyond the double range: values near 1e308, spreads below 1e-154 (within 1 ulp)', () => {
+    const next = random(12);
+    for (const [scale, level] of [[1.5e308, 0], [1e300, 0.3], [1e160, 1], [1e-170, 0], [1e-200, 1e6], [1e-300, 0]]) {
+      const values = Array.from({ length: 400 }, () => scale * (level + next() - 0.5));
+      const m = fit(values);
+      const where = `scale ${scale}, level ${level}`;
+      for (const ddof of [0, 1]) {
+        const want = toWide(exactVariance(values, ddof));
+        const got = m.varianceWide(0, ddof) as { significand: number; exponent: number };
+        expect(got.exponent, where).toBe(want.exponent);
+        expect(Math.abs(got.significand - want.significand) * 2 ** 52, where).toBeLessThanOrEqual(1);
+        expect(ulpDistance(m.std(0, ddof), sqrtToDouble(exactVariance(values, ddof))), where).toBeLessThanOrEqual(1);
+      }
+      const m2 = toWide(exactM2(values));
+      expect(m.m2Wide(0)).toEqual(m2);
+      // A snapshot restored (a parameter file read back) gives the same M2.
+      const copy = new ColumnMoments(1);
+      copy.restore(0, m.snapshot(0));
+      expect(copy.m2Wide(0), where).toEqual(m2);
     }
   });
 

@@ -103,4 +103,44 @@ describe('QuantileSketch', () => {
     expectWithin(s.quantile(0.9), exactLower(values, 0.9));
     expect(s.quantile(0.5)).toBeNaN(); // 1e0 lies more than 114 decades below the top
   });
+
+  it('answers the same whether its buckets were kept sparse or dense, built whole or merged from parts in any order (property)', () => {
+    const magnitude = fc.integer({ min: -300, max: 300 }).chain((e) => fc.double({ min: 1, max: 10, noNaN: true }).map((m) => m * 10 ** e));
+    const wideOrNarrow = fc.oneof(
+      fc.array(fc.tuple(magnitude, fc.boolean()).map(([x, negative]) => (negative ? -x : x)), { minLength: 1, maxLength: 400 }),
+      fc.array(fc.double({ min: 90, max: 110, noNaN: true }), { minLength: 1, maxLength: 3000 }),
+    );
+    fc.assert(
+      fc.property(wideOrNarrow, fc.array(fc.nat(), { maxLength: 6 }), (values, cuts) => {
+        const whole = new QuantileSketch();
+        for (const x of values) whole.add(x);
+        const bounds = [...new Set(cuts.map((c) => c % values.length))].sort((a, b) => a - b);
+        const parts: QuantileSketch[] = [];
+        let start = 0;
+        for (const b of [...bounds, values.length]) {
+          const part = new QuantileSketch();
+          for (const x of values.slice(start, b)) part.add(x);
+          parts.push(part);
+          start = b;
+        }
+        const merged = new QuantileSketch();
+        for (const part of parts.reverse()) merged.merge(QuantileSketch.fromState(part.state()));
+        for (let q = 0; q <= 1; q += 1 / 64) expect(Object.is(merged.quantile(q), whole.quantile(q)), `q ${q}`).toBe(true);
+      }),
+      { seed: 2048, numRuns: 300 },
+    );
+  });
+
+  it('holds a column of a few values over many decades in a few kilobytes, not its whole range of buckets', () => {
+    const s = new QuantileSketch();
+    // 200 values from 1e-3 to 1e6, both signs: 20,000 buckets of range, 200 of them used.
+    for (let i = 0; i < 200; i++) s.add((i % 3 === 0 ? -1 : 1) * 10 ** (-3 + (9 * ((i * 7919) % 200)) / 200));
+    const state = s.state();
+    const bytes = (store: typeof state.positive) => store.counts.byteLength + (store.sparseIndexes?.byteLength ?? 0) + store.sparseCounts.byteLength;
+    expect(bytes(state.positive) + bytes(state.negative)).toBeLessThan(8192);
+    // A column of many values turns dense once its buckets are many: prices from 10 to 1,000.
+    const prices = new QuantileSketch();
+    for (let i = 0; i < 20_000; i++) prices.add(10 * 100 ** (((i * 7919) % 20_000) / 20_000));
+    expect(prices.state().positive.sparseIndexes).toBeUndefined();
+  });
 });

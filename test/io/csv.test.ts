@@ -19,6 +19,13 @@ describe('the CSV engine (tokenizeCsv, cut where CsvRecordEnds says)', () => {
     ]);
   });
 
+  it('unescapes a field of many doubled quotes, runs of text and multi-byte characters between them, as csv-parse does', () => {
+    const inner = Array.from({ length: 5000 }, (_, i) => '""'.repeat(i % 4) + 'é,€'.slice(0, i % 3)).join('');
+    const text = `a,b\n"${inner}",1\n"""",2\n"x""",3\n`;
+    expect(fieldsOf(text)).toEqual(referenceCsv(text));
+    expect(fieldsOf(text)[1][0]).toBe(inner.replaceAll('""', '"'));
+  });
+
   it('gives each record the physical line it starts on', () => {
     const text = 'h\n"a\nb"\n\nc\r\n"d\r\n\r\ne"\nf';
     expect(tokenizeCsv(text).map((r) => [r.fields[0], r.line])).toEqual([

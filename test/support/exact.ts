@@ -93,6 +93,29 @@ export function toDouble(r: Rational): number {
   return negative ? -value : value;
 }
 
+/**
+ * r > 0 rounded once to 53 significant bits (ties to even) with no limit on
+ * the exponent, as significand·2^exponent with the significand in [1, 2):
+ * what a double would be if its exponent had no range.
+ */
+export function toWide(r: Rational): { significand: number; exponent: number } {
+  if (r.num <= 0n) throw new Error('toWide: not > 0');
+  let shift = 53 - (bitLength(r.num) - bitLength(r.den));
+  for (;;) {
+    const n = shift >= 0 ? r.num << BigInt(shift) : r.num;
+    const d = shift >= 0 ? r.den : r.den << BigInt(-shift);
+    const floor = n / d;
+    if (floor >= 1n << 53n) shift--;
+    else if (floor < 1n << 52n) shift++;
+    else {
+      const twice = 2n * (n - floor * d);
+      const q = twice > d || (twice === d && (floor & 1n) === 1n) ? floor + 1n : floor;
+      if (q === 1n << 53n) return { significand: 1, exponent: 53 - shift };
+      return { significand: Number(q) / 2 ** 52, exponent: 52 - shift };
+    }
+  }
+}
+
 /** Exact mean of the values (all finite). */
 export function exactMean(values: readonly number[]): Rational {
   let sum = ZERO;
