@@ -58,8 +58,17 @@ class BucketStore {
   }
 
   /** The collapsed bucket's index (while collapsed). */
-  private get floor(): number {
+  get floor(): number {
     return this.highest - MAX_BUCKETS + 1;
+  }
+
+  /** Visits each bucket that holds values, in ascending order of index, sparse or dense. */
+  forEachBucket(visit: (index: number, count: number) => void): void {
+    if (this.sparseIndexes !== undefined) {
+      for (let k = 0; k < this.sparseSize; k++) visit(this.sparseIndexes[k], this.sparseCounts[k]);
+      return;
+    }
+    for (let k = 0; k < this.counts.length; k++) if (this.counts[k] !== 0) visit(this.offset + k, this.counts[k]);
   }
 
   add(index: number, count = 1): void {
@@ -340,13 +349,11 @@ export class QuantileSketch {
   forEachBucket(visit: (value: number, count: number) => void): void {
     const clamp = (x: number): number => Math.min(this.max, Math.max(this.min, x));
     const each = (store: BucketStore, sign: 1 | -1): void => {
-      for (let k = 0; k < store.counts.length; k++) {
-        const count = store.counts[k];
-        if (count === 0) continue;
+      const collapsed = store.collapsed ? store.floor : undefined;
+      store.forEachBucket((index, count) => {
         // The collapsed bucket holds the smallest magnitudes: nearest to 0.
-        const value = k === 0 && store.collapsed ? 0 : sign * representative(store.offset + k);
-        visit(clamp(value), count);
-      }
+        visit(clamp(index === collapsed ? 0 : sign * representative(index)), count);
+      });
     };
     each(this.negative, -1);
     if (this.zeros > 0) visit(clamp(0), this.zeros);

@@ -178,7 +178,7 @@ export async function readParamsFits(path: string, receiver: FitsReceiver): Prom
     do {
       count++;
       const where = start === undefined ? name : `${name} (fit ${count}, line ${start.line})`;
-      const read = await readFit(json, where, receiver.groups(where), start);
+      const read = await readFit(json, where, receiver.groups(where), start, (line) => `${name} (fit ${count + 1}, line ${line})`);
       receiver.fit(read, where);
       start = read.next;
     } while (start !== undefined);
@@ -254,7 +254,13 @@ function isFitStart(value: unknown): value is Record<string, unknown> {
  * or `start` when already read), then the NDJSON layout's groups, up to the
  * end or the next fit's first object, returned as `next`.
  */
-async function readFit(json: JsonValues, path: string, onGroup: GroupReceiver, start?: FitStart): Promise<ParamsRead & { next?: FitStart }> {
+async function readFit(
+  json: JsonValues,
+  path: string,
+  onGroup: GroupReceiver,
+  start?: FitStart,
+  nextName: (line: number) => string = () => path,
+): Promise<ParamsRead & { next?: FitStart }> {
   const members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   let columns: Set<string> | undefined;
   let parsedColumns: ColumnParams[] = [];
@@ -329,9 +335,20 @@ async function readFit(json: JsonValues, path: string, onGroup: GroupReceiver, s
       } else await json.expect('}', '"}"');
     }
     // More objects after the first: the next fit, or the NDJSON layout's groups, one each.
-    while ((await json.peek()) !== -1) {
+    for (let c = await json.peek(); c !== -1; c = await json.peek()) {
       const line = json.line;
-      const value = await json.value();
+      if (c !== 0x7b) {
+        const shown = JSON.stringify(String.fromCharCode(c));
+        throw new DataError(`${path}:${line}: expected ${layout === 'json' ? 'a parameter file' : 'a group or a parameter file'} (a JSON object, { … }), found ${shown}`);
+      }
+      let value: unknown;
+      try {
+        value = await json.value();
+      } catch (error) {
+        // After a fit's object, a broken one is most likely the next fit.
+        if (layout === 'json' && error instanceof JsonSyntaxError) throw new DataError(`${nextName(line)}: not a JSON parameter file (${error.message})`);
+        throw error;
+      }
       if (isFitStart(value)) {
         next = { object: value, line };
         break;

@@ -4,6 +4,8 @@
 // every block but the first. Numbers are checked against exact rational
 // arithmetic, and the merged fit against one fit over everything.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFinorm } from '../support/cli.js';
 import { exactMean, exactVariance, toDouble } from '../support/exact.js';
@@ -125,6 +127,32 @@ describe('fit --partial and merge -', () => {
     const merged = await runFinorm(['merge', '-'], { input: concatenated });
     expect(merged.stderr).toBe('');
     expect(merged.stdout).toBe((await runFinorm(['fit', '-g', 'ticker', '-c', 'price,ret', whole])).stdout);
+  });
+
+  it('reads fits in the NDJSON layout one after another (a header line, then its groups), and a JSON fit among them', async () => {
+    const parts = blocks(t, 3);
+    const files = [];
+    for (const [k, input] of parts.entries()) {
+      const out = join(tmp.dir, `part${k}.ndjson`);
+      const r = await runFinorm(['fit', '-q', '--partial', '-g', 'ticker', '-c', 'price,ret', '-o', out, '-'], { input });
+      expect(r.stderr).toBe('');
+      files.push(readFileSync(out, 'utf8'));
+    }
+    // Each NDJSON fit is a header line and one line a group: the next header begins the next fit.
+    expect(files[0].split('\n')[1]).toMatch(/^\{"key":/);
+    const json = (await runFinorm(['fit', '-q', '--partial', '-g', 'ticker', '-c', 'price,ret', '-'], { input: parts[2] })).stdout;
+    const merged = await runFinorm(['merge', '-'], { input: files[0] + files[1] + json });
+    expect(merged.stderr).toBe('');
+    expect(merged.stdout).toBe((await runFinorm(['fit', '-g', 'ticker', '-c', 'price,ret', whole])).stdout);
+  });
+
+  it('a file of several fits where one is expected is refused, naming the line of the second', async () => {
+    const [a, b] = (await Promise.all(blocks(t, 2).map((input) => runFinorm(['fit', '-q', '-c', 'price', '-'], { input })))).map((r) => r.stdout);
+    const both = tmp.file('both.json', a + b);
+    const r = await runFinorm(['batch', '--params', both, whole]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`finorm: ${both}:${a.split('\n').length}: a second parameter file after the first (a file of several fits is for finorm merge)\n`);
   });
 
   it('reads any number of fits from each file and from stdin, whatever the white space between them', async () => {
