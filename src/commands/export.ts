@@ -4,7 +4,7 @@
 
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
-import { ExitCode, UsageError } from '../errors.js';
+import { DataError, ExitCode, UsageError } from '../errors.js';
 import { encodeOnnxModel } from '../io/onnx.js';
 import { checkOutputTargets, openOutput } from '../io/output.js';
 import { encodeSafetensors } from '../io/safetensors.js';
@@ -12,7 +12,9 @@ import { sourcesFrom } from '../io/sources.js';
 import { type OptionSpec, decimalOption, listOption, outputOptions, schemaOf } from '../options.js';
 import { paramsOfGroup, scalingFromParams } from '../params/fitted.js';
 import { batchModel, layerModel } from '../params/onnx-model.js';
-import { readParamsFile } from '../params/params-file.js';
+import { type ParamsHeader, readParamsFile } from '../params/params-file.js';
+import { formatWideDecimal } from '../params/wide-decimal.js';
+import { fitsDouble, wideToNumber } from '../core/wide.js';
 import { TORCH_DEFAULT_EPSILON, stateDictOf } from '../params/state-dict.js';
 import { packageVersion } from '../version.js';
 import { type CommandSpec, parseOptions } from './command.js';
@@ -128,6 +130,7 @@ export const exportCommand: CommandSpec = {
     }
     const epsilon = o.epsilon ?? params.epsilon ?? TORCH_DEFAULT_EPSILON;
     const names = one.columns.map((c) => c.name);
+    if (!o.layer) refuseBeyondModels(one, names, epsilon, name);
 
     let bytes: Uint8Array;
     if (to === 'onnx') {
@@ -163,4 +166,22 @@ function formatOfName(output: string | undefined): 'onnx' | 'torch' {
   const extension = output === undefined ? '' : extname(output).toLowerCase();
   for (const [format, ext] of Object.entries(FORMATS)) if (extension === ext) return format as 'onnx' | 'torch';
   throw new UsageError(`say what to write with --to onnx or --to torch${output === undefined ? '' : ` (${output} ends in neither .onnx nor .safetensors)`}`);
+}
+
+/**
+ * A column whose var + ε is outside 2^±1000 (values near 1e308, or a spread
+ * below 1e-150 with ε = 0) is normalized by finorm in units of a power of two;
+ * a model's arithmetic has no such step: refused for every target, naming it.
+ */
+function refuseBeyondModels(params: ParamsHeader, names: readonly string[], epsilon: number, file: string): void {
+  // A column without a fitted mean and variance: each target says what it needs instead.
+  if (params.columns.some((c) => c.mean === undefined || c.variance === undefined)) return;
+  const scaling = scalingFromParams(params, names, epsilon, file);
+  const j = names.findIndex((_, k) => scaling.inputScale[k] !== 1 || scaling.outputScale[k] !== 1);
+  if (j < 0) return;
+  const variance = params.columns[j].variance as NonNullable<(typeof params.columns)[number]['variance']>;
+  const shown = fitsDouble(variance) ? String(wideToNumber(variance)) : formatWideDecimal(variance);
+  throw new DataError(
+    `${file}: column ${JSON.stringify(names[j])} has variance ${shown} (ε ${epsilon}): finorm normalizes it in units of a power of two, which a model's float64 arithmetic cannot; it cannot be exported`,
+  );
 }

@@ -438,6 +438,7 @@ export class ColumnMoments {
    * range goes to the chunks.
    */
   restore(j: number, s: MomentsSnapshot): void {
+    this.clearSums(j);
     this.count[j] = s.count;
     this.min[j] = s.count > 0 ? s.min : Infinity;
     this.max[j] = s.count > 0 ? s.max : -Infinity;
@@ -476,12 +477,20 @@ export class ColumnMoments {
 
   /** Sets column j (empty) to a count, min, max and exact sums (see exactSums): as if its values had been added. */
   restoreSums(j: number, s: { count: number; min: number; max: number; sum: ExactSum; sumOfSquares: ExactSum }): void {
+    this.clearSums(j);
     this.count[j] = s.count;
     this.min[j] = s.count > 0 ? s.min : Infinity;
     this.max[j] = s.count > 0 ? s.max : -Infinity;
     // The spill is part of the exact sum like the cascade: it holds sums of any size.
     if (s.sum.n !== 0n) this.sumOf(2 * j).addBigInt(s.sum.n, s.sum.exponent);
     if (s.sumOfSquares.n !== 0n) this.sumOf(2 * j + 1).addBigInt(s.sumOfSquares.n, s.sumOfSquares.exponent);
+  }
+
+  /** Empties column j's sums (cascade and spill): what is restored replaces it. */
+  private clearSums(j: number): void {
+    this.cascade.fill(0, TERMS * j, TERMS * (j + 1));
+    this.spilled.delete(2 * j);
+    this.spilled.delete(2 * j + 1);
   }
 
   /** n·2^e (at most 53·terms bits) as `terms` doubles from cascade[at]; false if a part is out of the doubles' range. */

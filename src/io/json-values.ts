@@ -43,6 +43,11 @@ export class JsonValues {
         else if (c === LF) {
           this.position++;
           this.line++;
+        } else if (c === 0xef) {
+          // A byte-order mark (EF BB BF), as editors on Windows write at the start of a file: white space here.
+          if (this.position + 3 > this.buffer.length && (await this.more(true))) continue;
+          if (this.buffer[this.position + 1] !== 0xbb || this.buffer[this.position + 2] !== 0xbf) return c;
+          this.position += 3;
         } else return c;
       }
       if (!(await this.more())) return -1;

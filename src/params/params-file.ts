@@ -177,8 +177,9 @@ export async function readParamsFits(path: string, receiver: FitsReceiver): Prom
     let count = 0;
     do {
       count++;
-      const where = start === undefined ? name : `${name} (fit ${count}, line ${start.line})`;
-      const read = await readFit(json, where, receiver.groups(where), start, (line) => `${name} (fit ${count + 1}, line ${line})`);
+      const place: FitPlace = start === undefined ? { name } : { name, fit: count, line: start.line };
+      const where = placeText(place);
+      const read = await readFit(json, place, receiver.groups(where), start);
       receiver.fit(read, where);
       start = read.next;
     } while (start !== undefined);
@@ -231,11 +232,24 @@ export function duplicateGroup(path: string, i: number, group: GroupParams): Dat
 
 /** The one fit a file must hold. */
 async function singleFit(chunks: AsyncIterator<Buffer | Uint8Array | string>, path: string, onGroup: GroupReceiver): Promise<ParamsRead> {
-  const read = await readFit(new JsonValues(chunks), path, onGroup);
+  const read = await readFit(new JsonValues(chunks), { name: path }, onGroup);
   if (read.next !== undefined) {
     throw new DataError(`${path}:${read.next.line}: a second parameter file after the first (a file of several fits is for finorm merge)`);
   }
   return read;
+}
+
+/** Which fit of a file, for messages: the second and later are numbered, with the line they begin on. */
+interface FitPlace {
+  name: string;
+  fit?: number;
+  line?: number;
+}
+
+/** `p.json`, `p.json:12`; for a later fit `<stdin> (fit 3, line 41)`, `<stdin>:45 (fit 3)`. */
+function placeText(place: FitPlace, line?: number): string {
+  if (place.fit === undefined) return line === undefined ? place.name : `${place.name}:${line}`;
+  return line === undefined ? `${place.name} (fit ${place.fit}, line ${place.line})` : `${place.name}:${line} (fit ${place.fit})`;
 }
 
 /** The first object of the next fit, already read, and its line. */
@@ -254,20 +268,16 @@ function isFitStart(value: unknown): value is Record<string, unknown> {
  * or `start` when already read), then the NDJSON layout's groups, up to the
  * end or the next fit's first object, returned as `next`.
  */
-async function readFit(
-  json: JsonValues,
-  path: string,
-  onGroup: GroupReceiver,
-  start?: FitStart,
-  nextName: (line: number) => string = () => path,
-): Promise<ParamsRead & { next?: FitStart }> {
+async function readFit(json: JsonValues, place: FitPlace, onGroup: GroupReceiver, start?: FitStart): Promise<ParamsRead & { next?: FitStart }> {
+  const at = (line?: number): string => placeText(place, line);
+  const path = at();
   const members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   let columns: Set<string> | undefined;
   let parsedColumns: ColumnParams[] = [];
   let groupBy: number | undefined;
   let groups = 0;
   let groupsMember = false;
-  const held: { raw: unknown; index: number }[] = [];
+  const held: { raw: unknown; index: number; line: number }[] = [];
   const checkVersion = (): void => {
     const version = members.version;
     if (typeof version === 'number' && version > PARAMS_VERSION) {
@@ -289,43 +299,54 @@ async function readFit(
     if (groupBy === undefined && Array.isArray(members.groupBy)) groupBy = members.groupBy.length;
     return columns !== undefined && groupBy !== undefined;
   };
-  const hand = (raw: unknown, index: number): void => {
+  const hand = (raw: unknown, index: number, line: number): void => {
     const file = { columns: parsedColumns, groupBy: members.groupBy as string[] };
-    onGroup(checkedGroup(raw, index, path, columns as Set<string>, groupBy as number), index, file);
+    onGroup(checkedGroup(raw, index, at(line), columns as Set<string>, groupBy as number), index, file);
   };
-  const group = (raw: unknown, index: number): void => {
+  /** A group, on `line`: handed on once the columns and groupBy it is checked against are known. */
+  const group = (raw: unknown, index: number, line: number): void => {
     groups++;
     if (!known()) {
-      held.push({ raw, index });
+      held.push({ raw, index, line });
       return;
     }
-    for (const early of held.splice(0)) hand(early.raw, early.index);
-    hand(raw, index);
+    for (const early of held.splice(0)) hand(early.raw, early.index, early.line);
+    hand(raw, index, line);
+  };
+  /** A top-level key given twice would leave the groups checked against one value and the file read with another. */
+  const member = (key: string, line: number): void => {
+    if (Object.hasOwn(members, key) || (key === 'groups' && groupsMember)) throw new DataError(`${at(line)}: ${JSON.stringify(key)} appears twice`);
   };
   let layout: ParamsLayout = 'json';
   let next: FitStart | undefined;
   try {
     if (start !== undefined) {
+      // Already parsed (JSON.parse keeps the last of a repeated key); the version first, so a newer file says so.
+      if (Object.hasOwn(start.object, 'version')) members.version = start.object.version;
+      checkVersion();
       for (const [key, value] of Object.entries(start.object)) {
         if (key === 'groups' && Array.isArray(value)) {
           groupsMember = true;
-          for (const raw of value) group(raw, groups);
+          for (const raw of value) group(raw, groups, start.line);
         } else members[key] = value;
       }
-      checkVersion();
     } else {
       await json.expect('{', 'a JSON object');
       if ((await json.peek()) !== 0x7d) {
         do {
           const key = await json.value();
           if (typeof key !== 'string') throw new JsonSyntaxError('expected a key (a string)', json.line);
+          member(key, json.line);
           await json.expect(':', '":"');
           if (key === 'groups' && (await json.peek()) === 0x5b) {
             groupsMember = true;
             await json.expect('[', '"["');
             if ((await json.peek()) !== 0x5d) {
-              do group(await json.value(), groups);
-              while (await json.separator(']'));
+              do {
+                await json.peek();
+                const line = json.line;
+                group(await json.value(), groups, line);
+              } while (await json.separator(']'));
             } else await json.expect(']', '"]"');
             continue;
           }
@@ -339,26 +360,33 @@ async function readFit(
       const line = json.line;
       if (c !== 0x7b) {
         const shown = JSON.stringify(String.fromCharCode(c));
-        throw new DataError(`${path}:${line}: expected ${layout === 'json' ? 'a parameter file' : 'a group or a parameter file'} (a JSON object, { … }), found ${shown}`);
+        throw new DataError(`${at(line)}: expected ${layout === 'json' ? 'a parameter file' : 'a group or a parameter file'} (a JSON object, { … }), found ${shown}`);
       }
       let value: unknown;
       try {
         value = await json.value();
       } catch (error) {
         // After a fit's object, a broken one is most likely the next fit.
-        if (layout === 'json' && error instanceof JsonSyntaxError) throw new DataError(`${nextName(line)}: not a JSON parameter file (${error.message})`);
+        if (layout === 'json' && error instanceof JsonSyntaxError) {
+          const nextPlace = { name: place.name, fit: (place.fit ?? 1) + 1, line };
+          throw new DataError(`${placeText(nextPlace)}: not a JSON parameter file (${error.message})`);
+        }
         throw error;
       }
       if (isFitStart(value)) {
         next = { object: value, line };
         break;
       }
-      if (groupsMember) throw new DataError(`${path}:${line}: text after the parameter file's object`);
+      if (groupsMember) throw new DataError(`${at(line)}: text after the parameter file's object`);
+      if (!Array.isArray(members.groupBy)) {
+        throw new DataError(`${at(line)}: an object without "format" after a fit that is not per group (a parameter file begins with "format"; groups follow a fit with "groupBy")`);
+      }
       layout = 'ndjson';
-      group(value, groups);
+      group(value, groups, line);
     }
   } catch (error) {
-    throw jsonSyntaxProblem(path, 'a JSON parameter file', error);
+    if (error instanceof JsonSyntaxError) throw new DataError(`${at(error.line)}: not a JSON parameter file (${error.message})`);
+    throw error;
   }
   checkVersion();
   const result = ParamsHeaderSchema.safeParse(members);
@@ -368,7 +396,7 @@ async function readFit(
   if ((header.groupBy === undefined) !== (groups === 0 && !groupsMember)) {
     throw new DataError(`${path}: give both "groupBy" and "groups", or neither`);
   }
-  for (const early of held.splice(0)) hand(early.raw, early.index);
+  for (const early of held.splice(0)) hand(early.raw, early.index, early.line);
   return { header, groups, layout, ...(next !== undefined ? { next } : {}) };
 }
 
@@ -432,7 +460,9 @@ export async function writeParams(sink: OutputSink, header: ParamsHeaderJson, gr
   };
   if (layout === 'ndjson') {
     // An NDJSON file is version 2, whatever its numbers: older finorm reads one JSON object.
-    await write(JSON.stringify({ ...header, version: PARAMS_VERSION }) + '\n');
+    // A fit per group with no groups (an empty part) says so: a header alone would read as a fit without groups.
+    const none = groups !== undefined && groups.count === 0 ? { groups: [] } : {};
+    await write(JSON.stringify({ ...header, version: PARAMS_VERSION, ...none }) + '\n');
     for (let g = 0; g < (groups?.count ?? 0); g++) await write(JSON.stringify((groups as GroupsToWrite).at(g)) + '\n');
   } else if (groups === undefined) {
     await write(JSON.stringify(header, null, 2) + '\n');

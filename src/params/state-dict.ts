@@ -9,7 +9,7 @@ import { DataError, UsageError } from '../errors.js';
 import type { Safetensors, TensorIn, TensorOut } from '../io/safetensors.js';
 import { readableDtype } from '../io/safetensors.js';
 import { importedNames } from './imported.js';
-import { fitsDouble, wideToNumber } from '../core/wide.js';
+import { WIDE_ZERO, wideToNumber } from '../core/wide.js';
 import { type ColumnParamsJson, PARAMS_FORMAT, PARAMS_VERSION_PLAIN, type ParamsFile, type ParamsHeaderJson } from './params-file.js';
 
 export type TensorDtype = 'float64' | 'float32';
@@ -45,11 +45,8 @@ export function stateDictOf(
     if (unfitted !== undefined) {
       throw new DataError(`${file}: column ${JSON.stringify(unfitted.name)} has no fitted "mean" and "variance" for a BatchNorm1d; fit them with finorm fit, or export γ and β with --layer`);
     }
-    const beyond = columns.find((c) => c.variance !== undefined && !fitsDouble(c.variance));
-    if (beyond !== undefined) {
-      throw new DataError(`${file}: column ${JSON.stringify(beyond.name)} has a variance beyond the double range, which a tensor cannot hold`);
-    }
-    const variance = columns.map((c) => wideToNumber(c.variance ?? { significand: 0, exponent: 0 }));
+    // Finite: export refuses variances a model's arithmetic cannot use.
+    const variance = columns.map((c) => wideToNumber(c.variance ?? WIDE_ZERO));
     tensors.push(
       tensor('running_mean', columns.map((c) => c.mean as number)),
       // A constant column with ε = 0: finorm (and scikit-learn) divide by 1, and so does √(1 + 0).

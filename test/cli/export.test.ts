@@ -240,6 +240,22 @@ describe('export refuses what it cannot write, with one line', () => {
     });
   }
 
+  it('a column normalized in units of a power of two (var + ε beyond 2^±1000), the same for every target', async () => {
+    const wide = tmp.file('wide.json', JSON.stringify({ format: 'finorm-params', version: 2, epsilon: 0, columns: [{ name: 'cap', mean: 1e150, variance: '4.5e+616' }] }));
+    const large = tmp.file('large.json', JSON.stringify({ format: 'finorm-params', version: 1, columns: [{ name: 'cap', mean: 1e150, variance: 1e302 }] }));
+    const tiny = tmp.file('tiny.json', JSON.stringify({ format: 'finorm-params', version: 1, epsilon: 0, columns: [{ name: 'px', mean: 1e-152, variance: 1e-305 }] }));
+    for (const file of [wide, large, tiny]) {
+      for (const target of [['--to', 'onnx'], ['--to', 'torch'], ['--to', 'onnx', '--dtype', 'float32']]) {
+        const r = await runFinorm(['export', ...target, file, '-o', `${tmp.dir}/w.out`]);
+        expect(r.code, `${file} ${target.join(' ')}`).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`^finorm: ${file}: column "(cap|px)" has variance [^ ]+ \\(ε [^)]+\\): finorm normalizes it in units of a power of two, which a model's float64 arithmetic cannot; it cannot be exported\\n$`));
+      }
+    }
+    // Within the range, the same column exports.
+    const fine = tmp.file('fine.json', JSON.stringify({ format: 'finorm-params', version: 1, columns: [{ name: 'cap', mean: 1e150, variance: 1e298 }] }));
+    expect((await runFinorm(['export', '--to', 'torch', fine, '-o', `${tmp.dir}/f.st`])).code).toBe(0);
+  });
+
   it('winsorizing bounds for a state dict, and float32 constants out of range', async () => {
     const bounded = tmp.file('bounded.json', JSON.stringify({ format: 'finorm-params', version: 1, columns: [{ name: 'x', mean: 1, variance: 4, lower: 0, upper: 3 }] }));
     const r = await runFinorm(['export', '--to', 'torch', bounded, '-o', `${tmp.dir}/b.st`]);

@@ -146,6 +146,43 @@ describe('fit --partial and merge -', () => {
     expect(merged.stdout).toBe((await runFinorm(['fit', '-g', 'ticker', '-c', 'price,ret', whole])).stdout);
   });
 
+  it('a per-group part without rows in the NDJSON layout reads back, and byte-order marks before fits are white space', async () => {
+    const empty = join(tmp.dir, 'empty.ndjson');
+    const e = await runFinorm(['fit', '-q', '--partial', '-g', 'ticker', '-c', 'price', '-o', empty, '-'], { input: `${t.header}\n` });
+    expect(e.stderr).toBe('');
+    expect(readFileSync(empty, 'utf8')).toMatch(/"groups":\[\]\}\n$/);
+    const part = (await runFinorm(['fit', '-q', '--partial', '-g', 'ticker', '-c', 'price', '-'], { input: blocks(t, 1)[0] })).stdout;
+    const alone = (await runFinorm(['merge', '-'], { input: part })).stdout;
+    const bom = '\ufeff';
+    const merged = await runFinorm(['merge', '-'], { input: `${bom}${part}${bom}${readFileSync(empty, 'utf8')}` });
+    expect(merged.stderr).toBe('');
+    expect(merged.stdout).toBe(alone);
+  });
+
+  it('names the line of a problem in a later fit, and of a group in the NDJSON layout', async () => {
+    const ndjson = join(tmp.dir, 'named.ndjson');
+    await runFinorm(['fit', '-q', '--partial', '-g', 'ticker', '-c', 'price', '-o', ndjson, '-'], { input: blocks(t, 2)[0] });
+    const fit = readFileSync(ndjson, 'utf8');
+    const lines = fit.split('\n').length - 1;
+    const plain = (await runFinorm(['fit', '-q', '-c', 'price', '-'], { input: blocks(t, 2)[1] })).stdout;
+    const plainLines = plain.split('\n').length - 1;
+    const broken = fit.split('\n');
+    broken[3] = broken[3].replace(/"count":\d+/, '"count":"x"');
+    const cases: [string, RegExp][] = [
+      // The fourth line of the second fit: its third group.
+      [fit + broken.join('\n'), new RegExp(`^finorm: <stdin>:${lines + 4} \\(fit 2\\): groups\\[2\\]\\.columns\\[0\\] \\("price"\\)\\.count: `)],
+      [broken.join('\n'), /^finorm: <stdin>:4: groups\[2\]\.columns\[0\] \("price"\)\.count: /],
+      [`${plain}{"ticker": "T1", "price": 3}\n`, new RegExp(`^finorm: <stdin>:${plainLines + 1}: an object without "format" after a fit that is not per group`)],
+      [plain + plain.replace('"version": 1', '"version": 9'), new RegExp(`^finorm: <stdin> \\(fit 2, line ${plainLines + 1}\\): parameter file version 9 is newer than this finorm reads`)],
+      [plain.replace('"epsilon"', '"columns": [],\n  "epsilon"'), /^finorm: <stdin>:\d+: "columns" appears twice\n$/],
+    ];
+    for (const [input, message] of cases) {
+      const r = await runFinorm(['merge', '-'], { input });
+      expect(r.stderr, input.slice(0, 80)).toMatch(message);
+      expect(r.code).toBe(1);
+    }
+  });
+
   it('a file of several fits where one is expected is refused, naming the line of the second', async () => {
     const [a, b] = (await Promise.all(blocks(t, 2).map((input) => runFinorm(['fit', '-q', '-c', 'price', '-'], { input })))).map((r) => r.stdout);
     const both = tmp.file('both.json', a + b);

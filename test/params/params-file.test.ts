@@ -128,7 +128,9 @@ describe('parameter files', () => {
     expect(await problem(twice)).toMatch(/groups\[1\] \("T0", "2024-01-31"\) appears twice/);
     const badValue = [JSON.stringify(header), JSON.stringify({ ...groupAt(0), columns: [{ name: 'close', count: -1 }] })].join('\n');
     expect(await problem(badValue)).toMatch(/groups\[0\]\.columns\[0\] \("close"\)\.count: /);
-    expect(await problem(JSON.stringify({ ...header, groupBy: undefined }) + '\n' + JSON.stringify(groupAt(0)))).toMatch(/give both "groupBy" and "groups"/);
+    expect(await problem(JSON.stringify({ ...header, groupBy: undefined }) + '\n' + JSON.stringify(groupAt(0)))).toMatch(/^p\.json:2: an object without "format" after a fit that is not per group/);
+    // Each group of the NDJSON layout is named with its own line.
+    expect(await problem([JSON.stringify(header), JSON.stringify(groupAt(0)), JSON.stringify({ ...groupAt(1), columns: [{ name: 'close', count: -1 }] })].join('\n'))).toMatch(/^p\.json:3: groups\[1\]\.columns\[0\] \("close"\)\.count: /);
     expect(await problem(JSON.stringify({ ...header, groups: [] }) + '\n' + JSON.stringify(groupAt(0)))).toMatch(/^p\.json:2: text after the parameter file's object/);
   });
 });
