@@ -10,9 +10,9 @@ import { checkOutputTargets, openOutput } from '../io/output.js';
 import { encodeSafetensors } from '../io/safetensors.js';
 import { sourcesFrom } from '../io/sources.js';
 import { type OptionSpec, decimalOption, listOption, outputOptions, schemaOf } from '../options.js';
-import { paramsOfGroup, scalingFromParams } from '../params/fitted.js';
+import { type FoundGroups, paramsOfGroup, scalingFromParams } from '../params/fitted.js';
 import { batchModel, layerModel } from '../params/onnx-model.js';
-import { type ParamsHeader, readParamsFile } from '../params/params-file.js';
+import { type GroupParams, type ParamsHeader, duplicateGroup, readParams } from '../params/params-file.js';
 import { formatWideDecimal } from '../params/wide-decimal.js';
 import { fitsDouble, wideToNumber } from '../core/wide.js';
 import { TORCH_DEFAULT_EPSILON, stateDictOf } from '../params/state-dict.js';
@@ -112,18 +112,27 @@ export const exportCommand: CommandSpec = {
     }
     await checkOutputTargets([{ option: '--output', path: o.output }], sourcesFrom([file]));
 
-    const params = await readParamsFile(file);
     const name = file === '-' ? '<stdin>' : file;
-    let one = params;
+    // A group at a time: only the one asked for (and a few to name) is kept, however many the file holds.
+    const groups: FoundGroups = { count: 0, first: [] };
+    const wanted = o.group;
+    const { header: params } = await readParams(file, (group, i) => {
+      groups.count++;
+      if (groups.first.length < 5) groups.first.push(group);
+      if (wanted === undefined || group.key.length !== wanted.length || group.key.some((k, c) => k !== wanted[c])) return;
+      if (groups.chosen !== undefined) throw duplicateGroup(name, i, group);
+      groups.chosen = group;
+    });
+    let one: ParamsHeader = params;
     let groupText: string | undefined;
     if (params.groupBy !== undefined && !o.layer) {
       if (o.group === undefined) {
-        const example = params.groups?.[0]?.key.join(',') ?? 'KEY';
+        const example = groups.first[0]?.key.join(',') ?? 'KEY';
         throw new UsageError(
           `${name} is fitted per group (${params.groupBy.join(', ')}): a model holds one group's statistics; export one with --group (e.g. --group ${JSON.stringify(example)})`,
         );
       }
-      one = paramsOfGroup(params, o.group, name);
+      one = paramsOfGroup(params, o.group, groups, name);
       groupText = params.groupBy.map((column, i) => `${column} ${JSON.stringify(o.group?.[i])}`).join(', ');
     } else if (o.group !== undefined) {
       throw new UsageError(`${name} is not fitted per group: --group has no group to choose`);

@@ -2,7 +2,7 @@
 
 import { ExitCode } from '../errors.js';
 import { columnOptions, epsilonOption, inputOptions, outputOptions, reportOptions, schemaOf, inputFilesArgument, threadsOption } from '../options.js';
-import { readParamsFile } from '../params/params-file.js';
+import { readParams } from '../params/params-file.js';
 import { Input } from '../pipeline/input.js';
 import { commitLast, transformRows } from '../pipeline/passes.js';
 import { deliverSummary, summaryWanted } from '../report/report.js';
@@ -59,7 +59,8 @@ export const layerCommand: CommandSpec = {
       { option: '--output', path: o.output },
       { option: '--stats', path: o.stats },
     ], [{ option: '--params', path: o.params }]);
-    const params = o.params !== undefined ? await readParamsFile(o.params) : undefined;
+    // γ, β and ε only: groups are read (and checked) without being held.
+    const params = o.params !== undefined ? (await readParams(o.params)).header : undefined;
     const input = await Input.open(sources, o, params ? { names: params.columns.map((c) => c.name), file: o.params as string } : undefined);
     const { names } = input.selection;
     const byName = new Map(params?.columns.map((c) => [c.name, c]));

@@ -15,7 +15,7 @@ import {
   PARAMS_VERSION,
   PARAMS_VERSION_PLAIN,
   type ParamsHeader,
-  type ParamsFile,
+  type GroupParams,
   type ParamsHeaderJson,
   duplicateGroup,
 } from './params-file.js';
@@ -305,21 +305,28 @@ function columnOf(columns: ColumnParams[], name: string, file: string): ColumnPa
   return column;
 }
 
+/** What a reader of a file's groups kept to choose one: the group asked for, the first few (to name), and the count. */
+export interface FoundGroups {
+  chosen?: GroupParams;
+  first: GroupParams[];
+  count: number;
+}
+
 /**
  * The file of one group of a file fitted per group: that group's statistics
  * under the top-level γ, β and bounds, without groups. `key` holds the
  * group's values of the groupBy columns.
  */
-export function paramsOfGroup(params: ParamsFile, key: readonly string[], file: string): ParamsFile {
-  const { groupBy = [], groups = [], ...rest } = params;
+export function paramsOfGroup(params: ParamsHeader, key: readonly string[], found: FoundGroups, file: string): ParamsHeader {
+  const { groupBy = [], ...rest } = params;
   const shown = key.map((k) => JSON.stringify(k)).join(', ');
   if (key.length !== groupBy.length) {
     throw new DataError(`${file}: groups are named by ${groupBy.length} value${groupBy.length === 1 ? '' : 's'} (${groupBy.join(', ')}); ${shown} has ${key.length}`);
   }
-  const group = groups.find((g) => g.key.length === key.length && g.key.every((k, i) => k === key[i]));
+  const group = found.chosen;
   if (group === undefined) {
-    const some = groups.slice(0, 5).map((g) => g.key.join(',')).join('; ');
-    throw new DataError(`${file}: no group ${shown} (it has ${groups.length}: ${some}${groups.length > 5 ? '; …' : ''})`);
+    const some = found.first.map((g) => g.key.join(',')).join('; ');
+    throw new DataError(`${file}: no group ${shown} (it has ${found.count}: ${some}${found.count > found.first.length ? '; …' : ''})`);
   }
   const columns = params.columns.map((top) => {
     const own = group.columns.find((c) => c.name === top.name);

@@ -87,6 +87,20 @@ describe('memory per group', () => {
     }, 120_000);
   }
 
+  it('export --group and layer --params keep one group of a 300,000-group fit, not the file (under 200 MB)', async () => {
+    const fit = join(tmp.dir, 'fit-export.ndjson');
+    expect((await run(['fit', '-g', 'key', '-o', fit, keys])).code).toBe(0);
+    const exported = await run(['export', '--to', 'torch', '--group', 'k12345', '-o', join(tmp.dir, 'k.st'), fit]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.peakMb).toBeLessThan(200);
+    const missing = await run(['export', '--to', 'torch', '--group', 'nope', '-o', join(tmp.dir, 'n.st'), fit]);
+    expect(missing.stderr).toMatch(/no group "nope" \(it has 300000: k0; k1; k2; k3; k4; …\)/);
+    const small = tmp.file('small.csv', 'key,f0,f1,f2,f3\nk1,1,2,3,4\n');
+    const layer = await run(['layer', '--params', fit, '-o', '/dev/null', small]);
+    expect(layer.code, layer.stderr).toBe(0);
+    expect(layer.peakMb).toBeLessThan(200);
+  }, 120_000);
+
   it("a user's NODE_OPTIONS=--max-old-space-size is the main thread's: batch -g on two workers still runs", async () => {
     const r = await run(['batch', '-g', 'key', '--threads', '2', '-o', '/dev/null', keys], { NODE_OPTIONS: '--max-old-space-size=100' });
     expect(r.signal).toBeNull();
