@@ -204,19 +204,11 @@ export function readParamsText(text: string, path: string, onGroup?: GroupReceiv
   return singleFit([text][Symbol.iterator]() as unknown as AsyncIterator<string>, path, onGroup ?? (() => undefined));
 }
 
-/** Reads a whole file, its groups in an array (for small files, and tests); a group key given twice is refused. */
-export async function readParamsFile(path: string): Promise<ParamsFile> {
-  return collected(path === '-' ? '<stdin>' : path, (onGroup) => readParams(path, onGroup));
-}
-
+/** A whole parameter file from text, its groups in an array (for small files and tests); a group key given twice is refused. */
 export async function parseParams(text: string, path: string): Promise<ParamsFile> {
-  return collected(path, (onGroup) => readParamsText(text, path, onGroup));
-}
-
-async function collected(path: string, read: (onGroup: GroupReceiver) => Promise<ParamsRead>): Promise<ParamsFile> {
   const groups: GroupParams[] = [];
   const keys = new Set<string>();
-  const { header } = await read((group, i) => {
+  const { header } = await readParamsText(text, path, (group, i) => {
     const key = JSON.stringify(group.key);
     if (keys.has(key)) throw duplicateGroup(path, i, group);
     keys.add(key);
@@ -313,6 +305,12 @@ async function readFit(json: JsonValues, place: FitPlace, onGroup: GroupReceiver
     for (const early of held.splice(0)) hand(early.raw, early.index, early.line);
     hand(raw, index, line);
   };
+  const parsedHeader = (): ParamsHeader => {
+    checkVersion();
+    const result = ParamsHeaderSchema.safeParse(members);
+    if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], members)}`);
+    return result.data;
+  };
   /** A top-level key given twice would leave the groups checked against one value and the file read with another. */
   const member = (key: string, line: number): void => {
     if (Object.hasOwn(members, key) || (key === 'groups' && groupsMember)) throw new DataError(`${at(line)}: ${JSON.stringify(key)} appears twice`);
@@ -381,6 +379,8 @@ async function readFit(json: JsonValues, place: FitPlace, onGroup: GroupReceiver
       if (!Array.isArray(members.groupBy)) {
         throw new DataError(`${at(line)}: an object without "format" after a fit that is not per group (a parameter file begins with "format"; groups follow a fit with "groupBy")`);
       }
+      // The first group line: the header is whole, and a mistake in it is named before millions of groups are read.
+      if (layout === 'json') parsedHeader();
       layout = 'ndjson';
       group(value, groups, line);
     }
@@ -388,10 +388,7 @@ async function readFit(json: JsonValues, place: FitPlace, onGroup: GroupReceiver
     if (error instanceof JsonSyntaxError) throw new DataError(`${at(error.line)}: not a JSON parameter file (${error.message})`);
     throw error;
   }
-  checkVersion();
-  const result = ParamsHeaderSchema.safeParse(members);
-  if (!result.success) throw new DataError(`${path}: ${describeIssue(result.error.issues[0], members)}`);
-  const header = result.data;
+  const header = parsedHeader();
   known();
   if ((header.groupBy === undefined) !== (groups === 0 && !groupsMember)) {
     throw new DataError(`${path}: give both "groupBy" and "groups", or neither`);

@@ -129,6 +129,9 @@ describe('parameter files', () => {
     const badValue = [JSON.stringify(header), JSON.stringify({ ...groupAt(0), columns: [{ name: 'close', count: -1 }] })].join('\n');
     expect(await problem(badValue)).toMatch(/groups\[0\]\.columns\[0\] \("close"\)\.count: /);
     expect(await problem(JSON.stringify({ ...header, groupBy: undefined }) + '\n' + JSON.stringify(groupAt(0)))).toMatch(/^p\.json:2: an object without "format" after a fit that is not per group/);
+    // A mistake in the NDJSON header is named at its first group, before the groups after it are read.
+    const badHeader = [JSON.stringify({ ...header, epsilon: -1 }), JSON.stringify(groupAt(0)), '{"key": ['].join('\n');
+    expect(await problem(badHeader)).toMatch(/^p\.json: epsilon: expected a number ≥ 0/);
     // Each group of the NDJSON layout is named with its own line.
     expect(await problem([JSON.stringify(header), JSON.stringify(groupAt(0)), JSON.stringify({ ...groupAt(1), columns: [{ name: 'close', count: -1 }] })].join('\n'))).toMatch(/^p\.json:3: groups\[1\]\.columns\[0\] \("close"\)\.count: /);
     expect(await problem(JSON.stringify({ ...header, groups: [] }) + '\n' + JSON.stringify(groupAt(0)))).toMatch(/^p\.json:2: text after the parameter file's object/);
