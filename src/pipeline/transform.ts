@@ -22,6 +22,7 @@ import { GroupTable, KeyIndex, rowPosition } from '../groups.js';
 import { TableBudget } from './statistics.js';
 import { TimeOrder } from './time-order.js';
 import { MemoryGuard } from '../memory.js';
+import { counted } from '../report/layout.js';
 
 /** A transform of a piece's rows, rendered; with moments, clipping counts and row facts for the summary. */
 export class TransformWork implements Work {
@@ -181,7 +182,7 @@ export class TransformWork implements Work {
       let overflow: number;
       if (g < 0) {
         if (spec.fallback === undefined) {
-          const message = `group ${describeGroup(spec.groups.names, key)} is not in ${spec.paramsFile}, which has ${scalings.count} groups; use --unseen global to normalize unseen groups with its global statistics`;
+          const message = `group ${describeGroup(spec.groups.names, key)} is not in ${spec.paramsFile}, which has ${counted(scalings.count, 'group')}; use --unseen global to normalize unseen groups with its global statistics`;
           return { processed: i, failure: { kind: 'data', message, location: block.locate(i) } };
         }
         overflow = batchNormalizeRow(values, base, width, spec.fallback, out, this.clipping);

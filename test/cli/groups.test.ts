@@ -161,7 +161,10 @@ describe('fit --group-by, batch --params, merge', () => {
     const fresh = tmp.file('fresh.csv', 'ticker,px\nAAA,2\nZZZ,11\n');
     const refused = await runFinorm(['batch', '--params', params, fresh]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/fresh\.csv:3: group ticker "ZZZ".*not in .*two-tickers\.json.*--unseen global/);
+    expect(refused.stderr).toMatch(/fresh\.csv:3: group ticker "ZZZ".*not in .*two-tickers\.json, which has 2 groups; .*--unseen global/);
+    const one = `${tmp.dir}/one-ticker.json`;
+    await runFinorm(['fit', '-g', 'ticker', '-o', one, tmp.file('one.csv', 'ticker,px\nAAA,1\nAAA,3\n')]);
+    expect((await runFinorm(['batch', '--params', one, fresh])).stderr).toMatch(/one-ticker\.json, which has 1 group; use --unseen global/);
     const global = await runFinorm(['batch', '--params', params, '--unseen', 'global', fresh]);
     expect(global.code).toBe(0);
     // Global fit of 1, 3, 10, 30: mean 11, var (100 + 64 + 1 + 361)/4 = 131.5.
