@@ -149,6 +149,9 @@ export function exactSumOf(text: string): ExactSum {
 /** Fails, naming the column, if any feature has no present value (nothing to normalize with). */
 export function requirePresentValues(names: readonly string[], moments: ColumnMoments): void {
   const empty = names.filter((_, j) => moments.count[j] === 0);
+  if (empty.length === names.length && names.every((_, j) => moments.missing[j] === 0)) {
+    throw new DataError('no rows to fit: the input has a header and no rows (fit --partial writes a fit of no rows, which merges as nothing)');
+  }
   if (empty.length > 0) {
     throw new DataError(
       `no values to fit in column${empty.length > 1 ? 's' : ''} ${empty.map((n) => JSON.stringify(n)).join(', ')} (every value is missing); leave ${empty.length > 1 ? 'them' : 'it'} out with --exclude`,

@@ -445,7 +445,9 @@ export class Input {
   /** The error for an input without feature columns. */
   noFeatures(): UsageError {
     return new UsageError(
-      this.selection.leftOut.length > 0
+      this.rowsRead === 0
+        ? `no feature columns: the input has a header and no rows, so none can be inferred; name them with --columns`
+        : this.selection.leftOut.length > 0
         ? `no feature columns: the numeric ones are keys (${this.selection.leftOut.map((c) => `${c.name}: ${c.reason}`).join('; ')}); name the features with --columns`
         : `no feature columns: none of the columns (${this.columns.join(', ')}) holds only numbers in its first ${INFERENCE_ROWS} rows; name them with --columns`,
     );

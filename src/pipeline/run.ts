@@ -73,10 +73,10 @@ export async function runPipeline(
         result.missingCount,
       );
     }
+    input.rowsKept += result.rows;
     if (input.selection.features.length === 0 && (result.rows > 0 || result.skippedCount > 0 || result.failure?.kind === 'row')) {
       throw input.noFeatures();
     }
-    input.rowsKept += result.rows;
     progress.advance(result.rows, plan.job.kind === 'transform');
     // The rows before a failure are consumed (written) first.
     await consume(result, recycle);

@@ -267,7 +267,13 @@ describe('one rule for an empty input, whatever the command', () => {
     }
     const fit = await runFinorm(['fit', '-c', 'a'], { input: 'a,b\n' });
     expect(fit.code).toBe(1);
-    expect(fit.stderr).toMatch(/^finorm: no values to fit in column "a"/);
+    expect(fit.stderr).toBe('finorm: no rows to fit: the input has a header and no rows (fit --partial writes a fit of no rows, which merges as nothing)\n');
     expect((await runFinorm(['fit', '--partial', '-c', 'a'], { input: 'a,b\n' })).code).toBe(0);
+    // Without -c, no column can be shown to be numbers: said as such, not as text columns.
+    const inferred = await runFinorm(['fit'], { input: 'a,b\n' });
+    expect(inferred.code).toBe(2);
+    expect(inferred.stderr).toBe('finorm: no feature columns: the input has a header and no rows, so none can be inferred; name them with --columns\n');
+    // Rows that are all missing are another matter.
+    expect((await runFinorm(['fit', '-c', 'a'], { input: 'a,b\n,\n' })).stderr).toMatch(/^finorm: no values to fit in column "a" \(every value is missing\)/);
   });
 });
