@@ -106,7 +106,8 @@ function examplesText(examples: readonly { command: string; explanation: string 
 function commanderOption(spec: OptionSpec): Option {
   const option = new Option(spec.flags, spec.description).helpGroup(`${spec.group}:`);
   if (spec.choices) option.choices(spec.choices);
-  if (spec.default !== undefined) option.default(spec.default, spec.default === '' ? '""' : undefined);
+  // Shown as typed (`1e-5`, not `"1e-5"`); an empty default as "".
+  if (spec.default !== undefined) option.default(spec.default, typeof spec.default === 'string' ? (spec.default === '' ? '""' : spec.default) : undefined);
   if (spec.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
   return option;
 }

@@ -61,7 +61,7 @@ const options = {
   ...inputOptions,
   ...threadsOption,
   ...columnOptions,
-  ...epsilonOption,
+  epsilon: { ...epsilonOption.epsilon, description: "ε added to the variance inside the square root (with --params: the file's, unless given)" },
   ...ddofOption,
   params: {
     flags: '--params <file>',

@@ -15,7 +15,7 @@ const options = {
   ...inputOptions,
   ...threadsOption,
   ...columnOptions,
-  ...epsilonOption,
+  epsilon: { ...epsilonOption.epsilon, description: "ε added to the variance inside the square root (with --params: the file's, unless given)" },
   params: {
     flags: '--params <file>',
     description: 'γ and β per feature column from a parameter file (default: γ = 1, β = 0)',

@@ -197,7 +197,7 @@ describe('help', () => {
     const at = groups.map((g) => batch.stdout.indexOf(`\n${g}\n`));
     expect(at.every((i) => i > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    expect(batch.stdout).toMatch(/--epsilon <number>.*\(default: "1e-5"\)/s);
+    expect(batch.stdout).toMatch(/--epsilon <number>.*the file's, unless given\) \(default: 1e-5\)/s);
     expect(batch.stdout.slice(at[4])).toMatch(/--histogram/);
     expect(batch.stdout).toMatch(/Examples:\n {2}\S.* \| finorm batch\n/);
   });
