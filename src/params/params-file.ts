@@ -32,7 +32,7 @@ import { type ReadStream, createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { type WideNumber, fitsDouble, wide } from '../core/wide.js';
 import { DataError, ioErrorFrom } from '../errors.js';
-import { JsonSyntaxError, JsonValues, jsonSyntaxProblem } from '../io/json-values.js';
+import { JsonSyntaxError, JsonValues } from '../io/json-values.js';
 import type { OutputSink } from '../io/output.js';
 import { MAX_DECIMAL_EXPONENT, parseWideDecimal } from './wide-decimal.js';
 
@@ -168,11 +168,6 @@ export interface FitsReceiver {
 export async function readParamsFits(path: string, receiver: FitsReceiver): Promise<number> {
   return fromPath(path, async (chunks, name) => {
     const json = new JsonValues(chunks);
-    try {
-      if ((await json.peek()) === -1) throw new DataError(`${name}: no parameter file in it (it is empty)`);
-    } catch (error) {
-      throw jsonSyntaxProblem(name, 'a JSON parameter file', error);
-    }
     let start: FitStart | undefined;
     let count = 0;
     do {
@@ -329,6 +324,7 @@ async function readFit(json: JsonValues, place: FitPlace, onGroup: GroupReceiver
         } else members[key] = value;
       }
     } else {
+      if ((await json.peek()) === -1) throw new DataError(`${path}: no parameter file in it (it is empty)`);
       await json.expect('{', 'a JSON object');
       if ((await json.peek()) !== 0x7d) {
         do {
